@@ -1,0 +1,45 @@
+"""Where each role lands and what it can navigate to. Lives at project level because it names
+pages of every app, while the apps themselves depend only downwards."""
+
+from django.urls import reverse
+
+from districts.models import Role
+
+# The first role a user holds decides the page they land on after signing in.
+HOME_BY_ROLE = [
+    (Role.DISTRICT_ADMIN, "districts:people"),
+    (Role.DISTRICT_STAFF, "students:schools"),
+    (Role.ATTENDANCE_LEAD, "students:roster"),
+    (Role.COUNSELOR, "students:roster"),
+    (Role.MENTOR, "students:roster"),
+]
+
+NAV = [
+    ("Schools", "students:schools", {Role.DISTRICT_ADMIN, Role.DISTRICT_STAFF}),
+    ("Students", "students:roster", set(Role)),
+    ("People", "districts:people", {Role.DISTRICT_ADMIN}),
+    ("Audit log", "districts:audit_log", {Role.DISTRICT_ADMIN}),
+]
+
+
+def home_url_name(access) -> str:
+    return next(name for role, name in HOME_BY_ROLE if role in access.roles)
+
+
+def district_nav(request):
+    access = getattr(request, "access", None)
+    if access is None:
+        return {}
+    slug = access.district.slug
+    current = request.resolver_match.view_name if request.resolver_match else ""
+    links = [
+        {"label": label, "url": reverse(name, kwargs={"district": slug}), "current": name == current}
+        for label, name, roles in NAV
+        if access.has_role(*roles)
+    ]
+    return {
+        "access": access,
+        "district": access.district,
+        "nav_links": links,
+        "role_labels": sorted(Role(role).label for role in access.roles),
+    }

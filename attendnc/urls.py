@@ -1,0 +1,35 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from districts.auth_views import LoginView
+
+from . import views
+
+admin.site.site_header = "AttendNC administration"
+
+account_patterns = [
+    path("login/", LoginView.as_view(), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("password-reset/", auth_views.PasswordResetView.as_view(), name="password_reset"),
+    path("password-reset/sent/", auth_views.PasswordResetDoneView.as_view(), name="password_reset_done"),
+    path("reset/<uidb64>/<token>/", auth_views.PasswordResetConfirmView.as_view(), name="password_reset_confirm"),
+    path("reset/done/", auth_views.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
+]
+
+# Every page of district data lives under /d/<district>/; DistrictScopeMiddleware resolves the
+# district, answers 404 to non-members and runs the request inside the district's scope.
+district_patterns = [
+    path("", views.district_home, name="district_home"),
+    path("", include("districts.urls")),
+    path("", include("students.urls")),
+    path("api/", include("attendnc.api_urls")),
+]
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("healthz", views.healthz, name="healthz"),
+    path("accounts/", include(account_patterns)),
+    path("d/<slug:district>/", include(district_patterns)),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,29 @@
+from django import forms
+
+from .models import AuditEvent, Role, School
+
+
+class MemberAddForm(forms.Form):
+    email = forms.EmailField()
+    first_name = forms.CharField(max_length=150, required=False)
+    last_name = forms.CharField(max_length=150, required=False)
+    role = forms.ChoiceField(choices=Role.choices)
+    school = forms.ModelChoiceField(
+        queryset=School.objects.none(), required=False, help_text="Required for attendance leads and counselors."
+    )
+
+    def __init__(self, *args, schools, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["school"].queryset = schools
+
+
+class AuditFilterForm(forms.Form):
+    user_email = forms.CharField(label="Person", required=False)
+    action = forms.ChoiceField(choices=[("", "Any action"), *AuditEvent.Action.choices], required=False)
+    object_type = forms.ChoiceField(label="Record type", required=False)
+    since = forms.DateField(label="From", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    until = forms.DateField(label="To", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args, object_types, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["object_type"].choices = [("", "Any record"), *[(name, name) for name in object_types]]

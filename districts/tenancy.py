@@ -1,0 +1,54 @@
+"""The few ways into district data that a ScopedManager cannot guard on its own.
+
+Raw SQL, pandas reads, cache keys and stored files do not pass through a scoped queryset, so
+each goes through a helper here that names the district explicitly. `scopes_disabled()` is
+used only in the district resolver, the nightly fan-out, data migrations and the superuser
+admin; grep for it.
+"""
+
+from contextlib import contextmanager
+from pathlib import PurePosixPath
+
+from django.db import connection
+from django_scopes import get_scope, scope
+
+from .models import District
+
+
+@contextmanager
+def district_scope(district: District):
+    with scope(district=district):
+        yield
+
+
+def current_district() -> District | None:
+    return get_scope().get("district")
+
+
+def district_cache_key(district: District | int, *parts: object) -> str:
+    district_id = district if isinstance(district, int) else district.pk
+    return ":".join(["d", str(district_id), *map(str, parts)])
+
+
+def district_storage_path(district: District | int, *parts: str) -> str:
+    """A storage path under the district's own folder; refuses parts that would climb out."""
+    district_id = district if isinstance(district, int) else district.pk
+    for part in parts:
+        if not part or ".." in PurePosixPath(part).parts or part.startswith("/"):
+            raise ValueError(f"Unsafe storage path part: {part!r}")
+    return str(PurePosixPath("districts", str(district_id), *parts))
+
+
+def district_sql(district: District | int, sql: str, params: dict | None = None) -> tuple[str, dict]:
+    """Bind a raw query to one district. The query must filter on %(district_id)s itself."""
+    if "%(district_id)s" not in sql:
+        raise ValueError("District-owned raw SQL must filter on %(district_id)s.")
+    district_id = district if isinstance(district, int) else district.pk
+    return sql, {**(params or {}), "district_id": district_id}
+
+
+def district_fetchall(district: District | int, sql: str, params: dict | None = None) -> list[tuple]:
+    query, bound = district_sql(district, sql, params)
+    with connection.cursor() as cursor:
+        cursor.execute(query, bound)
+        return cursor.fetchall()

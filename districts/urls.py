@@ -1,0 +1,11 @@
+from django.urls import path
+
+from . import views
+
+app_name = "districts"
+
+urlpatterns = [
+    path("people/", views.people, name="people"),
+    path("people/grants/<int:grant_id>/remove/", views.role_grant_remove, name="role_grant_remove"),
+    path("audit/", views.audit_log, name="audit_log"),
+]

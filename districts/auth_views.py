@@ -16,6 +16,9 @@ class EmailAuthenticationForm(AuthenticationForm):
         label="Email", widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"})
     )
 
+    def clean_username(self):
+        return self.cleaned_data["username"].strip().lower()
+
     def clean(self):
         email = self.cleaned_data.get("username", "")
         ip = client_ip(self.request)

@@ -1,0 +1,87 @@
+"""Read one district's school year into the engine's frames (tiers.engine_io).
+
+Bulk SQL through `district_frame` (every query filters on the district id; COPY on
+PostgreSQL) rather than ORM objects: at 200,000 students the records alone are millions of rows.
+"""
+
+import dataclasses
+import datetime
+
+import pandas as pd
+
+from districts.models import District
+from districts.tenancy import district_frame
+
+from .engine_io import EngineInput
+
+
+@dataclasses.dataclass(frozen=True)
+class SchoolYear:
+    start: datetime.date
+    end: datetime.date
+
+    @classmethod
+    def containing(cls, district: District, day: datetime.date) -> "SchoolYear":
+        """The district's configured year, or else July 1 – June 30 around the day."""
+        if district.school_year_start and district.school_year_end:
+            return cls(district.school_year_start, district.school_year_end)
+        first_year = day.year if day.month >= 7 else day.year - 1
+        return cls(datetime.date(first_year, 7, 1), datetime.date(first_year + 1, 6, 30))
+
+
+CALENDAR_SQL = """
+    SELECT school_id, date, instructional, minutes FROM students_calendarday
+    WHERE district_id = %(district_id)s AND date BETWEEN %(start)s AND %(end)s
+"""
+SCHOOLS_SQL = "SELECT id FROM districts_school WHERE district_id = %(district_id)s"
+ENROLLMENTS_SQL = """
+    SELECT student_id, school_id, entry_date, exit_date FROM students_enrollment
+    WHERE district_id = %(district_id)s AND entry_date <= %(end)s
+      AND (exit_date IS NULL OR exit_date >= %(start)s)
+"""
+RECORDS_SQL = """
+    SELECT student_id, school_id, date, category, minutes_absent FROM students_attendancerecord
+    WHERE district_id = %(district_id)s AND date BETWEEN %(start)s AND %(end)s
+"""
+PRIOR_SQL = """
+    SELECT student_id, school_year, days_enrolled, days_absent FROM students_prioryearsummary
+    WHERE district_id = %(district_id)s AND school_year < %(this_year)s
+"""
+STUDENTS_SQL = "SELECT id FROM students_student WHERE district_id = %(district_id)s"
+
+
+def load_year(district: District, year: SchoolYear) -> EngineInput:
+    window = {"start": year.start, "end": year.end}
+    calendar = _school_calendars(district, window)
+    enrollments = district_frame(
+        district, ENROLLMENTS_SQL, window, columns=["student_id", "school_id", "entry_date", "exit_date"]
+    )
+    records = district_frame(
+        district, RECORDS_SQL, window, columns=["student_id", "school_id", "date", "category", "minutes"]
+    )
+    this_year = f"{year.start.year}-{str(year.start.year + 1)[-2:]}"
+    prior = district_frame(
+        district, PRIOR_SQL, {"this_year": this_year}, columns=["student_id", "school_year", "days_enrolled", "days_absent"]
+    )
+    students = district_frame(district, STUDENTS_SQL, columns=["student_id"])
+    for frame, columns in [(enrollments, ["entry_date", "exit_date"]), (records, ["date"])]:
+        for column in columns:
+            frame[column] = pd.to_datetime(frame[column])
+    return EngineInput(calendar=calendar, enrollments=enrollments, records=records, prior_years=prior, students=students)
+
+
+def _school_calendars(district: District, window: dict) -> pd.DataFrame:
+    """Each school's instructional days: its own rows, and the district default for any date
+    the school does not list itself."""
+    rows = district_frame(district, CALENDAR_SQL, window, columns=["school_id", "date", "instructional", "minutes"])
+    rows["date"] = pd.to_datetime(rows["date"])
+    rows["instructional"] = rows["instructional"].astype(bool)
+    own = rows[rows["school_id"].notna()].astype({"school_id": "int64"})
+    defaults = rows[rows["school_id"].isna()].drop(columns="school_id")
+    schools = district_frame(district, SCHOOLS_SQL, columns=["school_id"])
+    inherited = schools.merge(defaults, how="cross")
+    inherited = inherited.merge(own[["school_id", "date"]], on=["school_id", "date"], how="left", indicator=True)
+    inherited = inherited[inherited["_merge"] == "left_only"].drop(columns="_merge")
+    calendar = pd.concat([own, inherited], ignore_index=True)
+    calendar = calendar[calendar["instructional"]]
+    return calendar[["school_id", "date", "minutes"]].astype({"minutes": "int64"}).reset_index(drop=True)

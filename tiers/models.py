@@ -1,0 +1,253 @@
+"""Stored results of the nightly engine, the policy versions behind them, and the flags.
+
+Results are written per run and swapped in: readers only ever see the run marked current, so a
+run killed halfway leaves yesterday's numbers visible (write, then swap in one transaction).
+"""
+
+from decimal import Decimal
+from fractions import Fraction
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django_scopes import ScopedManager
+
+from districts.models import District, School
+from students.models import Student
+
+from .policy import BANDS, DEFAULT_RULES, FRACTIONAL_DAYS, INSUFFICIENT_DAYS, RULE_LABELS, WHOLE_DAYS, Policy, RuleSettings
+
+BAND_CHOICES = [(INSUFFICIENT_DAYS, "Too few days")] + [
+    (band, label) for band, label in zip(BANDS, ["Satisfactory", "At risk", "Moderate", "Severe", "Acute"])
+]
+RULE_CHOICES = [(rule_id, RULE_LABELS[rule_id]) for rule_id in DEFAULT_RULES]
+
+
+def _fraction(value) -> Fraction:
+    return Fraction(Decimal(str(value))) / 100
+
+
+class CalculationPolicy(models.Model):
+    """One version of a district's calculation settings. Editing makes a new version."""
+
+    district = models.ForeignKey(District, on_delete=models.CASCADE, related_name="+")
+    version = models.PositiveIntegerField()
+    chronic_threshold_pct = models.DecimalField(max_digits=5, decimal_places=2, default=Decimal("10.00"))
+    min_membership_days = models.PositiveSmallIntegerField(default=10)
+    partial_days = models.CharField(
+        max_length=12,
+        choices=[(WHOLE_DAYS, "Whole days (half-day rule)"), (FRACTIONAL_DAYS, "Fractional days")],
+        default=WHOLE_DAYS,
+    )
+    exit_date_inclusive = models.BooleanField(default=False)
+    recent_window = models.PositiveSmallIntegerField(default=20)
+    # {rule_id: {"enabled": bool, "days": int, "window": int, "rate_low_pct": "5", ...}}; a missing
+    # rule or number takes the SPEC default.
+    rules = models.JSONField(default=dict, blank=True)
+    note = models.CharField(max_length=300, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ScopedManager(district="district")
+
+    class Meta:
+        ordering = ["-version"]
+        constraints = [models.UniqueConstraint(fields=["district", "version"], name="policy_unique_version")]
+
+    def __str__(self) -> str:
+        return f"policy v{self.version}"
+
+    def as_policy(self) -> Policy:
+        return Policy(
+            chronic_threshold=_fraction(self.chronic_threshold_pct),
+            min_membership_days=self.min_membership_days,
+            partial_days=self.partial_days,
+            exit_date_inclusive=self.exit_date_inclusive,
+            recent_window=self.recent_window,
+            rules={rule_id: self.rule_settings(rule_id) for rule_id in DEFAULT_RULES},
+        )
+
+    def rule_settings(self, rule_id: str) -> RuleSettings:
+        default = DEFAULT_RULES[rule_id]
+        stored = self.rules.get(rule_id, {})
+        pct = {name: _fraction(stored[f"{name}_pct"]) for name in ("rate_low", "rate_high", "share") if f"{name}_pct" in stored}
+        whole = {name: int(stored[name]) for name in ("days", "window", "min_membership", "weeks", "supports") if name in stored}
+        return RuleSettings(**{**default.__dict__, "enabled": bool(stored.get("enabled", default.enabled)), **whole, **pct})
+
+
+class MetricsRun(models.Model):
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Finished"
+        FAILED = "failed", "Failed"
+
+    class Trigger(models.TextChoices):
+        NIGHTLY = "nightly", "Nightly"
+        MANUAL = "manual", "Started by an admin"
+        COMMAND = "command", "Command line"
+        POLICY = "policy", "Policy change"
+
+    district = models.ForeignKey(District, on_delete=models.CASCADE, related_name="+")
+    policy = models.ForeignKey(CalculationPolicy, on_delete=models.PROTECT, related_name="runs")
+    as_of = models.DateField()
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.QUEUED)
+    trigger = models.CharField(max_length=12, choices=Trigger.choices, default=Trigger.COMMAND)
+    is_current = models.BooleanField(default=False)
+    step = models.CharField(max_length=100, blank=True)
+    progress = models.PositiveSmallIntegerField(default=0)  # percent
+    students = models.PositiveIntegerField(default=0)
+    flags_created = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ScopedManager(district="district")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["district"], condition=Q(is_current=True), name="metricsrun_one_current")
+        ]
+
+    def __str__(self) -> str:
+        return f"run {self.pk} as of {self.as_of} ({self.status})"
+
+    @property
+    def seconds(self) -> float | None:
+        if self.started_at and self.finished_at:
+            return (self.finished_at - self.started_at).total_seconds()
+        return None
+
+
+class StudentMetrics(models.Model):
+    """A student's district-level figures in one run (SPEC §4)."""
+
+    district = models.ForeignKey(District, on_delete=models.CASCADE, related_name="+")
+    run = models.ForeignKey(MetricsRun, on_delete=models.CASCADE, related_name="student_metrics")
+    student = models.ForeignKey(Student, on_delete=models.CASCADE, related_name="metrics")
+    current_school = models.ForeignKey(School, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    membership_days = models.PositiveSmallIntegerField()
+    absent_days = models.DecimalField(max_digits=7, decimal_places=3)
+    absent_excused = models.DecimalField(max_digits=7, decimal_places=3)
+    absent_unexcused = models.DecimalField(max_digits=7, decimal_places=3)
+    absent_suspension = models.DecimalField(max_digits=7, decimal_places=3)
+    absent_partial = models.DecimalField(max_digits=7, decimal_places=3)
+    tardy_days = models.PositiveSmallIntegerField()
+    absence_rate = models.DecimalField(max_digits=5, decimal_places=4)
+    chronic = models.BooleanField()
+    band = models.CharField(max_length=20, choices=BAND_CHOICES)
+    remaining_days = models.PositiveSmallIntegerField()
+    absences_left = models.PositiveSmallIntegerField()
+    recent_rate = models.DecimalField(max_digits=5, decimal_places=4)
+    projected_rate = models.DecimalField(max_digits=5, decimal_places=4)
+    tier = models.PositiveSmallIntegerField()
+    rules = models.JSONField(default=list)
+    signals = models.JSONField(default=dict)
+
+    objects = ScopedManager(district="district")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["district", "run", "student"], name="studentmetrics_unique")]
+        indexes = [
+            models.Index(fields=["district", "run", "current_school", "tier"], name="metrics_school_tier_idx"),
+        ]
+
+
+class StudentSchoolMetrics(models.Model):
+    """School-level figures: only the membership and absences at that school."""
+
+    district = models.ForeignKey(District, on_delete=models.CASCADE, related_name="+")
+    run = models.ForeignKey(MetricsRun, on_delete=models.CASCADE, related_name="school_metrics")
+    student = models.ForeignKey(Student, on_delete=models.CASCADE, related_name="+")
+    school = models.ForeignKey(School, on_delete=models.CASCADE, related_name="+")
+    membership_days = models.PositiveSmallIntegerField()
+    absent_days = models.DecimalField(max_digits=7, decimal_places=3)
+    absence_rate = models.DecimalField(max_digits=5, decimal_places=4)
+    chronic = models.BooleanField()
+    band = models.CharField(max_length=20, choices=BAND_CHOICES)
+
+    objects = ScopedManager(district="district")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["district", "run", "student", "school"], name="studentschoolmetrics_unique")
+        ]
+        indexes = [models.Index(fields=["district", "run", "school"], name="schoolmetrics_school_idx")]
+
+
+class WeeklySnapshot(models.Model):
+    """A student's figures at the end of a school week, kept for trends and "new this week"."""
+
+    district = models.ForeignKey(District, on_delete=models.CASCADE, related_name="+")
+    student = models.ForeignKey(Student, on_delete=models.CASCADE, related_name="+")
+    week_start = models.DateField()  # the Monday
+    as_of = models.DateField()
+    membership_days = models.PositiveSmallIntegerField()
+    absent_days = models.DecimalField(max_digits=7, decimal_places=3)
+    absence_rate = models.DecimalField(max_digits=5, decimal_places=4)
+    band = models.CharField(max_length=20, choices=BAND_CHOICES)
+    tier = models.PositiveSmallIntegerField()
+    rules = models.JSONField(default=list)
+
+    objects = ScopedManager(district="district")
+
+    class Meta:
+        ordering = ["week_start"]
+        constraints = [
+            models.UniqueConstraint(fields=["district", "student", "week_start"], name="weeklysnapshot_unique")
+        ]
+        indexes = [models.Index(fields=["district", "week_start"], name="snapshot_week_idx")]
+
+
+class Flag(models.Model):
+    """A rule that fired for a student: one open flag per student and rule, never duplicated."""
+
+    class Status(models.TextChoices):
+        NEW = "new", "New"
+        IN_PROGRESS = "in_progress", "In progress"
+        RESOLVED = "resolved", "Resolved"
+        ESCALATED = "escalated", "Escalated"
+
+    OPEN_STATUSES = (Status.NEW, Status.IN_PROGRESS)
+
+    district = models.ForeignKey(District, on_delete=models.CASCADE, related_name="+")
+    student = models.ForeignKey(Student, on_delete=models.CASCADE, related_name="flags")
+    rule = models.CharField(max_length=32, choices=RULE_CHOICES)
+    tier = models.PositiveSmallIntegerField()
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.NEW)
+    first_met = models.DateField()
+    last_met = models.DateField()
+    currently_met = models.BooleanField(default=True)
+    why = models.TextField()
+    policy_version = models.PositiveIntegerField()
+    resolved_on = models.DateField(null=True, blank=True)
+    resolution = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ScopedManager(district="district")
+
+    class Meta:
+        ordering = ["-tier", "first_met", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["district", "student", "rule"],
+                condition=Q(status__in=["new", "in_progress"]),
+                name="flag_one_open_per_rule",
+            )
+        ]
+        indexes = [models.Index(fields=["district", "status", "first_met"], name="flag_status_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.rule} for {self.student_id} ({self.status})"
+
+    @property
+    def label(self) -> str:
+        return RULE_LABELS.get(self.rule, self.rule)
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in self.OPEN_STATUSES
+

@@ -1,0 +1,277 @@
+"""Writes of the tiers app: policy versions, metrics runs, flags and weekly snapshots.
+
+A run loads the school year, computes everything in memory, writes its rows against its own
+run id, and only then — in one transaction with the flag updates — becomes the current run.
+Readers follow the current run, so a crash at any point leaves the previous results in place.
+"""
+
+import datetime
+import logging
+
+import pandas as pd
+from django.db import transaction
+from django.utils import timezone
+
+from districts.models import District
+
+from . import engine
+from .engine_io import EngineResult
+from .loading import SchoolYear, load_year
+from .models import CalculationPolicy, Flag, MetricsRun, StudentMetrics, StudentSchoolMetrics, WeeklySnapshot
+from .policy import RULE_TIERS, Policy
+from .why import why_text
+from .writing import execute_many, insert_frame
+
+logger = logging.getLogger(__name__)
+
+POLICY_FIELDS = ["chronic_threshold_pct", "min_membership_days", "partial_days", "exit_date_inclusive", "recent_window", "rules"]
+
+
+# ----------------------------------------------------------------------------- policy
+
+
+def policy_current(*, district: District) -> CalculationPolicy:
+    """The district's newest policy version; version 1 (the SPEC defaults) on first use."""
+    policy = CalculationPolicy.objects.order_by("-version").first()
+    if policy is None:
+        policy = CalculationPolicy.objects.create(district=district, version=1, note="SPEC defaults")
+    return policy
+
+
+@transaction.atomic
+def policy_update(*, district: District, user=None, note: str = "", **changes) -> CalculationPolicy:
+    """A new version with `changes` applied; earlier versions stay, so old results keep their meaning."""
+    current = CalculationPolicy.objects.select_for_update().order_by("-version").first() or policy_current(district=district)
+    values = {field: getattr(current, field) for field in POLICY_FIELDS}
+    unknown = set(changes) - set(POLICY_FIELDS)
+    if unknown:
+        raise ValueError(f"Not policy settings: {', '.join(sorted(unknown))}")
+    values.update(changes)
+    policy = CalculationPolicy(district=district, version=current.version + 1, note=note, created_by=user, **values)
+    policy.full_clean()
+    policy.save()
+    return policy
+
+
+# ----------------------------------------------------------------------------- runs
+
+
+def metrics_run_create(*, district: District, as_of: datetime.date, trigger: str) -> MetricsRun:
+    return MetricsRun.objects.create(
+        district=district, policy=policy_current(district=district), as_of=as_of, trigger=trigger
+    )
+
+
+def metrics_run_execute(*, run: MetricsRun) -> MetricsRun:
+    """Compute and swap in one run. Re-running the same as-of date gives identical results."""
+    district = run.district
+    _progress(run, "Loading attendance", 5, status=MetricsRun.Status.RUNNING, started_at=timezone.now())
+    try:
+        _discard_unfinished_results(run)
+        policy = run.policy.as_policy()
+        year = SchoolYear.containing(district, run.as_of)
+        inputs = load_year(district, year)
+        if not _has_results(district):
+            _backfill_weeks(run, inputs, policy, year)
+        _progress(run, "Computing metrics", 30)
+        result = engine.compute(inputs, as_of=run.as_of, policy=policy)
+        _progress(run, "Writing results", 60)
+        with transaction.atomic():
+            _write_results(run, result)
+        _progress(run, "Updating flags and snapshots", 85)
+        with transaction.atomic():
+            created = flags_sync(district=district, result=result, as_of=run.as_of, policy=policy, version=run.policy.version)
+            snapshot_write(district=district, result=result, as_of=run.as_of)
+            _swap_current(run)
+            MetricsRun.objects.filter(pk=run.pk).update(
+                status=MetricsRun.Status.SUCCEEDED, step="Done", progress=100, students=len(result.students),
+                flags_created=created, finished_at=timezone.now(),
+            )
+    except Exception as error:
+        logger.exception("metrics run %s failed", run.pk)
+        _progress(run, "Failed", run.progress, status=MetricsRun.Status.FAILED, error=str(error)[:2000], finished_at=timezone.now())
+        raise
+    run.refresh_from_db()
+    return run
+
+
+def compute_metrics(*, district: District, as_of: datetime.date, trigger: str = MetricsRun.Trigger.COMMAND) -> MetricsRun:
+    return metrics_run_execute(run=metrics_run_create(district=district, as_of=as_of, trigger=trigger))
+
+
+def _progress(run: MetricsRun, step: str, percent: int, **fields) -> None:
+    # Outside any transaction, so the progress page sees each step as it happens.
+    MetricsRun.objects.filter(pk=run.pk).update(step=step, progress=percent, **fields)
+
+
+def _has_results(district: District) -> bool:
+    return MetricsRun.objects.filter(status=MetricsRun.Status.SUCCEEDED).exists()
+
+
+def _discard_unfinished_results(run: MetricsRun) -> None:
+    """Rows of runs that never became current (killed halfway) are dead weight: drop them."""
+    stale = MetricsRun.objects.filter(is_current=False).exclude(pk=run.pk)
+    StudentMetrics.objects.filter(run__in=stale).delete()
+    StudentSchoolMetrics.objects.filter(run__in=stale).delete()
+
+
+def _swap_current(run: MetricsRun) -> None:
+    previous = list(MetricsRun.objects.select_for_update().filter(is_current=True).exclude(pk=run.pk))
+    MetricsRun.objects.filter(pk__in=[p.pk for p in previous]).update(is_current=False)
+    MetricsRun.objects.filter(pk=run.pk).update(is_current=True)
+    StudentMetrics.objects.filter(run__in=previous).delete()
+    StudentSchoolMetrics.objects.filter(run__in=previous).delete()
+
+
+def _write_results(run: MetricsRun, result: EngineResult) -> None:
+    students = result.students.reset_index()
+    signal_columns = [
+        "first10_absent", "last10_absent", "last20_absent", "last10_tardy", "last20_tardy", "monday_friday_share",
+        "longest_streak", "previous_rate", "trend", "prior_rate", "prior_year_chronic", "chronic_years",
+    ]
+    signals = students[signal_columns].astype(object).apply(lambda row: {k: _plain(v) for k, v in row.items()}, axis=1)
+    frame = pd.DataFrame(
+        {
+            "district_id": run.district_id,
+            "run_id": run.pk,
+            "student_id": students["student_id"],
+            "current_school_id": students["current_school_id"],
+            "membership_days": students["membership_days"],
+            "absent_days": students["absent_days"].astype(float).round(3),
+            "absent_excused": students["absent_excused"].astype(float).round(3),
+            "absent_unexcused": students["absent_unexcused"].astype(float).round(3),
+            "absent_suspension": students["absent_suspension"].astype(float).round(3),
+            "absent_partial": students["absent_partial"].astype(float).round(3),
+            "tardy_days": students["tardy_days"],
+            "absence_rate": students["absence_rate"],
+            "chronic": students["chronic"].astype(bool),
+            "band": students["band"],
+            "remaining_days": students["remaining_days"],
+            "absences_left": students["absences_left"],
+            "recent_rate": students["recent_rate"].round(4),
+            "projected_rate": students["projected_rate"].round(4),
+            "tier": students["tier"],
+            "rules": students["rules"].map(list),
+            "signals": signals,
+        }
+    )
+    insert_frame(run.district, StudentMetrics, frame)
+    schools = result.student_schools
+    insert_frame(
+        run.district,
+        StudentSchoolMetrics,
+        schools.assign(
+            district_id=run.district_id, run_id=run.pk, absent_days=schools["absent_days"].astype(float).round(3),
+            chronic=schools["chronic"].astype(bool),
+        )[["district_id", "run_id", "student_id", "school_id", "membership_days", "absent_days", "absence_rate", "chronic", "band"]],
+    )
+
+
+def _plain(value):
+    if hasattr(value, "item"):
+        value = value.item()
+    return round(value, 4) if isinstance(value, float) else value
+
+
+# ----------------------------------------------------------------------------- history
+
+
+def _backfill_weeks(run: MetricsRun, inputs, policy: Policy, year: SchoolYear) -> None:
+    """On a district's first run, replay the year week by week so flags get their real
+    first-met week and the trend charts have a history, instead of everything looking new."""
+    days = pd.to_datetime(inputs.calendar["date"]).dt.date
+    as_of_week = _week_start(run.as_of)
+    checkpoints = sorted({max(group) for week, group in _by_week(days) if week < as_of_week and min(group) >= year.start})
+    for index, checkpoint in enumerate(checkpoints):
+        _progress(run, f"Replaying week of {_week_start(checkpoint):%b %-d}", 5 + 25 * index // max(len(checkpoints), 1))
+        result = engine.compute(inputs, as_of=checkpoint, policy=policy)
+        with transaction.atomic():
+            flags_sync(district=run.district, result=result, as_of=checkpoint, policy=policy, version=run.policy.version)
+            snapshot_write(district=run.district, result=result, as_of=checkpoint)
+
+
+def _week_start(day: datetime.date) -> datetime.date:
+    return day - datetime.timedelta(days=day.weekday())
+
+
+def _by_week(days: pd.Series):
+    weeks: dict[datetime.date, list[datetime.date]] = {}
+    for day in set(days):
+        weeks.setdefault(_week_start(day), []).append(day)
+    return weeks.items()
+
+
+def snapshot_write(*, district: District, result: EngineResult, as_of: datetime.date) -> int:
+    """The week's snapshot is the latest run of that week: replace, then insert."""
+    week = _week_start(as_of)
+    WeeklySnapshot.objects.filter(week_start=week).delete()
+    students = result.students.reset_index()
+    students = students[students["membership_days"] > 0]
+    frame = pd.DataFrame(
+        {
+            "district_id": district.pk,
+            "student_id": students["student_id"],
+            "week_start": week,
+            "as_of": as_of,
+            "membership_days": students["membership_days"],
+            "absent_days": students["absent_days"].astype(float).round(3),
+            "absence_rate": students["absence_rate"],
+            "band": students["band"],
+            "tier": students["tier"],
+            "rules": students["rules"].map(list),
+        }
+    )
+    return insert_frame(district, WeeklySnapshot, frame)
+
+
+# ----------------------------------------------------------------------------- flags
+
+
+def flags_sync(*, district: District, result: EngineResult, as_of: datetime.date, policy: Policy, version: int) -> int:
+    """Open a flag for every newly fired rule, refresh the open ones, and mark those whose
+    rule no longer holds. Returns the number of new flags. Never duplicates an open flag."""
+    students = result.students
+    fired = students["rules"].explode().dropna().rename("rule").reset_index()
+    open_flags = pd.DataFrame(
+        list(Flag.objects.filter(status__in=Flag.OPEN_STATUSES).values("id", "student_id", "rule", "why", "currently_met", "last_met")),
+        columns=["id", "student_id", "rule", "why", "currently_met", "last_met"],
+    )
+    merged = fired.merge(open_flags, on=["student_id", "rule"], how="outer", indicator=True)
+    holding = merged[merged["_merge"] != "right_only"].copy()
+    holding["text"] = _why_texts(holding, students, result.absences, policy)
+
+    new = holding[holding["_merge"] == "left_only"]
+    Flag.objects.bulk_create(
+        [
+            Flag(
+                district=district, student_id=row.student_id, rule=row.rule, tier=RULE_TIERS[row.rule],
+                first_met=as_of, last_met=as_of, why=row.text, policy_version=version,
+            )
+            for row in new.itertuples()
+        ],
+        batch_size=2000,
+    )
+    kept = holding[holding["_merge"] == "both"]
+    changed = kept[(kept["text"] != kept["why"]) | ~kept["currently_met"].astype(bool) | (kept["last_met"] != as_of)]
+    execute_many(
+        district,
+        "UPDATE tiers_flag SET why = %s, last_met = %s, currently_met = %s WHERE id = %s AND district_id = %s",
+        [(text, as_of, True, int(pk)) for text, pk in zip(changed["text"], changed["id"])],
+    )
+    lapsed = merged[(merged["_merge"] == "right_only") & merged["currently_met"].astype(bool)]
+    Flag.objects.filter(pk__in=[int(pk) for pk in lapsed["id"]]).update(currently_met=False)
+    return len(new)
+
+
+def _why_texts(pairs: pd.DataFrame, students: pd.DataFrame, absences: pd.DataFrame, policy: Policy) -> list[str]:
+    needed = absences[absences["student_id"].isin(pairs["student_id"])]
+    membership = students["membership_days"].reindex(needed["student_id"]).to_numpy()
+    recent_window = policy.rule("t2_recent_absences").window
+    early_window = policy.rule("t2_first_10_days").window
+    recent = needed[needed["ordinal"].to_numpy() > membership - recent_window].groupby("student_id")["date"].apply(list)
+    early = needed[needed["ordinal"] <= early_window].groupby("student_id")["date"].apply(list)
+    rows = students.loc[pairs["student_id"]]
+    return [
+        why_text(rule, row, recent.get(student, []), early.get(student, []), policy)
+        for rule, student, row in zip(pairs["rule"], pairs["student_id"], rows.itertuples())
+    ]

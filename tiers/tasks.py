@@ -1,0 +1,58 @@
+"""The nightly run: one task per district at 02:00 in the district's own time zone.
+
+Beat calls `nightly_dispatch` every 15 minutes; it starts the run of each district whose local
+clock has passed 02:00 and that has no nightly run for its local date yet. That way a district
+in Honolulu and one in Raleigh each run at their own night, a missed beat tick catches up, and
+a second tick the same night does nothing.
+"""
+
+import datetime
+
+from celery import shared_task
+from django.utils import timezone
+from django_scopes import scopes_disabled
+
+from districts.models import District
+from districts.tasks import DistrictTask
+from districts.tenancy import district_scope
+
+from .models import MetricsRun
+from .services import metrics_run_create, metrics_run_execute
+
+NIGHTLY_HOUR = 2
+
+
+@shared_task(base=DistrictTask)
+def compute_district_metrics(district, as_of: str, run_id: int | None = None, trigger: str = MetricsRun.Trigger.NIGHTLY):
+    as_of_date = datetime.date.fromisoformat(as_of)
+    run = (
+        MetricsRun.objects.get(pk=run_id)
+        if run_id
+        else metrics_run_create(district=district, as_of=as_of_date, trigger=trigger)
+    )
+    return metrics_run_execute(run=run).pk
+
+
+def districts_due(now: datetime.datetime) -> list[tuple[District, datetime.date]]:
+    """Districts whose local night has come and that have not run for their local yesterday."""
+    due = []
+    for district in District.objects.all():
+        local = now.astimezone(district.tzinfo)
+        if local.hour < NIGHTLY_HOUR:
+            continue
+        as_of = local.date() - datetime.timedelta(days=1)  # the last full day of attendance
+        with district_scope(district):
+            ran = MetricsRun.objects.filter(trigger=MetricsRun.Trigger.NIGHTLY, as_of=as_of).exists()
+        if not ran:
+            due.append((district, as_of))
+    return due
+
+
+@shared_task
+def nightly_dispatch():
+    """Fan out: this is one of the few places that reads across districts (ids only)."""
+    with scopes_disabled():
+        due = districts_due(timezone.now())
+    for district, as_of in due:
+        compute_district_metrics.delay(district.pk, as_of.isoformat())
+    return [district.slug for district, _ in due]

@@ -6,8 +6,10 @@ Readers follow the current run, so a crash at any point leaves the previous resu
 """
 
 import datetime
+import json
 import logging
 
+import numpy as np
 import pandas as pd
 from django.db import transaction
 from django.utils import timezone
@@ -20,7 +22,7 @@ from .loading import SchoolYear, load_year
 from .models import CalculationPolicy, Flag, MetricsRun, StudentMetrics, StudentSchoolMetrics, WeeklySnapshot
 from .policy import RULE_TIERS, Policy
 from .why import why_text
-from .writing import execute_many, insert_frame
+from .writing import insert_frame, json_lines, update_rows
 
 logger = logging.getLogger(__name__)
 
@@ -62,8 +64,9 @@ def metrics_run_create(*, district: District, as_of: datetime.date, trigger: str
     )
 
 
-def metrics_run_execute(*, run: MetricsRun) -> MetricsRun:
-    """Compute and swap in one run. Re-running the same as-of date gives identical results."""
+def metrics_run_execute(*, run: MetricsRun, backfill: bool | None = None) -> MetricsRun:
+    """Compute and swap in one run. Re-running the same as-of date gives identical results.
+    `backfill` replays earlier weeks first; by default only on the district's first run."""
     district = run.district
     _progress(run, "Loading attendance", 5, status=MetricsRun.Status.RUNNING, started_at=timezone.now())
     try:
@@ -71,7 +74,7 @@ def metrics_run_execute(*, run: MetricsRun) -> MetricsRun:
         policy = run.policy.as_policy()
         year = SchoolYear.containing(district, run.as_of)
         inputs = load_year(district, year)
-        if not _has_results(district):
+        if (not _has_results(district)) if backfill is None else backfill:
             _backfill_weeks(run, inputs, policy, year)
         _progress(run, "Computing metrics", 30)
         result = engine.compute(inputs, as_of=run.as_of, policy=policy)
@@ -95,8 +98,10 @@ def metrics_run_execute(*, run: MetricsRun) -> MetricsRun:
     return run
 
 
-def compute_metrics(*, district: District, as_of: datetime.date, trigger: str = MetricsRun.Trigger.COMMAND) -> MetricsRun:
-    return metrics_run_execute(run=metrics_run_create(district=district, as_of=as_of, trigger=trigger))
+def compute_metrics(
+    *, district: District, as_of: datetime.date, trigger: str = MetricsRun.Trigger.COMMAND, backfill: bool | None = None
+) -> MetricsRun:
+    return metrics_run_execute(run=metrics_run_create(district=district, as_of=as_of, trigger=trigger), backfill=backfill)
 
 
 def _progress(run: MetricsRun, step: str, percent: int, **fields) -> None:
@@ -129,7 +134,7 @@ def _write_results(run: MetricsRun, result: EngineResult) -> None:
         "first10_absent", "last10_absent", "last20_absent", "last10_tardy", "last20_tardy", "monday_friday_share",
         "longest_streak", "previous_rate", "trend", "prior_rate", "prior_year_chronic", "chronic_years",
     ]
-    signals = students[signal_columns].astype(object).apply(lambda row: {k: _plain(v) for k, v in row.items()}, axis=1)
+    signals = json_lines(students[signal_columns])
     frame = pd.DataFrame(
         {
             "district_id": run.district_id,
@@ -151,7 +156,7 @@ def _write_results(run: MetricsRun, result: EngineResult) -> None:
             "recent_rate": students["recent_rate"].round(4),
             "projected_rate": students["projected_rate"].round(4),
             "tier": students["tier"],
-            "rules": students["rules"].map(list),
+            "rules": students["rules"].map(json.dumps),
             "signals": signals,
         }
     )
@@ -165,12 +170,6 @@ def _write_results(run: MetricsRun, result: EngineResult) -> None:
             chronic=schools["chronic"].astype(bool),
         )[["district_id", "run_id", "student_id", "school_id", "membership_days", "absent_days", "absence_rate", "chronic", "band"]],
     )
-
-
-def _plain(value):
-    if hasattr(value, "item"):
-        value = value.item()
-    return round(value, 4) if isinstance(value, float) else value
 
 
 # ----------------------------------------------------------------------------- history
@@ -253,10 +252,10 @@ def flags_sync(*, district: District, result: EngineResult, as_of: datetime.date
     )
     kept = holding[holding["_merge"] == "both"]
     changed = kept[(kept["text"] != kept["why"]) | ~kept["currently_met"].astype(bool) | (kept["last_met"] != as_of)]
-    execute_many(
+    update_rows(
         district,
-        "UPDATE tiers_flag SET why = %s, last_met = %s, currently_met = %s WHERE id = %s AND district_id = %s",
-        [(text, as_of, True, int(pk)) for text, pk in zip(changed["text"], changed["id"])],
+        Flag,
+        pd.DataFrame({"id": changed["id"].astype("int64"), "why": changed["text"], "last_met": as_of, "currently_met": True}),
     )
     lapsed = merged[(merged["_merge"] == "right_only") & merged["currently_met"].astype(bool)]
     Flag.objects.filter(pk__in=[int(pk) for pk in lapsed["id"]]).update(currently_met=False)
@@ -268,10 +267,17 @@ def _why_texts(pairs: pd.DataFrame, students: pd.DataFrame, absences: pd.DataFra
     membership = students["membership_days"].reindex(needed["student_id"]).to_numpy()
     recent_window = policy.rule("t2_recent_absences").window
     early_window = policy.rule("t2_first_10_days").window
-    recent = needed[needed["ordinal"].to_numpy() > membership - recent_window].groupby("student_id")["date"].apply(list)
-    early = needed[needed["ordinal"] <= early_window].groupby("student_id")["date"].apply(list)
+    recent = _dates_by_student(needed[needed["ordinal"].to_numpy() > membership - recent_window])
+    early = _dates_by_student(needed[needed["ordinal"] <= early_window])
     rows = students.loc[pairs["student_id"]]
     return [
         why_text(rule, row, recent.get(student, []), early.get(student, []), policy)
         for rule, student, row in zip(pairs["rule"], pairs["student_id"], rows.itertuples())
     ]
+
+
+def _dates_by_student(absences: pd.DataFrame) -> dict[int, list]:
+    ordered = absences.sort_values(["student_id", "date"], kind="stable")
+    students, starts = np.unique(ordered["student_id"].to_numpy(), return_index=True)
+    chunks = np.split(ordered["date"].to_numpy(), starts[1:])
+    return dict(zip(students.tolist(), (list(chunk) for chunk in chunks)))

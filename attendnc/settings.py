@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "csp",
     "districts",
     "students",
+    "imports",
     "tiers",
     "outreach",
     "cases",

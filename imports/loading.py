@@ -1,0 +1,258 @@
+"""Bulk upserts into the students tables, counting what was added, changed and removed.
+
+PostgreSQL: the rows are COPYed into a temporary table, then one INSERT … ON CONFLICT DO UPDATE
+writes only the rows whose values differ (so re-importing the same file touches nothing), and
+one DELETE removes stored rows inside the file's scope that the file no longer has — this is
+how a corrected file takes back a back-dated absence. Other databases (the SQLite demo) take a
+bulk_create/bulk_update path with the same results.
+
+Every statement names the district: the temporary table holds no district column, the INSERT
+writes %(district_id)s and every DELETE filters on it (districts.tenancy.district_sql).
+"""
+
+import dataclasses
+import io
+
+import numpy as np
+import pandas as pd
+from django.db import connection
+from django.db.models import Q
+
+from districts.models import District, School
+from districts.tenancy import district_sql
+from students.models import AttendanceRecord, CalendarDay, Enrollment, Guardian, PriorYearSummary, Student
+
+from .placing import DEFAULT_CALENDAR, Scope
+
+COPY_CHUNK_ROWS = 250_000
+
+
+@dataclasses.dataclass(frozen=True)
+class Table:
+    model: type
+    keys: tuple[str, ...]
+    columns: tuple[str, ...]
+    conflict_where: str = ""  # the predicate of a partial unique index
+    null_key: str = ""  # a column that is NULL in every row (the district's default calendar)
+    touch: str = ""  # an auto_now column to stamp on every write
+
+    @property
+    def db_table(self) -> str:
+        return self.model._meta.db_table
+
+    def default(self, column: str):
+        return self.model._meta.get_field(column).get_default()
+
+
+@dataclasses.dataclass
+class Counts:
+    added: int = 0
+    changed: int = 0
+    removed: int = 0
+
+    def __iadd__(self, other: "Counts") -> "Counts":
+        self.added += other.added
+        self.changed += other.changed
+        self.removed += other.removed
+        return self
+
+
+TABLES = {
+    "schools": Table(School, ("sis_id",), ("name", "grade_low", "grade_high")),
+    "students": Table(
+        Student,
+        ("sis_id",),
+        ("first_name", "last_name", "birth_date", "grade", "home_language", "econ_disadvantaged", "disability",
+         "english_learner", "race_ethnicity", "homeless", "foster"),
+        touch="updated_at",
+    ),  # fmt: skip
+    "enrollments": Table(
+        Enrollment, ("student_id", "school_id", "entry_date"), ("grade", "exit_date", "exit_reason")
+    ),
+    "calendar": Table(
+        CalendarDay, ("school_id", "date"), ("instructional", "minutes", "event"), conflict_where="school_id IS NOT NULL"
+    ),
+    "calendar_default": Table(
+        CalendarDay, ("date",), ("instructional", "minutes", "event"), conflict_where="school_id IS NULL", null_key="school_id"
+    ),
+    "guardians": Table(Guardian, ("student_id", "name"), ("relationship", "phone", "email", "language", "preferred_channel")),
+    "prior_year": Table(PriorYearSummary, ("student_id", "school_year"), ("days_enrolled", "days_absent")),
+    "attendance": Table(AttendanceRecord, ("student_id", "school_id", "date", "code"), ("category", "minutes_absent")),
+}
+
+
+def load_entity(district: District, entity: str, rows: pd.DataFrame, scope: Scope | None) -> Counts:
+    """Write one entity's placed rows; the calendar splits into school and default days."""
+    if entity != "calendar":
+        return upsert(district, TABLES[entity], rows, scope)
+    default = rows["school_id"].to_numpy() == DEFAULT_CALENDAR
+    counts = upsert(district, TABLES["calendar"], rows[~default], _scope_part(scope, default=False))
+    counts += upsert(district, TABLES["calendar_default"], rows[default].drop(columns="school_id"), _scope_part(scope, default=True))
+    return counts
+
+
+def _scope_part(scope: Scope | None, *, default: bool) -> Scope | None:
+    if scope is None:
+        return None
+    picks = [i for i, group in enumerate(scope.groups) if (group == DEFAULT_CALENDAR) == default]
+    if not picks:
+        return None
+    return Scope(
+        scope.group_column,
+        [scope.groups[i] for i in picks],
+        scope.range_column,
+        [scope.lo[i] for i in picks],
+        [scope.hi[i] for i in picks],
+    )
+
+
+def upsert(district: District, table: Table, rows: pd.DataFrame, scope: Scope | None) -> Counts:
+    update_columns = [column for column in table.columns if column in rows.columns]
+    missing = {column: table.default(column) for column in table.columns if column not in rows.columns}
+    rows = rows.assign(**missing)[[*table.keys, *table.columns]]
+    if connection.vendor == "postgresql":
+        return _pg_upsert(district, table, rows, update_columns, scope)
+    return _orm_upsert(district, table, rows, update_columns, scope)
+
+
+# --- PostgreSQL ---------------------------------------------------------------------------
+
+
+def _pg_upsert(district, table: Table, rows: pd.DataFrame, update_columns: list[str], scope) -> Counts:
+    temp = f"import_{table.db_table}"
+    columns = [*table.keys, *table.columns]
+    counts = Counts()
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {temp}")
+        cursor.execute(f"CREATE TEMP TABLE {temp} ON COMMIT DROP AS SELECT {', '.join(columns)} FROM {table.db_table} WITH NO DATA")
+        _copy_rows(cursor, temp, columns, rows)
+        cursor.execute(f"ANALYZE {temp}")
+        if len(rows):
+            cursor.execute(*district_sql(district, _insert_sql(table, temp, update_columns)))
+            counts.added, counts.changed = (value or 0 for value in cursor.fetchone())
+        if scope is not None and scope.groups:
+            cursor.execute(*district_sql(district, *_delete_sql(table, temp, scope)))
+            counts.removed = cursor.rowcount
+        cursor.execute(f"DROP TABLE {temp}")
+    return counts
+
+
+def _copy_rows(cursor, temp: str, columns: list[str], rows: pd.DataFrame) -> None:
+    """COPY in CSV chunks: pandas writes the text in C, psycopg streams it."""
+    statement = f"COPY {temp} ({', '.join(columns)}) FROM STDIN (FORMAT csv, NULL '\\N')"
+    with cursor.cursor.copy(statement) as copy:
+        for start in range(0, len(rows), COPY_CHUNK_ROWS):
+            chunk = rows.iloc[start : start + COPY_CHUNK_ROWS]
+            buffer = io.StringIO()
+            chunk.to_csv(buffer, header=False, index=False, na_rep="\\N", date_format="%Y-%m-%d")
+            copy.write(buffer.getvalue())
+
+
+def _insert_sql(table: Table, temp: str, update_columns: list[str]) -> str:
+    columns = [*table.keys, *table.columns]
+    insert_columns = ["district_id", *columns]
+    selected = ["%(district_id)s", *columns]
+    if table.touch:
+        insert_columns.append(table.touch)
+        selected.append("now()")
+    target = f"(district_id, {', '.join(table.keys)})" + (f" WHERE {table.conflict_where}" if table.conflict_where else "")
+    if update_columns:
+        assignments = [f"{column} = EXCLUDED.{column}" for column in update_columns]
+        if table.touch:
+            assignments.append(f"{table.touch} = now()")
+        stored = ", ".join(f"t.{column}" for column in update_columns)
+        incoming = ", ".join(f"EXCLUDED.{column}" for column in update_columns)
+        action = f"DO UPDATE SET {', '.join(assignments)} WHERE ROW({stored}) IS DISTINCT FROM ROW({incoming})"
+    else:
+        action = "DO NOTHING"
+    # xmax = 0 on a freshly inserted row version; an updated one carries this transaction's id.
+    return f"""
+        WITH written AS (
+            INSERT INTO {table.db_table} AS t ({', '.join(insert_columns)})
+            SELECT {', '.join(selected)} FROM {temp}
+            ON CONFLICT {target} {action}
+            RETURNING (t.xmax = 0) AS inserted
+        )
+        SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM written
+    """
+
+
+def _delete_sql(table: Table, temp: str, scope: Scope) -> tuple[str, dict]:
+    matches = " AND ".join(f"n.{key} = t.{key}" for key in table.keys)
+    unmatched = f"NOT EXISTS (SELECT 1 FROM {temp} n WHERE {matches})"
+    null_group = bool(table.null_key) and table.null_key == scope.group_column
+    if not scope.range_column:
+        sql = f"""DELETE FROM {table.db_table} t WHERE t.district_id = %(district_id)s
+                  AND t.{scope.group_column} = ANY(%(groups)s) AND {unmatched}"""
+        return sql, {"groups": list(scope.groups)}
+    group_match = f"t.{scope.group_column} IS NULL" if null_group else f"t.{scope.group_column} = s.grp"
+    sql = f"""DELETE FROM {table.db_table} t
+              USING unnest(%(groups)s::bigint[], %(lo)s::date[], %(hi)s::date[]) AS s(grp, lo, hi)
+              WHERE t.district_id = %(district_id)s AND {group_match}
+                AND t.{scope.range_column} BETWEEN s.lo AND s.hi AND {unmatched}"""
+    return sql, {"groups": list(scope.groups), "lo": list(scope.lo), "hi": list(scope.hi)}
+
+
+# --- other databases (the SQLite demo) ---------------------------------------------------
+
+
+def _orm_upsert(district, table: Table, rows: pd.DataFrame, update_columns: list[str], scope) -> Counts:
+    model, keys = table.model, list(table.keys)
+    stored = model.objects.all()
+    if table.null_key:
+        stored = stored.filter(**{f"{table.null_key}__isnull": True})
+    elif table.conflict_where:
+        stored = stored.filter(**{f"{table.keys[0]}__isnull": False})
+    if scope is not None:
+        stored = stored.filter(_scope_q(table, scope))
+    elif len(rows) < 10_000:
+        stored = stored.filter(**{f"{keys[0]}__in": sorted(set(_python(rows[keys[0]])))})
+    existing = {tuple(row[:len(keys)]): row for row in stored.values_list(*keys, "pk", *update_columns)}
+    records = _records(rows)
+    counts, new, changed, seen = Counts(), [], [], set()
+    for record in records:
+        key = tuple(record[column] for column in keys)
+        seen.add(key)
+        current = existing.get(key)
+        if current is None:
+            new.append(model(district=district, **record))
+        elif tuple(current[len(keys) + 1 :]) != tuple(record[column] for column in update_columns):
+            instance = model(pk=current[len(keys)], district=district, **record)
+            changed.append(instance)
+    model.objects.bulk_create(new, batch_size=2000)
+    if changed and update_columns:
+        model.objects.bulk_update(changed, [*update_columns, *([table.touch] if table.touch else [])], batch_size=2000)
+    counts.added, counts.changed = len(new), len(changed)
+    if scope is not None:
+        gone = [row[len(keys)] for key, row in existing.items() if key not in seen]
+        for start in range(0, len(gone), 500):
+            model.objects.filter(pk__in=gone[start : start + 500]).delete()
+        counts.removed = len(gone)
+    return counts
+
+
+def _scope_q(table: Table, scope: Scope) -> Q:
+    null_group = bool(table.null_key) and table.null_key == scope.group_column
+    if not scope.range_column:
+        return Q(**{f"{scope.group_column}__in": scope.groups})
+    query = Q(pk__in=[])
+    for group, lo, hi in zip(scope.groups, scope.lo, scope.hi):
+        group_q = Q(**{f"{scope.group_column}__isnull": True}) if null_group else Q(**{scope.group_column: group})
+        query |= group_q & Q(**{f"{scope.range_column}__range": (lo, hi)})
+    return query
+
+
+def _records(rows: pd.DataFrame) -> list[dict]:
+    columns = {column: _python(rows[column]) for column in rows.columns}
+    return [dict(zip(columns, values)) for values in zip(*columns.values())] if len(rows) else []
+
+
+def _python(series: pd.Series) -> list:
+    """Plain Python values, as the ORM returns them, so stored and incoming rows compare."""
+    if pd.api.types.is_datetime64_any_dtype(series):
+        return [None if pd.isna(value) else value.date() for value in series]
+    if pd.api.types.is_bool_dtype(series):
+        return [bool(value) for value in series.to_numpy()]
+    if pd.api.types.is_integer_dtype(series):
+        return [None if pd.isna(value) else int(value) for value in series]
+    return [None if value is None or (isinstance(value, float) and np.isnan(value)) else value for value in series.tolist()]

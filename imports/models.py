@@ -1,0 +1,175 @@
+"""What an import did, how a district's SIS export maps onto our fields, and the rows it held.
+
+An import never loses a row: what it cannot place is kept as a QuarantinedRow (file, row, field,
+reason and the row itself) until the district fixes the cause and replays it.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django_scopes import ScopedManager
+
+from districts.models import District
+
+
+class ImportFormat(models.TextChoices):
+    CSV = "csv", "Canonical CSV"
+    SIS_CSV = "sis_csv", "SIS CSV export (column mapping)"
+    ONEROSTER = "oneroster", "OneRoster 1.1 / 1.2 CSV"
+    EDFI_JSON = "edfi-json", "Ed-Fi JSON (API resources)"
+    EDFI_XML = "edfi-xml", "Ed-Fi XML (interchange)"
+
+
+class ColumnMapping(models.Model):
+    """How one district's SIS export names our canonical fields, saved once and reused by name.
+
+    `columns` is {entity: {canonical field: export header}}; `formats` is {entity: {field:
+    "ymd"|"mdy"|"dmy"|"nonblank"…}} for the columns whose reading the admin had to choose;
+    `headers` remembers the export's headers per entity so the page can offer them again.
+    """
+
+    district = models.ForeignKey(District, on_delete=models.CASCADE, related_name="+")
+    format = models.CharField(max_length=16, choices=ImportFormat.choices, default=ImportFormat.SIS_CSV)
+    name = models.CharField(max_length=100)
+    columns = models.JSONField(default=dict, blank=True)
+    formats = models.JSONField(default=dict, blank=True)
+    headers = models.JSONField(default=dict, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ScopedManager(district="district")
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["district", "format", "name"], name="columnmapping_unique_name")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ImportRun(models.Model):
+    """One import (or replay of held rows): its file, progress and outcome."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Imported"
+        REJECTED = "rejected", "Rejected"
+        FAILED = "failed", "Failed"
+
+    class Kind(models.TextChoices):
+        IMPORT = "import", "Import"
+        REPLAY = "replay", "Replay of held rows"
+
+    class Source(models.TextChoices):
+        UPLOAD = "upload", "Browser upload"
+        COMMAND = "command", "Command line"
+        API = "api", "API"
+
+    district = models.ForeignKey(District, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.IMPORT)
+    format = models.CharField(max_length=16, choices=ImportFormat.choices, default=ImportFormat.CSV, blank=True)
+    mapping = models.ForeignKey(ColumnMapping, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    source = models.CharField(max_length=16, choices=Source.choices, default=Source.UPLOAD)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    original_name = models.CharField(max_length=255, blank=True)
+    stored_path = models.CharField(max_length=500, blank=True)
+    sha256 = models.CharField("SHA-256", max_length=64, blank=True)
+    size_bytes = models.BigIntegerField(default=0)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    stage = models.CharField(max_length=100, blank=True)
+    rows_read = models.PositiveIntegerField(default=0)
+    rows_written = models.PositiveIntegerField(default=0)
+    rows_quarantined = models.PositiveIntegerField(default=0)
+    duplicates = models.PositiveIntegerField(default=0)
+    added = models.PositiveIntegerField(default=0)
+    changed = models.PositiveIntegerField(default=0)
+    removed = models.PositiveIntegerField(default=0)
+    # {entity: {"read": n, "added": n, "changed": n, "removed": n, "quarantined": n, "duplicates": n}}
+    entity_counts = models.JSONField(default=dict, blank=True)
+    # [{"file": …, "row": n, "column": …, "message": …}] when the file was rejected
+    errors = models.JSONField(default=list, blank=True)
+    notes = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ScopedManager(district="district")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["district", "status"], name="importrun_status_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} #{self.pk} ({self.get_status_display()})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in {self.Status.SUCCEEDED, self.Status.REJECTED, self.Status.FAILED}
+
+    @property
+    def seconds(self) -> float | None:
+        if self.started_at and self.finished_at:
+            return (self.finished_at - self.started_at).total_seconds()
+        return None
+
+
+class QuarantineReason(models.TextChoices):
+    UNKNOWN_CODE = "unknown_code", "Unknown attendance code"
+    UNKNOWN_STUDENT = "unknown_student", "Unknown student"
+    UNKNOWN_SCHOOL = "unknown_school", "Unknown school"
+    OUTSIDE_ENROLLMENT = "outside_enrollment", "Outside any enrollment"
+    NON_INSTRUCTIONAL_DAY = "non_instructional_day", "Not an instructional day"
+    NO_CALENDAR_DAY = "no_calendar_day", "Date missing from the calendar"
+    PARTIAL_WITHOUT_MINUTES = "partial_without_minutes", "Partial day without minutes"
+    CONFLICTING_DUPLICATE = "conflicting_duplicate", "Same event twice with different minutes"
+    DUPLICATE = "duplicate", "Exact duplicate (collapsed)"
+
+
+class QuarantinedRow(models.Model):
+    """A row an import could not place, kept whole with where it came from and why.
+
+    `values` holds the row in canonical fields so a replay needs no re-upload; `raw` is the row
+    as the file had it, for the admin to recognise. Exact duplicates are recorded already
+    resolved: they are reported, but there is nothing to fix.
+    """
+
+    class Resolution(models.TextChoices):
+        REPLAYED = "replayed", "Placed by a replay"
+        SUPERSEDED = "superseded", "Superseded by a later import"
+        COLLAPSED = "collapsed", "Duplicate collapsed into its twin"
+
+    district = models.ForeignKey(District, on_delete=models.CASCADE, related_name="+")
+    run = models.ForeignKey(ImportRun, on_delete=models.CASCADE, related_name="quarantined_rows")
+    entity = models.CharField(max_length=32)
+    file_name = models.CharField(max_length=255)
+    row_number = models.PositiveIntegerField()
+    field = models.CharField(max_length=64, blank=True)
+    reason = models.CharField(max_length=32, choices=QuarantineReason.choices)
+    message = models.CharField(max_length=300, blank=True)
+    # Denormalised so the code map and health pages can group without reading JSON.
+    code = models.CharField(max_length=32, blank=True)
+    school_sis_id = models.CharField(max_length=64, blank=True)
+    row_hash = models.CharField(max_length=40, db_index=True)
+    values = models.JSONField(default=dict)
+    raw = models.JSONField(default=dict)
+    resolved = models.BooleanField(default=False)
+    resolution = models.CharField(max_length=16, choices=Resolution.choices, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ScopedManager(district="district")
+
+    class Meta:
+        ordering = ["run", "file_name", "row_number"]
+        indexes = [
+            models.Index(fields=["district", "resolved", "reason"], name="quarantine_open_idx"),
+            models.Index(
+                fields=["district", "code"], condition=Q(resolved=False), name="quarantine_open_code_idx"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.file_name} row {self.row_number}: {self.get_reason_display()}"

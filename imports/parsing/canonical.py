@@ -1,0 +1,26 @@
+"""The canonical CSV format (SPEC §4): files named after what they hold, our own headers."""
+
+from ..schema import ENTITIES, ROW
+from .csvread import read_csv_text
+from .dates import ISO
+from .errors import ImportRejected
+from .sources import SourceFile
+from .tables import ParsedImport, SourceTable
+
+FILE_ENTITIES = {entity.file_name: entity.name for entity in ENTITIES.values()}
+
+
+def parse_canonical(files: list[SourceFile], notes: list[str]) -> ParsedImport:
+    tables = []
+    for source in files:
+        entity = FILE_ENTITIES.get(source.name.lower())
+        if entity is None:
+            notes.append(f"Skipped {source.path}: not one of the canonical files ({', '.join(FILE_ENTITIES)}).")
+            continue
+        text = read_csv_text(source, usecols=ENTITIES[entity].columns)
+        text.columns = [column if column == ROW else column.lower() for column in text.columns]
+        tables.append(SourceTable(entity, source.name, text, date_default=ISO))
+    if not tables:
+        expected = ", ".join(FILE_ENTITIES)
+        raise ImportRejected.one(files[0].name if files else "(upload)", None, "", f"no canonical CSV files found; expected any of {expected}")
+    return ParsedImport(tables, notes)

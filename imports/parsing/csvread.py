@@ -1,0 +1,93 @@
+"""Read one CSV file into a frame of text, keeping each row's line number for the admin.
+
+Values stay text here; `typing` reads them. When pandas cannot parse a file, the file is read
+again with the csv module to name the exact row (pandas' messages do not always carry it).
+"""
+
+import csv
+import io
+import warnings
+
+import pandas as pd
+
+from ..schema import ROW
+from .errors import ImportRejected, RowError
+from .sources import SourceFile
+
+
+def read_csv_text(source: SourceFile, *, usecols: list[str] | None = None) -> pd.DataFrame:
+    """Every column (or those in `usecols`, any case) as stripped text ('' for blank) plus ROW,
+    the row's line in the file."""
+    header = _header(source)
+    try:
+        # All columns are read (usecols would silently drop a row's surplus values) and pandas'
+        # "length does not match" warning is an error: a shifted row must never be imported.
+        with source.open() as handle, warnings.catch_warnings():
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            frame = pd.read_csv(
+                handle,
+                dtype=str,
+                na_filter=False,
+                skip_blank_lines=False,
+                encoding="utf-8-sig",
+                index_col=False,
+                engine="c",
+            )
+    except (pd.errors.ParserError, pd.errors.ParserWarning, UnicodeDecodeError, ValueError) as error:
+        raise _diagnose(source, len(header), error) from error
+    frame.columns = [str(column).strip() for column in frame.columns]
+    if usecols is not None:
+        wanted = {column.lower() for column in usecols}
+        frame = frame[[column for column in frame.columns if column.lower() in wanted]]
+    frame[ROW] = pd.RangeIndex(2, len(frame) + 2, dtype="int64")
+    for column in frame.columns.drop(ROW):
+        frame[column] = frame[column].str.strip()
+    blank = (frame.drop(columns=ROW) == "").all(axis=1)
+    return frame[~blank].reset_index(drop=True) if blank.any() else frame
+
+
+def header_of(source: SourceFile) -> list[str]:
+    return [column.strip() for column in _header(source)]
+
+
+def _header(source: SourceFile) -> list[str]:
+    with source.open() as handle:
+        first_line = handle.readline(1024 * 1024)
+    try:
+        text = first_line.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ImportRejected.one(source.name, 1, "", "the header is not UTF-8 text; save the file as UTF-8 CSV")
+    header = next(csv.reader(io.StringIO(text)), None)
+    if not header or not any(column.strip() for column in header):
+        raise ImportRejected.one(source.name, 1, "", "the file is empty or has no header row")
+    names = [column.strip() for column in header]
+    seen = set()
+    for name in names:
+        if not name:
+            continue
+        if name.lower() in seen:
+            raise ImportRejected.one(source.name, 1, name, "this column appears twice in the header")
+        seen.add(name.lower())
+    return header
+
+
+def _diagnose(source: SourceFile, width: int, error: Exception) -> ImportRejected:
+    """Find the first row the csv module also cannot read, and say what is wrong with it."""
+    with source.open() as handle:
+        raw = handle.read()
+    for number, line in enumerate(raw.splitlines(), start=1):
+        try:
+            line.decode("utf-8")
+        except UnicodeDecodeError:
+            return ImportRejected.one(source.name, number, "", "this row is not UTF-8 text; save the file as UTF-8 CSV")
+    text = raw.decode("utf-8-sig")
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    try:
+        for values in reader:
+            if len(values) > width:
+                column = f"column {width + 1}"
+                message = f"{len(values)} values in a row under a header of {width} columns"
+                return ImportRejected([RowError(source.name, reader.line_num, column, message)])
+    except csv.Error as csv_error:
+        return ImportRejected.one(source.name, reader.line_num, "", f"not valid CSV: {csv_error}")
+    return ImportRejected.one(source.name, None, "", f"not valid CSV: {error}")

@@ -1,0 +1,65 @@
+"""Any SIS CSV export (PowerSchool, Infinite Campus, …) read through the district's saved
+column mapping.
+
+Export file names vary by vendor and by admin, so a file is matched to an entity by its
+headers: the entity whose mapped headers the file carries (all of its required ones, and the
+most of the rest) takes it. Dates are detected per column and per file unless the mapping fixes
+their order; attendance may be absences only or one row per student per day, present included.
+"""
+
+from ..schema import ENTITIES, ROW
+from .csvread import header_of, read_csv_text
+from .dates import AUTO
+from .errors import ImportRejected
+from .sources import SourceFile
+from .tables import ParsedImport, SourceTable
+
+
+def parse_sis(files: list[SourceFile], notes: list[str], *, columns: dict, formats: dict) -> ParsedImport:
+    if not columns:
+        raise ImportRejected.one("(mapping)", None, "", "the column mapping maps no columns yet; map the export's headers first")
+    tables = []
+    for source in files:
+        if source.suffix not in {".csv", ".txt"}:
+            notes.append(f"Skipped {source.path}: an SIS export is read as CSV.")
+            continue
+        header = header_of(source)
+        entity = match_entity(header, columns)
+        if entity is None:
+            notes.append(f"Skipped {source.path}: its headers match no entity of the column mapping.")
+            continue
+        tables.append(_table(source, entity, columns[entity], formats.get(entity, {})))
+    if not tables:
+        raise ImportRejected.one(files[0].name if files else "(upload)", None, "", "no file matches the column mapping")
+    return ParsedImport(tables, notes)
+
+
+def match_entity(header: list[str], columns: dict) -> str | None:
+    """The entity whose mapped headers this file carries best; None when none fits."""
+    present = {name.lower() for name in header}
+    best, best_score = None, 0
+    for entity, fields in columns.items():
+        if entity not in ENTITIES or not fields:
+            continue
+        required = [fields.get(name) for name in ENTITIES[entity].required]
+        if any(not name or name.lower() not in present for name in required):
+            continue
+        score = sum(1 for name in fields.values() if name and name.lower() in present)
+        if score > best_score:
+            best, best_score = entity, score
+    return best
+
+
+def _table(source: SourceFile, entity: str, fields: dict, formats: dict) -> SourceTable:
+    fields = {field: header for field, header in fields.items() if header and field in ENTITIES[entity].columns}
+    text = read_csv_text(source, usecols=list(fields.values()))
+    by_lower = {column.lower(): column for column in text.columns}
+    canonical = {ROW: text[ROW]}
+    headers = {}
+    for field, header in fields.items():
+        column = by_lower.get(header.lower())
+        if column is not None:
+            canonical[field] = text[column]
+            headers[field] = column
+    frame = text.__class__(canonical)
+    return SourceTable(entity, source.name, frame, headers=headers, formats=formats, date_default=AUTO)

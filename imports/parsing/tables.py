@@ -1,0 +1,64 @@
+"""What every parser produces: tables of canonical columns, still text, with their origin."""
+
+import dataclasses
+
+import pandas as pd
+
+from ..schema import ENTITIES, FILE, ROW
+from .dates import ISO
+from .typing import typed_frame
+
+
+@dataclasses.dataclass
+class SourceTable:
+    entity: str
+    file: str
+    text: pd.DataFrame  # canonical columns as text, plus ROW
+    headers: dict[str, str] = dataclasses.field(default_factory=dict)  # canonical → the file's own header
+    formats: dict[str, str] = dataclasses.field(default_factory=dict)
+    date_default: str = ISO
+
+    def raw_row(self, position: int) -> dict:
+        """The row as the file had it, under the file's own headers, for the admin to recognise."""
+        values = self.text.iloc[position]
+        return {self.headers.get(column, column): str(values[column]) for column in self.text.columns if column != ROW}
+
+
+@dataclasses.dataclass
+class ParsedImport:
+    tables: list[SourceTable]
+    notes: list[str] = dataclasses.field(default_factory=list)
+    # Codes the format itself defines (Ed-Fi descriptors), installed in the district's code map.
+    standard_codes: dict[str, str] = dataclasses.field(default_factory=dict)
+
+    @property
+    def rows_read(self) -> int:
+        return sum(len(table.text) for table in self.tables)
+
+    def typed(self) -> dict[str, pd.DataFrame]:
+        """One typed frame per entity across its files. Raises ImportRejected before anything
+        is written when any file cannot be read."""
+        frames: dict[str, list[pd.DataFrame]] = {}
+        for table in self.tables:
+            frame = typed_frame(
+                table.entity, table.text, file=table.file, formats=table.formats, date_default=table.date_default
+            )
+            frames.setdefault(table.entity, []).append(frame)
+        typed = {}
+        for entity, parts in frames.items():
+            frame = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0].reset_index(drop=True)
+            frame[FILE] = frame[FILE].astype("category")
+            typed[entity] = frame
+        return typed
+
+    def raw_lookup(self) -> dict[tuple[str, int], tuple["SourceTable", int]]:
+        """(file, row) → where to find the raw row; built lazily, only when rows are held."""
+        lookup = {}
+        for table in self.tables:
+            for position, row in enumerate(table.text[ROW].tolist()):
+                lookup[(table.file, row)] = (table, position)
+        return lookup
+
+
+def empty_text_frame(entity: str) -> pd.DataFrame:
+    return pd.DataFrame({column: pd.Series(dtype=str) for column in [*ENTITIES[entity].columns, ROW]})

@@ -1,0 +1,127 @@
+"""Read a text frame of one entity into typed columns, the same way for every format.
+
+A value that cannot be read (a date that is not a date, "maybe" for a yes/no field, a negative
+count) rejects the file: the row is not one we could place later by fixing a code or adding a
+student, it is a broken export, and importing the rest would hide the problem.
+"""
+
+import numpy as np
+import pandas as pd
+
+from ..schema import BOOL, CHANNEL, DATE, ENTITIES, FILE, GRADE, ID, INT, ROW, TEXT
+from .dates import AUTO, ISO, parse_date_column
+from .errors import ImportRejected
+
+TRUE = {"y", "yes", "1", "true", "t"}
+FALSE = {"n", "no", "0", "false", "f", ""}
+NONBLANK = "nonblank"  # a mapping option: any value means yes (e.g. an "ELL status" column)
+GRADE_ALIASES = {
+    "KG": "K", "KN": "K", "0": "K", "00": "K", "KINDERGARTEN": "K",
+    "PK": "PK", "P": "PK", "-1": "PK", "PRE-K": "PK", "PREK": "PK", "PREKINDERGARTEN": "PK",
+}  # fmt: skip
+CHANNELS = {
+    "phone": "phone", "call": "phone", "voice": "phone", "telephone": "phone",
+    "text": "text", "sms": "text", "text message": "text",
+    "email": "email", "e-mail": "email", "letter": "letter", "mail": "letter", "": "",
+}  # fmt: skip
+MAX_SMALL_INT = 32767
+
+
+def typed_frame(
+    entity_name: str, text: pd.DataFrame, *, file: str, formats: dict | None = None, date_default: str = ISO
+) -> pd.DataFrame:
+    """Typed columns for the fields present in `text`, plus FILE and ROW. `formats` holds the
+    admin's choices per field (date order, "nonblank" flags); unlisted dates use date_default."""
+    entity, formats = ENTITIES[entity_name], formats or {}
+    missing = [name for name in entity.required if name not in text.columns]
+    if missing:
+        raise ImportRejected.one(file, 1, missing[0], f"{entity.label} need a {missing[0]!r} column")
+    rows = text[ROW]
+    typed = {}
+    for field in entity.fields:
+        if field.name not in text.columns:
+            continue
+        values = text[field.name]
+        if field.required:
+            _no_blanks(values, rows, file=file, column=field.name)
+        reader = _READERS[field.kind]
+        typed[field.name] = reader(
+            values, rows, file=file, field=field, fmt=formats.get(field.name, date_default if field.kind == DATE else "")
+        )
+    frame = pd.DataFrame(typed, index=text.index)
+    frame[FILE] = pd.Categorical([file] * len(frame)) if len(frame) else pd.Categorical([])
+    frame[ROW] = rows.to_numpy()
+    return frame
+
+
+def _no_blanks(values, rows, *, file, column):
+    blank = (values == "").to_numpy()
+    if blank.any():
+        row = int(rows.to_numpy()[np.argmax(blank)])
+        raise ImportRejected.one(file, row, column, "this value is required and is blank")
+
+
+def _fail_at(mask, values, rows, *, file, column, message):
+    mask = np.asarray(mask, dtype=bool)
+    if mask.any():
+        position = int(np.argmax(mask))
+        value = values.iloc[position]
+        raise ImportRejected.one(file, int(rows.iloc[position]), column, message.format(value=value))
+
+
+def _read_text(values, rows, *, file, field, fmt):
+    if field.max_length:
+        too_long = (values.str.len() > field.max_length).to_numpy()
+        _fail_at(too_long, values, rows, file=file, column=field.name, message=f"longer than {field.max_length} characters")
+    return values
+
+
+def _read_date(values, rows, *, file, field, fmt):
+    return parse_date_column(values, rows, file=file, column=field.name, fmt=fmt or AUTO)
+
+
+def _read_bool(values, rows, *, file, field, fmt):
+    lowered = values.str.lower()
+    if fmt == NONBLANK:
+        return (lowered != "").to_numpy()
+    known = lowered.isin(TRUE | FALSE).to_numpy()
+    message = "{value!r} is not yes or no (use Y/N, 1/0 or true/false)"
+    _fail_at(~known, values, rows, file=file, column=field.name, message=message)
+    return lowered.isin(TRUE).to_numpy()
+
+
+def _read_int(values, rows, *, file, field, fmt):
+    numbers = pd.to_numeric(values.replace("", None), errors="coerce")
+    blank = (values == "").to_numpy()
+    bad = (numbers.isna().to_numpy() & ~blank) | (numbers.notna() & ((numbers % 1 != 0) | (numbers < 0))).to_numpy()
+    _fail_at(bad, values, rows, file=file, column=field.name, message="{value!r} is not a whole number of 0 or more")
+    _fail_at((numbers > MAX_SMALL_INT).to_numpy(), values, rows, file=file, column=field.name, message="{value!r} is too large")
+    return numbers.astype("Int64")
+
+
+def _read_grade(values, rows, *, file, field, fmt):
+    upper = values.str.upper().str.replace(r"^GRADE\s*", "", regex=True)
+    numeric = upper.str.fullmatch(r"\d{1,2}")
+    grades = upper.where(~numeric, upper.str.lstrip("0").replace("", "0"))
+    grades = grades.map(lambda grade: GRADE_ALIASES.get(grade, grade))
+    _fail_at((grades.str.len() > 4).to_numpy(), values, rows, file=file, column=field.name, message="{value!r} is not a grade")
+    return grades
+
+
+def _read_channel(values, rows, *, file, field, fmt):
+    lowered = values.str.lower()
+    known = lowered.isin(CHANNELS).to_numpy()
+    message = "{value!r} is not a contact channel (phone, text, email or letter)"
+    _fail_at(~known, values, rows, file=file, column=field.name, message=message)
+    return lowered.map(CHANNELS)
+
+
+_READERS = {
+    ID: _read_text,
+    TEXT: _read_text,
+    DATE: _read_date,
+    BOOL: _read_bool,
+    INT: _read_int,
+    GRADE: _read_grade,
+    CHANNEL: _read_channel,
+}

@@ -1,0 +1,267 @@
+"""One import, start to finish: read every file, then place and load entity by entity inside a
+single transaction, holding what cannot be placed.
+
+Reading comes first and writes nothing, so a file that cannot be parsed rejects the import
+with the district's data untouched. Loading follows the entity order (schools before the
+students who attend them, enrollments and calendars before the attendance checked against
+them) and is all-or-nothing: a failure half-way rolls everything back.
+"""
+
+import dataclasses
+import hashlib
+import json
+from collections.abc import Callable
+
+import pandas as pd
+from django.db import connection, transaction
+from django.utils import timezone
+
+from districts.models import District
+from districts.tenancy import district_sql
+from students.models import AttendanceCode
+from students.services import attendance_codes_install_defaults
+
+from .loading import Counts, load_entity
+from .models import ImportRun, QuarantinedRow
+from .models import QuarantineReason as Reason
+from .parsing import ParsedImport
+from .placing import DistrictIndex, Placement, place
+from .schema import ENTITIES, FILE, LOAD_ORDER, ROW
+
+ADVISORY_LOCK_NAMESPACE = 72001  # one import at a time per district; other districts run freely
+Progress = Callable[..., None]
+
+
+@dataclasses.dataclass
+class EntityOutcome:
+    read: int = 0
+    added: int = 0
+    changed: int = 0
+    removed: int = 0
+    quarantined: int = 0
+    duplicates: int = 0
+    dropped: int = 0  # present days, which are not stored
+    resolved: int = 0  # held rows a replay placed
+
+
+@dataclasses.dataclass
+class Outcome:
+    entities: dict[str, EntityOutcome] = dataclasses.field(default_factory=dict)
+
+    def total(self, name: str) -> int:
+        return sum(getattr(outcome, name) for outcome in self.entities.values())
+
+
+def import_parsed(
+    *, run: ImportRun, parsed: ParsedImport, install_default_codes: bool, progress: Progress
+) -> Outcome:
+    """Load a parsed import. Raises ImportRejected (nothing written) if a file cannot be read."""
+    progress(stage="Reading files", rows_read=parsed.rows_read)
+    typed = parsed.typed()
+    raw_rows = _RawRows(parsed)
+    outcome = Outcome()
+    district = run.district
+    with transaction.atomic():
+        _lock_district(district)
+        if install_default_codes and not AttendanceCode.objects.exists():
+            attendance_codes_install_defaults(district=district)
+        _install_standard_codes(district, parsed.standard_codes)
+        index = DistrictIndex(district)
+        for entity in LOAD_ORDER:
+            if entity not in typed:
+                continue
+            progress(stage=f"Loading {ENTITIES[entity].label.lower()}")
+            placement = place(entity, typed[entity], index)
+            counts = load_entity(district, entity, placement.rows, placement.scope)
+            result = _record(run, entity, typed[entity], placement, counts, raw_rows.get)
+            outcome.entities[entity] = result
+            index.forget(*_CHANGES[entity])
+            progress(rows_written=outcome.total("added") + outcome.total("changed"), rows_quarantined=outcome.total("quarantined"))
+            del typed[entity]
+    return outcome
+
+
+def replay_held(*, run: ImportRun, rows: list[QuarantinedRow], progress: Progress) -> Outcome:
+    """Place held rows again against the district as it is now (codes mapped, students added,
+    calendar fixed). Placed rows are written and marked resolved; the rest stay held with their
+    current reason. A replay never removes stored rows: it has no file to be the truth."""
+    outcome = Outcome()
+    district = run.district
+    with transaction.atomic():
+        _lock_district(district)
+        index = DistrictIndex(district)
+        frames = _held_frames(rows)
+        for entity in LOAD_ORDER:
+            if entity not in frames:
+                continue
+            progress(stage=f"Replaying {ENTITIES[entity].label.lower()}")
+            frame, held = frames[entity]
+            placement = place(entity, frame, index, with_scope=False)
+            counts = load_entity(district, entity, placement.rows, None)
+            outcome.entities[entity] = _settle(held, placement, counts)
+            index.forget(*_CHANGES[entity])
+            progress(rows_written=outcome.total("added") + outcome.total("changed"))
+    return outcome
+
+
+_CHANGES = {
+    "schools": ["schools"],
+    "students": ["students"],
+    "enrollments": ["enrollments"],
+    "calendar": ["calendar"],
+    "guardians": [],
+    "prior_year": [],
+    "attendance": [],
+}
+
+
+def _lock_district(district: District) -> None:
+    if connection.vendor != "postgresql":
+        return  # SQLite serialises writers on its own
+    with connection.cursor() as cursor:
+        sql, params = district_sql(
+            district, "SELECT pg_advisory_xact_lock(%(namespace)s, %(district_id)s)", {"namespace": ADVISORY_LOCK_NAMESPACE}
+        )
+        cursor.execute(sql, params)
+
+
+def _install_standard_codes(district: District, codes: dict[str, str]) -> None:
+    """Codes whose meaning a standard fixes (Ed-Fi descriptors) join the district's map; a code
+    the district already mapped keeps the district's meaning."""
+    if not codes:
+        return
+    existing = set(AttendanceCode.objects.values_list("code", flat=True))
+    new = [AttendanceCode(district=district, code=code, category=category) for code, category in codes.items() if code not in existing]
+    for code in new:
+        code.full_clean()
+    AttendanceCode.objects.bulk_create(new)
+
+
+class _RawRows:
+    """The file's own row for a held one; the (file, row) index is built on first use only."""
+
+    def __init__(self, parsed: ParsedImport):
+        self.parsed = parsed
+        self.lookup = None
+
+    def get(self, file: str, row: int) -> dict:
+        if self.lookup is None:
+            self.lookup = self.parsed.raw_lookup()
+        found = self.lookup.get((file, row))
+        return found[0].raw_row(found[1]) if found else {}
+
+
+def _record(run, entity, frame, placement: Placement, counts: Counts, raw_of) -> EntityOutcome:
+    held = _quarantine_rows(run, entity, frame, placement.held, raw_of, resolved=False)
+    duplicates = pd.DataFrame(
+        {"reason": Reason.DUPLICATE, "field": "", "message": "Same as an earlier row; imported once."},
+        index=placement.duplicates,
+    )
+    collapsed = _quarantine_rows(run, entity, frame, duplicates, raw_of, resolved=True)
+    QuarantinedRow.objects.bulk_create([*held, *collapsed], batch_size=2000)
+    _supersede(run, [row.row_hash for row in held])
+    return EntityOutcome(
+        read=len(frame),
+        added=counts.added,
+        changed=counts.changed,
+        removed=counts.removed,
+        quarantined=len(held),
+        duplicates=len(collapsed),
+        dropped=placement.dropped,
+    )
+
+
+def _quarantine_rows(run, entity, frame, reasons: pd.DataFrame, raw_of, *, resolved: bool) -> list[QuarantinedRow]:
+    if reasons.empty:
+        return []
+    rows = frame.loc[reasons.index]
+    values = canonical_values(rows.drop(columns=[FILE, ROW]))
+    now = timezone.now()
+    held = []
+    for (index, reason), row_values in zip(reasons.iterrows(), values):
+        file, row = str(rows.at[index, FILE]), int(rows.at[index, ROW])
+        held.append(
+            QuarantinedRow(
+                district=run.district,
+                run=run,
+                entity=entity,
+                file_name=file,
+                row_number=row,
+                field=reason["field"],
+                reason=reason["reason"],
+                message=reason["message"][:300],
+                code=row_values.get("code", "")[:32] if entity == "attendance" else "",
+                school_sis_id=row_values.get("school_id", "")[:64],
+                row_hash=row_hash(entity, row_values),
+                values=row_values,
+                raw=raw_of(file, row),
+                resolved=resolved,
+                resolution=QuarantinedRow.Resolution.COLLAPSED if resolved else "",
+                resolved_at=now if resolved else None,
+            )
+        )
+    return held
+
+
+def _supersede(run: ImportRun, hashes: list[str]) -> None:
+    """A row held again by a later import replaces its earlier copy, so re-importing the same
+    file does not double the quarantine list."""
+    now = timezone.now()
+    for start in range(0, len(hashes), 5000):
+        QuarantinedRow.objects.filter(resolved=False, row_hash__in=hashes[start : start + 5000]).exclude(run=run).update(
+            resolved=True, resolution=QuarantinedRow.Resolution.SUPERSEDED, resolved_at=now
+        )
+
+
+def canonical_values(frame: pd.DataFrame) -> list[dict]:
+    """Typed rows back as canonical text (ISO dates, Y/N), which a replay reads again."""
+    columns = {}
+    for column in frame.columns:
+        series = frame[column]
+        if pd.api.types.is_datetime64_any_dtype(series):
+            columns[column] = ["" if pd.isna(value) else value.date().isoformat() for value in series]
+        elif pd.api.types.is_bool_dtype(series):
+            columns[column] = ["Y" if value else "N" for value in series.to_numpy()]
+        else:
+            columns[column] = ["" if pd.isna(value) else str(value) for value in series]
+    return [dict(zip(columns, values)) for values in zip(*columns.values())]
+
+
+def row_hash(entity: str, values: dict) -> str:
+    return hashlib.sha1(json.dumps([entity, values], sort_keys=True).encode()).hexdigest()
+
+
+def _held_frames(rows: list[QuarantinedRow]) -> dict[str, tuple[pd.DataFrame, list[QuarantinedRow]]]:
+    from .parsing.typing import typed_frame
+
+    grouped: dict[tuple[str, str], list[QuarantinedRow]] = {}
+    for row in rows:
+        grouped.setdefault((row.entity, row.file_name), []).append(row)
+    frames: dict[str, tuple[list, list]] = {}
+    for (entity, file), group in grouped.items():
+        text = pd.DataFrame([row.values for row in group], dtype=str).fillna("")
+        text[ROW] = [row.row_number for row in group]
+        typed = typed_frame(entity, text, file=file)
+        parts = frames.setdefault(entity, ([], []))
+        parts[0].append(typed)
+        parts[1].extend(group)
+    return {entity: (pd.concat(parts, ignore_index=True), held) for entity, (parts, held) in frames.items()}
+
+
+def _settle(held: list[QuarantinedRow], placement: Placement, counts: Counts) -> EntityOutcome:
+    now = timezone.now()
+    still = placement.held
+    placed, changed = [], []
+    for position, row in enumerate(held):
+        if position in still.index:
+            reason = still.loc[position]
+            if row.reason != reason["reason"]:
+                row.reason, row.field, row.message = reason["reason"], reason["field"], reason["message"][:300]
+                changed.append(row)
+        else:
+            row.resolved, row.resolution, row.resolved_at = True, QuarantinedRow.Resolution.REPLAYED, now
+            placed.append(row)
+    QuarantinedRow.objects.bulk_update([*placed, *changed], ["resolved", "resolution", "resolved_at", "reason", "field", "message"], batch_size=2000)
+    return EntityOutcome(
+        read=len(held), added=counts.added, changed=counts.changed, quarantined=len(still), resolved=len(placed), dropped=placement.dropped
+    )

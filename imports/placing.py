@@ -1,0 +1,332 @@
+"""Placing typed rows: find each row's student, school, code, enrollment and calendar day, or
+say why it cannot be placed.
+
+Nothing here writes. A row that cannot be placed is *held* (quarantined) with the first reason
+that applies, in the order an admin would fix them: the school, the student, the code, the
+enrollment, the calendar, the minutes. Work is column-wise over the whole frame, because a
+district's year of attendance is millions of rows.
+"""
+
+import dataclasses
+
+import numpy as np
+import pandas as pd
+
+from districts.models import District, School
+from students.models import AttendanceCategory, AttendanceCode, CalendarDay, Enrollment, Student
+
+from .models import QuarantineReason as Reason
+from .schema import ENTITIES, FILE, ROW
+
+KEYS = {
+    "schools": ["school_id"],
+    "students": ["student_id"],
+    "enrollments": ["student_id", "school_id", "entry_date"],
+    "calendar": ["school_id", "date"],
+    "guardians": ["student_id", "name"],
+    "prior_year": ["student_id", "school_year"],
+    "attendance": ["student_id", "school_id", "date", "code"],
+}
+DEFAULT_CALENDAR = 0  # the school key of the district's default calendar in lookups
+_DAY = np.timedelta64(1, "D")
+
+
+@dataclasses.dataclass
+class Scope:
+    """What the file is the whole truth about: stored rows inside it that the file no longer
+    has are removed. `groups` are school or student ids; with `lo`/`hi`, a date range each."""
+
+    group_column: str
+    groups: list
+    range_column: str = ""
+    lo: list | None = None
+    hi: list | None = None
+
+
+@dataclasses.dataclass
+class Placement:
+    rows: pd.DataFrame  # database columns, ready to load
+    held: pd.DataFrame  # typed-frame index → reason, field, message
+    duplicates: np.ndarray  # typed-frame index of exact duplicates, collapsed into their twin
+    dropped: int = 0  # present days: nothing is stored for them
+    scope: Scope | None = None
+
+
+class DistrictIndex:
+    """The district's current schools, students, codes, enrollments and calendar, read once and
+    re-read after an import step changes them."""
+
+    def __init__(self, district: District):
+        self.district = district
+        self._cache: dict = {}
+
+    def forget(self, *names: str) -> None:
+        for name in names:
+            self._cache.pop(name, None)
+
+    def _get(self, name, build):
+        if name not in self._cache:
+            self._cache[name] = build()
+        return self._cache[name]
+
+    def schools(self) -> pd.Series:
+        return self._get("schools", lambda: _lookup(School.objects.values_list("sis_id", "pk")))
+
+    def students(self) -> pd.Series:
+        return self._get("students", lambda: _lookup(Student.objects.values_list("sis_id", "pk")))
+
+    def codes(self) -> pd.Series:
+        return self._get("codes", lambda: _lookup(AttendanceCode.objects.values_list("code", "category"), dtype=object))
+
+    def enrollments(self) -> pd.DataFrame:
+        def build():
+            rows = Enrollment.objects.values_list("student_id", "school_id", "entry_date", "exit_date")
+            frame = pd.DataFrame(list(rows), columns=["student", "school", "entry", "exit"])
+            for column in ("entry", "exit"):
+                frame[column] = pd.to_datetime(frame[column])
+            return frame
+
+        return self._get("enrollments", build)
+
+    def calendar(self) -> pd.DataFrame:
+        def build():
+            rows = CalendarDay.objects.values_list("school_id", "date", "instructional")
+            frame = pd.DataFrame(list(rows), columns=["school", "date", "instructional"])
+            frame["school"] = frame["school"].fillna(DEFAULT_CALENDAR).astype("int64")
+            frame["date"] = pd.to_datetime(frame["date"])
+            return frame
+
+        return self._get("calendar", build)
+
+    @property
+    def exit_inclusive(self) -> bool:
+        return bool((self.district.settings or {}).get("exit_date_inclusive", False))
+
+
+def _lookup(pairs, dtype="int64") -> pd.Series:
+    pairs = list(pairs)
+    keys = [key for key, _ in pairs]
+    return pd.Series([value for _, value in pairs], index=pd.Index(keys, dtype=object), dtype=dtype)
+
+
+def map_ids(values: pd.Series, lookup: pd.Series) -> np.ndarray:
+    """Database ids for text ids (-1 where unknown); each distinct id is looked up once."""
+    codes, uniques = pd.factorize(values.to_numpy(dtype=object))
+    found = lookup.reindex(pd.Index(uniques, dtype=object))
+    ids = found.fillna(-1).to_numpy(dtype="int64") if len(uniques) else np.array([], dtype="int64")
+    return ids[codes] if len(codes) else np.array([], dtype="int64")
+
+
+class _Holds:
+    """Collects held rows; a row keeps the first reason found for it."""
+
+    def __init__(self, frame: pd.DataFrame):
+        self.frame = frame
+        self.reason = np.full(len(frame), "", dtype=object)
+        self.field = np.full(len(frame), "", dtype=object)
+
+    def add(self, mask, reason: str, field: str) -> None:
+        new = np.asarray(mask, dtype=bool) & (self.reason == "")
+        self.reason[new] = reason
+        self.field[new] = field
+
+    @property
+    def mask(self) -> np.ndarray:
+        return self.reason != ""
+
+    def frame_of(self, message) -> pd.DataFrame:
+        held = self.frame[self.mask]
+        reasons = self.reason[self.mask]
+        fields = self.field[self.mask]
+        messages = [message(reason, row) for reason, row in zip(reasons, held.itertuples(index=False))]
+        return pd.DataFrame({"reason": reasons, "field": fields, "message": messages}, index=held.index)
+
+
+def split_duplicates(frame: pd.DataFrame, keys: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """(exact duplicates, conflicting duplicates) as boolean masks. The first row of a key
+    wins; a later row equal in every field is collapsed, one that differs is held."""
+    values = [column for column in frame.columns if column not in (FILE, ROW)]
+    exact = frame.duplicated(subset=values, keep="first").to_numpy()
+    conflicting = frame.duplicated(subset=keys, keep="first").to_numpy() & ~exact
+    return exact, conflicting
+
+
+def _differing_fields(frame: pd.DataFrame, keys: list[str], conflicting: np.ndarray) -> list[str]:
+    """For each conflicting row, the first field in which it differs from the row that was kept."""
+    kept = frame.drop_duplicates(subset=keys, keep="first").set_index(keys)
+    later = frame[conflicting]
+    firsts = kept.loc[pd.MultiIndex.from_frame(later[keys])] if len(keys) > 1 else kept.loc[later[keys[0]]]
+    fields = []
+    for (_, row), (_, first) in zip(later.iterrows(), firsts.iterrows()):
+        differing = [column for column in first.index if column not in (FILE, ROW) and not _same(row[column], first[column])]
+        fields.append(differing[0] if differing else "")
+    return fields
+
+
+def _same(a, b) -> bool:
+    return (pd.isna(a) and pd.isna(b)) if (pd.isna(a) or pd.isna(b)) else a == b
+
+
+def place(entity: str, frame: pd.DataFrame, index: DistrictIndex, *, with_scope: bool = True) -> Placement:
+    exact, conflicting = split_duplicates(frame, KEYS[entity])
+    holds = _Holds(frame)
+    holds.add(conflicting, Reason.CONFLICTING_DUPLICATE, "")
+    if conflicting.any():
+        holds.field[conflicting] = _differing_fields(frame, KEYS[entity], conflicting)
+    rows, scope = _PLACERS[entity](frame, index, holds)
+    placed = ~holds.mask & ~exact
+    stored = rows.pop("_keep").to_numpy()
+    return Placement(
+        rows=rows[placed & stored].reset_index(drop=True),
+        held=holds.frame_of(_message),
+        duplicates=frame.index[exact].to_numpy(),
+        dropped=int((placed & ~stored).sum()),
+        scope=scope if with_scope else None,
+    )
+
+
+def _columns(frame: pd.DataFrame, entity: str, exclude: set[str]) -> pd.DataFrame:
+    """The entity's own columns present in the file (not the ids, which the caller resolves)."""
+    present = [name for name in ENTITIES[entity].columns if name in frame.columns and name not in exclude]
+    rows = frame[present].copy()
+    rows["_keep"] = True
+    return rows
+
+
+def _place_schools(frame, index, holds):
+    rows = _columns(frame, "schools", {"school_id"})
+    rows.insert(0, "sis_id", frame["school_id"].to_numpy())
+    return rows, None
+
+
+def _place_students(frame, index, holds):
+    rows = _columns(frame, "students", {"student_id"})
+    rows.insert(0, "sis_id", frame["student_id"].to_numpy())
+    return rows, None
+
+
+def _with_people(frame, index, holds, entity, *, school=True, student=True):
+    rows = _columns(frame, entity, {"student_id", "school_id"})
+    if school:
+        school_ids = map_ids(frame["school_id"], index.schools())
+        if "school_id" in ENTITIES[entity].required:
+            holds.add(school_ids < 0, Reason.UNKNOWN_SCHOOL, "school_id")
+        rows.insert(0, "school_id", school_ids)
+    if student:
+        student_ids = map_ids(frame["student_id"], index.students())
+        holds.add(student_ids < 0, Reason.UNKNOWN_STUDENT, "student_id")
+        rows.insert(0, "student_id", student_ids)
+    return rows
+
+
+def _place_enrollments(frame, index, holds):
+    rows = _with_people(frame, index, holds, "enrollments")
+    known = rows["school_id"].to_numpy() >= 0
+    return rows, Scope("school_id", sorted(set(rows["school_id"][known].tolist())))
+
+
+def _place_calendar(frame, index, holds):
+    rows = _with_people(frame, index, holds, "calendar", student=False)
+    default = (frame["school_id"] == "").to_numpy()
+    school_ids = rows["school_id"].to_numpy()
+    holds.add((school_ids < 0) & ~default, Reason.UNKNOWN_SCHOOL, "school_id")
+    rows["school_id"] = np.where(default, DEFAULT_CALENDAR, school_ids)
+    return rows, _date_scope(rows, "school_id", "date", rows["school_id"].to_numpy() >= 0)
+
+
+def _place_guardians(frame, index, holds):
+    rows = _with_people(frame, index, holds, "guardians", school=False)
+    known = rows["student_id"].to_numpy() >= 0
+    return rows, Scope("student_id", sorted(set(rows["student_id"][known].tolist())))
+
+
+def _place_prior_year(frame, index, holds):
+    return _with_people(frame, index, holds, "prior_year", school=False), None
+
+
+def _place_attendance(frame, index, holds):
+    rows = _with_people(frame, index, holds, "attendance")
+    categories = frame["code"].map(index.codes()).to_numpy(dtype=object)
+    holds.add(pd.isna(categories), Reason.UNKNOWN_CODE, "code")
+    rows["category"] = categories
+    student_ids, school_ids = rows["student_id"].to_numpy(), rows["school_id"].to_numpy()
+    dates = frame["date"].to_numpy(dtype="datetime64[ns]")
+    known = (student_ids >= 0) & (school_ids >= 0)
+    holds.add(known & ~_in_enrollment(student_ids, school_ids, dates, index), Reason.OUTSIDE_ENROLLMENT, "date")
+    on_calendar, instructional = _calendar_days(school_ids, dates, index)
+    holds.add(known & ~on_calendar, Reason.NO_CALENDAR_DAY, "date")
+    holds.add(known & on_calendar & ~instructional, Reason.NON_INSTRUCTIONAL_DAY, "date")
+    minutes = rows["minutes_absent"] if "minutes_absent" in rows else pd.Series(pd.NA, index=rows.index, dtype="Int64")
+    partial = categories == AttendanceCategory.PARTIAL_DAY
+    holds.add(partial & minutes.isna().to_numpy(), Reason.PARTIAL_WITHOUT_MINUTES, "minutes_absent")
+    rows["minutes_absent"] = minutes
+    rows["_keep"] = categories != AttendanceCategory.PRESENT
+    scope = _date_scope(rows, "school_id", "date", school_ids >= 0)
+    return rows, scope
+
+
+def _in_enrollment(student_ids, school_ids, dates, index: DistrictIndex) -> np.ndarray:
+    enrollments = index.enrollments()
+    events = pd.DataFrame({"student": student_ids, "school": school_ids, "date": dates, "position": np.arange(len(dates))})
+    joined = events.merge(enrollments, on=["student", "school"], how="inner")
+    ends = joined["exit"].to_numpy(dtype="datetime64[ns]")
+    if index.exit_inclusive:
+        ends = ends + _DAY
+    day = joined["date"].to_numpy(dtype="datetime64[ns]")
+    inside = (joined["entry"].to_numpy(dtype="datetime64[ns]") <= day) & (np.isnat(ends) | (day < ends))
+    result = np.zeros(len(dates), dtype=bool)
+    result[joined["position"].to_numpy()[inside]] = True
+    return result
+
+
+def _calendar_days(school_ids, dates, index: DistrictIndex) -> tuple[np.ndarray, np.ndarray]:
+    """(on the calendar, instructional) per row: the school's own day, else the district default."""
+    calendar = index.calendar()
+    day_numbers = dates.astype("datetime64[D]").astype("int64")
+    keys = pd.Index(calendar["school"].to_numpy() * 100_000 + calendar["date"].to_numpy(dtype="datetime64[D]").astype("int64"))
+    flags = calendar["instructional"].to_numpy(dtype=bool)
+    own = keys.get_indexer(school_ids * 100_000 + day_numbers)
+    fallback = keys.get_indexer(DEFAULT_CALENDAR * 100_000 + day_numbers)
+    chosen = np.where(own >= 0, own, fallback)
+    found = chosen >= 0
+    instructional = np.zeros(len(dates), dtype=bool)
+    instructional[found] = flags[chosen[found]]
+    return found, instructional
+
+
+def _date_scope(rows: pd.DataFrame, group: str, column: str, known: np.ndarray) -> Scope:
+    spans = rows.loc[known, [group, column]].groupby(group)[column].agg(["min", "max"])
+    return Scope(
+        group,
+        spans.index.tolist(),
+        column,
+        [value.date() for value in spans["min"]],
+        [value.date() for value in spans["max"]],
+    )
+
+
+def _message(reason: str, row) -> str:
+    values = row._asdict()
+    date = values.get("date")
+    day = date.date().isoformat() if isinstance(date, pd.Timestamp) else ""
+    return {
+        Reason.UNKNOWN_SCHOOL: f"No school with SIS id {values.get('school_id')!r}.",
+        Reason.UNKNOWN_STUDENT: f"No student with SIS id {values.get('student_id')!r}.",
+        Reason.UNKNOWN_CODE: f"Code {values.get('code')!r} is not in the district's code map.",
+        Reason.OUTSIDE_ENROLLMENT: f"No enrollment of this student at this school covers {day}.",
+        Reason.NO_CALENDAR_DAY: f"{day} is not in this school's calendar.",
+        Reason.NON_INSTRUCTIONAL_DAY: f"{day} is not an instructional day at this school.",
+        Reason.PARTIAL_WITHOUT_MINUTES: "A partial day needs the minutes absent.",
+        Reason.CONFLICTING_DUPLICATE: "An earlier row has the same key with different values; the earlier row was kept.",
+    }.get(reason, "")
+
+
+_PLACERS = {
+    "schools": _place_schools,
+    "students": _place_students,
+    "enrollments": _place_enrollments,
+    "calendar": _place_calendar,
+    "guardians": _place_guardians,
+    "prior_year": _place_prior_year,
+    "attendance": _place_attendance,
+}

@@ -1,0 +1,255 @@
+"""Writes for imports: keep the uploaded file, run it, replay held rows, save column mappings
+and map attendance codes. The browser, the API, the Celery task and `manage.py import_sis` all
+come through here, so every path behaves the same."""
+
+import dataclasses
+import hashlib
+import logging
+import shutil
+import tempfile
+import zipfile
+from contextlib import contextmanager
+from pathlib import Path
+
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.core.files import File
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.utils import timezone
+
+from districts.models import District
+from districts.tenancy import district_cache_key, district_storage_path
+from students.models import AttendanceCategory, AttendanceCode
+
+from .models import ColumnMapping, ImportFormat, ImportRun, QuarantinedRow, QuarantineReason
+from .parsing import ImportRejected, parse_source
+from .pipeline import Outcome, import_parsed, replay_held
+
+logger = logging.getLogger(__name__)
+PROGRESS_SECONDS = 24 * 60 * 60
+
+
+# --- starting an import -------------------------------------------------------------------
+
+
+def import_run_create(
+    *,
+    district: District,
+    format: str,
+    path: str | Path | None = None,
+    uploads: list | None = None,
+    mapping: ColumnMapping | None = None,
+    user=None,
+    source: str = ImportRun.Source.UPLOAD,
+) -> ImportRun:
+    """Record the import and keep its file under the district's storage, with its SHA-256.
+
+    `path` is a file, folder or zip on this machine (the command line); `uploads` are uploaded
+    files (one file or zip kept as is, several zipped together)."""
+    if format not in ImportFormat.values:
+        raise ValidationError({"format": f"Unknown format {format!r}."})
+    if format == ImportFormat.SIS_CSV and mapping is None:
+        raise ValidationError({"mapping": "An SIS export needs a column mapping."})
+    if mapping is not None and mapping.district_id != district.pk:
+        raise ValidationError({"mapping": "That column mapping belongs to another district."})
+    run = ImportRun.objects.create(
+        district=district, format=format, mapping=mapping, created_by=user if getattr(user, "pk", None) else None, source=source
+    )
+    with _staged(path=path, uploads=uploads) as (staged, name):
+        digest, size = _sha256(staged)
+        with open(staged, "rb") as handle:
+            stored = default_storage.save(district_storage_path(district, "imports", str(run.pk), name), File(handle, name=name))
+    run.original_name, run.stored_path, run.sha256, run.size_bytes = name, stored, digest, size
+    run.save(update_fields=["original_name", "stored_path", "sha256", "size_bytes"])
+    return run
+
+
+def import_run_enqueue(*, run: ImportRun) -> None:
+    """Hand the run to Celery once the transaction that created it has committed."""
+    from .tasks import import_run_execute
+
+    transaction.on_commit(lambda: import_run_execute.delay(run.district_id, run.pk))
+
+
+def import_run_process(*, run: ImportRun) -> ImportRun:
+    """Run an import or a replay now (the Celery task and the command line call this)."""
+    if run.is_finished:
+        return run  # a redelivered task finds its work done
+    run.status, run.started_at, run.stage = ImportRun.Status.RUNNING, timezone.now(), "Starting"
+    run.save(update_fields=["status", "started_at", "stage"])
+    progress = _progress_recorder(run)
+    try:
+        if run.kind == ImportRun.Kind.REPLAY:
+            outcome = replay_held(run=run, rows=list(_held_rows_open()), progress=progress)
+        else:
+            with _stored_file(run) as path:
+                parsed = parse_source(path, format=run.format, **_mapping_args(run))
+                run.notes = parsed.notes
+                outcome = import_parsed(
+                    run=run, parsed=parsed, install_default_codes=run.format != ImportFormat.EDFI_JSON, progress=progress
+                )
+    except ImportRejected as rejected:
+        _finish(run, ImportRun.Status.REJECTED, errors=[error.as_dict() for error in rejected.errors])
+    except Exception:
+        logger.exception("Import %s of district %s failed", run.pk, run.district_id)
+        _finish(run, ImportRun.Status.FAILED, errors=[{"file": run.original_name, "row": None, "column": "", "message": "The import stopped on an unexpected error; nothing was written. The team has been notified."}])
+        raise
+    else:
+        _finish(run, ImportRun.Status.SUCCEEDED, outcome=outcome)
+    return run
+
+
+def quarantine_replay_create(*, district: District, user=None, source: str = ImportRun.Source.UPLOAD) -> ImportRun:
+    return ImportRun.objects.create(
+        district=district, kind=ImportRun.Kind.REPLAY, format="", created_by=user if getattr(user, "pk", None) else None, source=source
+    )
+
+
+def _held_rows_open():
+    # A conflicting duplicate needs a person to say which row is right: a corrected file does.
+    return (
+        QuarantinedRow.objects.filter(resolved=False)
+        .exclude(reason=QuarantineReason.CONFLICTING_DUPLICATE)
+        .order_by("run_id", "id")
+    )
+
+
+def _mapping_args(run: ImportRun) -> dict:
+    if run.format != ImportFormat.SIS_CSV or run.mapping is None:
+        return {}
+    return {"columns": run.mapping.columns, "formats": run.mapping.formats}
+
+
+def _finish(run: ImportRun, status: str, *, errors: list | None = None, outcome: Outcome | None = None) -> None:
+    run.status, run.finished_at, run.stage = status, timezone.now(), ""
+    run.errors = errors or []
+    if outcome is not None:
+        run.entity_counts = {name: dataclasses.asdict(result) for name, result in outcome.entities.items()}
+        run.added, run.changed, run.removed = (outcome.total(name) for name in ("added", "changed", "removed"))
+        run.rows_quarantined, run.duplicates = outcome.total("quarantined"), outcome.total("duplicates")
+        run.rows_written = run.added + run.changed
+        run.rows_read = outcome.total("read")
+    run.save()
+    cache.delete(progress_key(run))
+
+
+# --- progress -----------------------------------------------------------------------------
+
+
+def progress_key(run: ImportRun) -> str:
+    return district_cache_key(run.district_id, "import-progress", run.pk)
+
+
+def _progress_recorder(run: ImportRun):
+    """Progress goes to the cache: the import's own transaction hides its writes from the
+    progress page until it commits, the cache does not."""
+    state = {"stage": "", "rows_read": 0, "rows_written": 0, "rows_quarantined": 0}
+
+    def record(**changes) -> None:
+        state.update(changes)
+        cache.set(progress_key(run), dict(state), PROGRESS_SECONDS)
+
+    return record
+
+
+# --- files --------------------------------------------------------------------------------
+
+
+@contextmanager
+def _staged(*, path=None, uploads=None):
+    """A single local file to store, and the name to keep it under."""
+    with tempfile.TemporaryDirectory(prefix="attendnc-import-") as folder:
+        if path is not None:
+            path = Path(path)
+            if path.is_dir():
+                target = Path(folder) / f"{path.name or 'import'}.zip"
+                _zip_folder(path, target)
+                yield target, target.name
+            else:
+                if not path.exists():
+                    raise ValidationError({"path": f"{path} does not exist."})
+                yield path, path.name
+            return
+        if not uploads:
+            raise ValidationError({"file": "Choose a file or a zip to upload."})
+        if len(uploads) == 1:
+            target = Path(folder) / "upload"
+            with open(target, "wb") as out:
+                for chunk in uploads[0].chunks():
+                    out.write(chunk)
+            yield target, _safe_name(uploads[0].name)
+            return
+        target = Path(folder) / "upload.zip"
+        with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
+            for upload in uploads:
+                with archive.open(_safe_name(upload.name), "w") as out:
+                    for chunk in upload.chunks():
+                        out.write(chunk)
+        yield target, "upload.zip"
+
+
+def _zip_folder(folder: Path, target: Path) -> None:
+    # Stored, not deflated: the copy is for the record, and a district's year of CSVs is large.
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_STORED, allowZip64=True) as archive:
+        for item in sorted(folder.rglob("*")):
+            if item.is_file():
+                archive.write(item, item.relative_to(folder).as_posix())
+
+
+def _safe_name(name: str) -> str:
+    cleaned = "".join(ch if ch.isalnum() or ch in "._-" else "_" for ch in Path(name or "upload").name)
+    return cleaned.strip("._") or "upload"
+
+
+def _sha256(path: Path) -> tuple[str, int]:
+    digest, size = hashlib.sha256(), 0
+    with open(path, "rb") as handle:
+        while chunk := handle.read(1024 * 1024):
+            digest.update(chunk)
+            size += len(chunk)
+    return digest.hexdigest(), size
+
+
+@contextmanager
+def _stored_file(run: ImportRun):
+    """A local path to the stored file (a temporary copy when storage is not on this disk)."""
+    try:
+        yield default_storage.path(run.stored_path)
+        return
+    except NotImplementedError:
+        pass
+    with tempfile.TemporaryDirectory(prefix="attendnc-import-") as folder:
+        local = Path(folder) / Path(run.stored_path).name
+        with default_storage.open(run.stored_path, "rb") as source, open(local, "wb") as out:
+            shutil.copyfileobj(source, out)
+        yield local
+
+
+# --- mappings and codes -------------------------------------------------------------------
+
+
+def column_mapping_save(
+    *, district: District, name: str, columns: dict, formats: dict, headers: dict, mapping: ColumnMapping | None = None
+) -> ColumnMapping:
+    mapping = mapping or ColumnMapping(district=district, format=ImportFormat.SIS_CSV)
+    if mapping.district_id != district.pk:
+        raise ValidationError("That column mapping belongs to another district.")
+    mapping.name, mapping.columns, mapping.formats = name.strip(), columns, formats
+    mapping.headers = {**mapping.headers, **headers}
+    mapping.full_clean()
+    mapping.save()
+    return mapping
+
+
+def attendance_code_map(*, district: District, code: str, category: str, description: str = "") -> AttendanceCode:
+    """Give an unknown code its meaning. A mapped code is never re-mapped here: its stored
+    attendance was counted under the old meaning."""
+    if category not in AttendanceCategory.values:
+        raise ValidationError({"category": "Choose one of the attendance categories."})
+    if AttendanceCode.objects.filter(code=code).exists():
+        raise ValidationError({"code": f"Code {code!r} is already mapped."})
+    mapped = AttendanceCode(district=district, code=code.strip(), category=category, description=description.strip())
+    mapped.full_clean()
+    mapped.save()
+    return mapped

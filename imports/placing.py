@@ -174,6 +174,7 @@ def place(entity: str, frame: pd.DataFrame, index: DistrictIndex, *, with_scope:
     if conflicting.any():
         holds.field[conflicting] = _differing_fields(frame, KEYS[entity], conflicting)
     rows, scope = _PLACERS[entity](frame, index, holds)
+    holds.reason[exact] = ""  # a collapsed duplicate is reported once, as a duplicate
     placed = ~holds.mask & ~exact
     stored = rows.pop("_keep").to_numpy()
     return Placement(

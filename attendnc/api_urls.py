@@ -1,5 +1,18 @@
-"""District-scoped API routes: /d/<district>/api/… . The schema and its docs page are global."""
+"""District-scoped API routes: /d/<district>/api/… . The schema and its docs page are global.
+
+Every view here derives from districts.api.DistrictAPIMixin (tests/test_isolation_matrix.py
+checks it, and walks each route as another district's user)."""
 
 from django.urls import path
 
-urlpatterns: list = []
+from districts.api import MeAPI
+from students.api import SchoolListAPI, StudentDetailAPI, StudentListAPI
+
+app_name = "api"
+
+urlpatterns = [
+    path("me/", MeAPI.as_view(), name="me"),
+    path("schools/", SchoolListAPI.as_view(), name="school_list"),
+    path("students/", StudentListAPI.as_view(), name="student_list"),
+    path("students/<int:student_id>/", StudentDetailAPI.as_view(), name="student_detail"),
+]

@@ -1,10 +1,13 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView
 
+from districts.api import TokenObtainAPI
 from districts.auth_views import LoginView
 
 from . import views
+from .api_docs import api_docs
 
 admin.site.site_header = "AttendNC administration"
 
@@ -31,5 +34,9 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("accounts/", include(account_patterns)),
     path("d/<slug:district>/", include(district_patterns)),
+    # Global API routes: a token is per user, not per district; the schema describes every district.
+    path("api/token/", TokenObtainAPI.as_view(), name="api_token"),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
+    path("api/docs/", api_docs, name="api_docs"),
     path("admin/", admin.site.urls),
 ]

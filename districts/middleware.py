@@ -8,7 +8,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import Http404
 from django.urls import Resolver404, resolve
 from django.utils import timezone
-from django_scopes import scopes_disabled
+from django_scopes import scope, scopes_disabled
 
 from .access import DistrictAccess
 from .models import District, Membership
@@ -27,9 +27,13 @@ class DistrictScopeMiddleware:
             # API clients authenticate inside DRF (tokens); the API's permission class checks
             # membership there. Until then the request only knows which district it names.
             district = District.objects.filter(slug=slug).first()
-            if district is None:
-                raise Http404("No such district.")
             request.district = district
+            if district is None:
+                # Not a 404 here: DRF first answers 401 to the anonymous and then the same JSON
+                # 404 as for a district the caller is not a member of, so neither can tell the
+                # two apart. The empty scope matches no rows meanwhile (a None scope would match all).
+                with scope(district=[]):
+                    return self.get_response(request)
             with district_scope(district), timezone.override(district.tzinfo):
                 return self.get_response(request)
         if not request.user.is_authenticated:

@@ -4,7 +4,8 @@ import datetime
 
 from django.db.models import Prefetch, QuerySet
 
-from .models import AuditEvent, Membership, Role, RoleGrant, School
+from .access import DistrictAccess
+from .models import AuditEvent, District, Membership, Role, RoleGrant, School
 
 
 def school_list() -> QuerySet[School]:
@@ -16,6 +17,22 @@ def membership_list(*, include_inactive: bool = False) -> QuerySet[Membership]:
         Prefetch("grants", queryset=RoleGrant.objects.select_related("school"))
     )
     return memberships if include_inactive else memberships.filter(is_active=True)
+
+
+def district_access_get(*, district: District, user) -> DistrictAccess | None:
+    """The user's standing in the district, or None when they are not an active member (the API
+    checks this after authenticating, since token users are anonymous to the middleware)."""
+    membership = (
+        Membership.objects.select_related("district")
+        .prefetch_related("grants")
+        .filter(district=district, user=user, is_active=True)
+        .first()
+    )
+    return DistrictAccess.for_membership(membership) if membership else None
+
+
+def role_grant_list(*, membership: Membership) -> QuerySet[RoleGrant]:
+    return RoleGrant.objects.filter(membership=membership).select_related("school")
 
 
 def school_staff_list(*, school: School, roles: tuple[str, ...] = (Role.ATTENDANCE_LEAD, Role.COUNSELOR)):

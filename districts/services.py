@@ -5,6 +5,7 @@ import datetime
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from rest_framework.authtoken.models import Token
 
 from .models import SCHOOL_ROLES, AuditEvent, District, Membership, Role, RoleGrant, School
 
@@ -117,6 +118,13 @@ def audit_record(
         event.user_agent = request.headers.get("User-Agent", "")[:300]
     event.save()
     return event
+
+
+def api_token_issue(*, user) -> Token:
+    """The user's API token, created on first request. One token per user, kept across requests,
+    so a second client signing in does not cut off the first; deactivating the user revokes it."""
+    token, _ = Token.objects.get_or_create(user=user)
+    return token
 
 
 def client_ip(request) -> str | None:

@@ -1,0 +1,248 @@
+"""Every route under /d/<district>/, pages and API, walked as someone who must not get in.
+
+Routes are discovered from the URL resolver, so a new page or endpoint joins the matrix by
+existing. Its URL kwargs are filled from district A's rows through OBJECT_KWARGS: a kwarg missing
+there fails the test, which is the reminder to register the new route's object. Each request is
+checked for its status and for its side effects: the whole database, every model's rows, must be
+the same afterwards and no audit event written.
+"""
+
+import dataclasses
+import re
+
+import pytest
+from django.apps import apps
+from django.core.cache import cache
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django_scopes import scopes_disabled
+from rest_framework.authtoken.models import Token
+
+from districts.api import DistrictAPIMixin
+from districts.models import AuditEvent, Role
+
+from .district_data import district_records
+
+DISTRICT_PREFIX = "d/<slug:district>/"
+API_PREFIX = DISTRICT_PREFIX + "api/"
+PARAMETER = re.compile(r"<(?:(?P<converter>[^>:]+):)?(?P<name>[^>]+)>")
+
+# URL kwarg → the district's row it names. A new route with a new kwarg registers it here.
+OBJECT_KWARGS = {
+    "district": lambda records: records.district.slug,
+    "student_id": lambda records: records.student.pk,
+    "grant_id": lambda records: records.grant.pk,
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class Route:
+    pattern: str  # e.g. "d/<slug:district>/students/<int:student_id>/"
+    callback: object
+
+    @property
+    def is_api(self) -> bool:
+        return self.pattern.startswith(API_PREFIX)
+
+    @property
+    def kwargs(self) -> list[str]:
+        return [match["name"] for match in PARAMETER.finditer(self.pattern)]
+
+    @property
+    def view_class(self):
+        return getattr(self.callback, "view_class", None) or getattr(self.callback, "cls", None)
+
+    @property
+    def required_roles(self) -> tuple[str, ...]:
+        return tuple(getattr(self.view_class or self.callback, "required_roles", ()))
+
+    def url(self, records, **overrides) -> str:
+        def fill(match):
+            name = match["name"]
+            if name in overrides:
+                return str(overrides[name])
+            if name not in OBJECT_KWARGS:
+                pytest.fail(f"{self.pattern}: register URL kwarg {name!r} in OBJECT_KWARGS")
+            return str(OBJECT_KWARGS[name](records))
+
+        if set(self.pattern) & set("^$()[]?*+\\"):
+            pytest.fail(f"{self.pattern}: a regex route; use path() so the matrix can fill it in")
+        return "/" + PARAMETER.sub(fill, self.pattern)
+
+
+def discover_district_routes() -> list[Route]:
+    routes = []
+
+    def walk(patterns, prefix):
+        for entry in patterns:
+            pattern = prefix + str(entry.pattern)
+            if isinstance(entry, URLResolver):
+                walk(entry.url_patterns, pattern)
+            elif isinstance(entry, URLPattern) and pattern.startswith("d/"):
+                routes.append(Route(pattern, entry.callback))
+
+    walk(get_resolver().url_patterns, "")
+    return routes
+
+
+ROUTES = discover_district_routes()
+API_ROUTES = [route for route in ROUTES if route.is_api]
+ROLE_GATED_ROUTES = [route for route in ROUTES if route.required_roles]
+OBJECT_ROUTES = [route for route in ROUTES if set(route.kwargs) - {"district"}]
+METHODS = ["get", "post"]
+
+
+def route_id(route: Route) -> str:
+    return route.pattern.removeprefix(DISTRICT_PREFIX) or "(home)"
+
+
+def database_snapshot() -> dict[str, list[str]]:
+    """Every row of every model, so an update shows as well as an insert or a delete."""
+    with scopes_disabled():
+        return {
+            model._meta.label: sorted(map(repr, model._base_manager.values_list()))
+            for model in apps.get_models()
+            if not model._meta.proxy
+        }
+
+
+def audit_event_count() -> int:
+    with scopes_disabled():
+        return AuditEvent.objects.count()
+
+
+def request_leaves_no_trace(client, method, url, **extra):
+    before = database_snapshot()
+    response = getattr(client, method)(url, **extra)
+    assert audit_event_count() == 0, f"{method.upper()} {url} wrote an audit event"
+    after = database_snapshot()
+    changed = [label for label in before if before[label] != after[label]]
+    assert not changed, f"{method.upper()} {url} changed {changed}"
+    return response
+
+
+@pytest.fixture(autouse=True)
+def _fast_hashing_and_clean_cache(settings):
+    """Each case builds two districts of five users; PBKDF2 would make the matrix crawl."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def records_a(tenant_a):
+    return district_records(tenant_a, prefix="A")
+
+
+@pytest.fixture
+def records_b(tenant_b):
+    return district_records(tenant_b, prefix="B")
+
+
+# --- the route list itself ------------------------------------------------------------------
+
+
+def test_the_matrix_discovers_pages_and_api_routes():
+    patterns = {route.pattern for route in ROUTES}
+    assert len(ROUTES) >= 10
+    assert {
+        "d/<slug:district>/",
+        "d/<slug:district>/people/",
+        "d/<slug:district>/students/<int:student_id>/",
+        API_PREFIX + "me/",
+        API_PREFIX + "schools/",
+        API_PREFIX + "students/",
+        API_PREFIX + "students/<int:student_id>/",
+    } <= patterns
+    assert len(API_ROUTES) >= 4
+
+
+def test_every_district_route_names_its_district_first():
+    assert all(route.pattern.startswith(DISTRICT_PREFIX) for route in ROUTES)
+
+
+def test_every_route_kwarg_is_registered():
+    unregistered = {(route.pattern, name) for route in ROUTES for name in route.kwargs if name not in OBJECT_KWARGS}
+    assert not unregistered, f"register these URL kwargs in OBJECT_KWARGS: {sorted(unregistered)}"
+
+
+def test_every_api_view_uses_the_district_base():
+    bare = [route.pattern for route in API_ROUTES if not issubclass(route.view_class or object, DistrictAPIMixin)]
+    assert not bare, f"derive these from districts.api.DistrictAPIMixin: {bare}"
+
+
+def test_admin_only_pages_are_role_gated():
+    gated = {route.pattern for route in ROLE_GATED_ROUTES}
+    assert {DISTRICT_PREFIX + "people/", DISTRICT_PREFIX + "audit/"} <= gated
+
+
+# --- another district's members ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("role", Role.values)
+@pytest.mark.parametrize("route", ROUTES, ids=route_id)
+def test_other_districts_member_gets_404_and_changes_nothing(route, role, method, tenant_a, tenant_b, records_a, login):
+    client = login(tenant_b.user(role))
+    response = request_leaves_no_trace(client, method, route.url(records_a))
+    assert response.status_code == 404
+
+
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("role", Role.values)
+@pytest.mark.parametrize("route", API_ROUTES, ids=route_id)
+def test_other_districts_token_user_gets_404_and_changes_nothing(
+    route, role, method, tenant_a, tenant_b, records_a, client
+):
+    token = Token.objects.create(user=tenant_b.user(role))
+    response = request_leaves_no_trace(
+        client, method, route.url(records_a), headers={"Authorization": f"Token {token.key}"}
+    )
+    assert response.status_code == 404
+
+
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("role", Role.values)
+@pytest.mark.parametrize("route", OBJECT_ROUTES, ids=route_id)
+def test_own_district_url_with_another_districts_object_gets_404(
+    route, role, method, tenant_a, tenant_b, records_a, records_b, login
+):
+    """B's own URL carrying A's ids: the scope, not the URL, must keep A's rows out of reach."""
+    client = login(tenant_b.user(role))
+    response = request_leaves_no_trace(client, method, route.url(records_a, district=tenant_b.district.slug))
+    allowed = {404, 405}  # 405: the route refuses the method before looking anything up
+    if route.required_roles and role not in route.required_roles:
+        allowed.add(403)  # refused for the role before any object is looked up
+    assert response.status_code in allowed
+
+
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("route", ROUTES, ids=route_id)
+def test_anonymous_visitor_is_asked_to_sign_in(route, method, tenant_a, records_a, client):
+    response = request_leaves_no_trace(client, method, route.url(records_a))
+    if route.is_api:
+        assert response.status_code == 401
+    else:
+        assert response.status_code == 302
+        assert response["Location"].startswith(reverse("login"))
+
+
+# --- members of the district whose role lacks the permission -------------------------------
+
+
+def _role_gated_cases():
+    return [
+        pytest.param(route, role, id=f"{route_id(route)}-{role}")
+        for route in ROLE_GATED_ROUTES
+        for role in Role.values
+        if role not in route.required_roles
+    ]
+
+
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("route, role", _role_gated_cases())
+def test_member_without_the_role_is_refused_and_changes_nothing(route, role, method, tenant_a, records_a, login):
+    client = login(tenant_a.user(role))
+    response = request_leaves_no_trace(client, method, route.url(records_a))
+    # 405 is a POST-only route answering GET before it reads anything.
+    assert response.status_code in {403, 404, 405}

@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from csp.constants import NONE, SELF
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -147,6 +148,11 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = "UTC"
+# Beat only ticks; tiers.tasks.nightly_dispatch starts each district's run once its own clock has
+# passed 02:00, so one schedule serves Honolulu and Raleigh alike and a missed tick catches up.
+CELERY_BEAT_SCHEDULE = {
+    "nightly-metrics-dispatch": {"task": "tiers.tasks.nightly_dispatch", "schedule": crontab(minute="*/15")},
+}
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND") or (
     "django.core.mail.backends.console.EmailBackend" if DEBUG else "django.core.mail.backends.smtp.EmailBackend"

@@ -104,6 +104,21 @@ def compute_metrics(
     return metrics_run_execute(run=metrics_run_create(district=district, as_of=as_of, trigger=trigger), backfill=backfill)
 
 
+def metrics_run_start(*, district: District, as_of: datetime.date, trigger: str) -> MetricsRun:
+    """Queue a run and hand it to a worker once the row is committed (the worker must see it).
+    Used by the nightly fan-out, the "Recompute now" button and a policy change."""
+    from .tasks import compute_district_metrics  # the task module imports this one
+
+    with transaction.atomic():
+        run = metrics_run_create(district=district, as_of=as_of, trigger=trigger)
+        # robust: with eager tasks (the demo, tests) a failing run must not undo the request;
+        # the run records its own failure.
+        transaction.on_commit(
+            lambda: compute_district_metrics.delay(district.pk, as_of.isoformat(), run_id=run.pk), robust=True
+        )
+    return run
+
+
 def _progress(run: MetricsRun, step: str, percent: int, **fields) -> None:
     # Outside any transaction, so the progress page sees each step as it happens.
     MetricsRun.objects.filter(pk=run.pk).update(step=step, progress=percent, **fields)
@@ -113,9 +128,24 @@ def _has_results(district: District) -> bool:
     return MetricsRun.objects.filter(status=MetricsRun.Status.SUCCEEDED).exists()
 
 
+# A run still "running" this long after it started had its worker killed (a full recompute of
+# the largest district takes about a minute).
+INTERRUPTED_AFTER = datetime.timedelta(hours=6)
+
+
 def _discard_unfinished_results(run: MetricsRun) -> None:
-    """Rows of runs that never became current (killed halfway) are dead weight: drop them."""
-    stale = MetricsRun.objects.filter(is_current=False).exclude(pk=run.pk)
+    """Rows of runs that never became current (killed halfway) are dead weight: drop them.
+    Only of runs that can no longer become current — not of one working alongside this run (the
+    nightly run and a policy change on a two-process worker), whose rows it is about to swap in."""
+    MetricsRun.objects.filter(
+        status=MetricsRun.Status.RUNNING, started_at__lt=timezone.now() - INTERRUPTED_AFTER
+    ).exclude(pk=run.pk).update(
+        status=MetricsRun.Status.FAILED, step="Interrupted", error="The run stopped without finishing.",
+        finished_at=timezone.now(),
+    )
+    stale = MetricsRun.objects.filter(
+        is_current=False, status__in=[MetricsRun.Status.FAILED, MetricsRun.Status.SUCCEEDED]
+    ).exclude(pk=run.pk)
     StudentMetrics.objects.filter(run__in=stale).delete()
     StudentSchoolMetrics.objects.filter(run__in=stale).delete()
 

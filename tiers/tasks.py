@@ -17,7 +17,7 @@ from districts.tasks import DistrictTask
 from districts.tenancy import district_scope
 
 from .models import MetricsRun
-from .services import metrics_run_create, metrics_run_execute
+from .services import metrics_run_create, metrics_run_execute, metrics_run_start
 
 NIGHTLY_HOUR = 2
 
@@ -30,6 +30,8 @@ def compute_district_metrics(district, as_of: str, run_id: int | None = None, tr
         if run_id
         else metrics_run_create(district=district, as_of=as_of_date, trigger=trigger)
     )
+    if run.status == MetricsRun.Status.SUCCEEDED:
+        return run.pk  # a message delivered twice (acks_late after a lost ack): the run is done
     return metrics_run_execute(run=run).pk
 
 
@@ -50,9 +52,14 @@ def districts_due(now: datetime.datetime) -> list[tuple[District, datetime.date]
 
 @shared_task
 def nightly_dispatch():
-    """Fan out: this is one of the few places that reads across districts (ids only)."""
+    """Fan out: this is one of the few places that reads across districts (ids only).
+
+    The run row is created here, queued, before the task is sent: the next beat tick then sees
+    it and does not start a second run for the same night, even while the first one still waits
+    in the queue behind other districts."""
     with scopes_disabled():
         due = districts_due(timezone.now())
     for district, as_of in due:
-        compute_district_metrics.delay(district.pk, as_of.isoformat())
+        with district_scope(district):
+            metrics_run_start(district=district, as_of=as_of, trigger=MetricsRun.Trigger.NIGHTLY)
     return [district.slug for district, _ in due]

@@ -15,6 +15,8 @@ import io
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
 from django.db import connection
 from django.db.models import Q
 
@@ -25,6 +27,7 @@ from students.models import AttendanceRecord, CalendarDay, Enrollment, Guardian,
 from .placing import DEFAULT_CALENDAR, Scope
 
 COPY_CHUNK_ROWS = 250_000
+ANALYZE_AFTER_ROWS = 1000
 
 
 @dataclasses.dataclass(frozen=True)
@@ -130,22 +133,42 @@ def _pg_upsert(district, table: Table, rows: pd.DataFrame, update_columns: list[
         if len(rows):
             cursor.execute(*district_sql(district, _insert_sql(table, temp, update_columns)))
             counts.added, counts.changed = (value or 0 for value in cursor.fetchone())
+        if counts.added > ANALYZE_AFTER_ROWS:
+            # Rows written in this transaction are invisible to the statistics; without fresh
+            # ones the planner takes a just-filled table for empty and nests loops over it.
+            cursor.execute(f"ANALYZE {table.db_table}")
         if scope is not None and scope.groups:
+            # The anti-join against the temporary table must hash: statistics of a table
+            # changed in this transaction can make a nested loop look cheap, and it is
+            # quadratic. Scoped to this statement.
+            cursor.execute("SET LOCAL enable_nestloop = off")
             cursor.execute(*district_sql(district, *_delete_sql(table, temp, scope)))
             counts.removed = cursor.rowcount
+            cursor.execute("SET LOCAL enable_nestloop TO DEFAULT")
         cursor.execute(f"DROP TABLE {temp}")
     return counts
 
 
 def _copy_rows(cursor, temp: str, columns: list[str], rows: pd.DataFrame) -> None:
-    """COPY in CSV chunks: pandas writes the text in C, psycopg streams it."""
-    statement = f"COPY {temp} ({', '.join(columns)}) FROM STDIN (FORMAT csv, NULL '\\N')"
+    """COPY in CSV chunks written by Arrow's C++ writer. Every present value is quoted and a
+    missing one is not, which is exactly how COPY tells an empty text from NULL."""
+    statement = f"COPY {temp} ({', '.join(columns)}) FROM STDIN (FORMAT csv)"
+    options = pacsv.WriteOptions(include_header=False, quoting_style="all_valid")
     with cursor.cursor.copy(statement) as copy:
         for start in range(0, len(rows), COPY_CHUNK_ROWS):
-            chunk = rows.iloc[start : start + COPY_CHUNK_ROWS]
-            buffer = io.StringIO()
-            chunk.to_csv(buffer, header=False, index=False, na_rep="\\N", date_format="%Y-%m-%d")
-            copy.write(buffer.getvalue())
+            table = pa.Table.from_pandas(rows.iloc[start : start + COPY_CHUNK_ROWS], preserve_index=False)
+            buffer = io.BytesIO()
+            pacsv.write_csv(_dates_as_days(table), buffer, options)
+            copy.write(buffer.getbuffer())
+
+
+def _dates_as_days(table: pa.Table) -> pa.Table:
+    for position, field in enumerate(table.schema):
+        if pa.types.is_timestamp(field.type):
+            table = table.set_column(position, field.name, table.column(position).cast(pa.date32()))
+        elif pa.types.is_null(field.type):  # a column of only missing values
+            table = table.set_column(position, field.name, table.column(position).cast(pa.string()))
+    return table
 
 
 def _insert_sql(table: Table, temp: str, update_columns: list[str]) -> str:
@@ -182,8 +205,8 @@ def _delete_sql(table: Table, temp: str, scope: Scope) -> tuple[str, dict]:
     unmatched = f"NOT EXISTS (SELECT 1 FROM {temp} n WHERE {matches})"
     null_group = bool(table.null_key) and table.null_key == scope.group_column
     if not scope.range_column:
-        sql = f"""DELETE FROM {table.db_table} t WHERE t.district_id = %(district_id)s
-                  AND t.{scope.group_column} = ANY(%(groups)s) AND {unmatched}"""
+        sql = f"""DELETE FROM {table.db_table} t USING unnest(%(groups)s::bigint[]) AS s(grp)
+                  WHERE t.district_id = %(district_id)s AND t.{scope.group_column} = s.grp AND {unmatched}"""
         return sql, {"groups": list(scope.groups)}
     group_match = f"t.{scope.group_column} IS NULL" if null_group else f"t.{scope.group_column} = s.grp"
     sql = f"""DELETE FROM {table.db_table} t

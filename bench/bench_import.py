@@ -1,0 +1,128 @@
+"""Benchmark of a district's SIS import (issue 3). Run on demand; prints every figure.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/attendnc_imports .venv/bin/python bench/bench_import.py
+    ... bench/bench_import.py --students 20000 200000
+
+For each size it generates the canonical CSV folder if missing (bench/generate_district.py),
+gives it a fresh district, then runs `manage.py import_sis` — the command-line code path —
+in a child process, so the wall time and peak memory (resource.getrusage of the child) are
+that import's alone. The same folder is then imported a second time: nothing may change.
+Target at 200,000 students (≈3M absence records): ≤ 5 minutes and ≤ 2 GB peak.
+"""
+
+import argparse
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "attendnc.settings")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.conf import settings  # noqa: E402
+from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
+from django_scopes import scopes_disabled  # noqa: E402
+
+from bench.generate_district import generate  # noqa: E402
+from districts.models import District  # noqa: E402
+from districts.services import district_create  # noqa: E402
+from districts.tenancy import district_sql  # noqa: E402
+
+DATA = Path(os.environ.get("BENCH_DATA", Path(tempfile.gettempdir()) / "attendnc-bench"))
+# Tables holding a district's imported rows, children first, cleared between runs with raw SQL
+# (an ORM cascade over 3M rows would take longer than the import being measured).
+TABLES = [
+    "imports_quarantinedrow", "imports_importrun", "imports_columnmapping",
+    "students_attendancerecord", "students_prioryearsummary", "students_guardian", "students_enrollment",
+    "students_calendarday", "students_attendancecode", "students_mentorassignment", "students_student",
+    "districts_school",
+]  # fmt: skip
+
+
+def fresh_district(slug: str) -> District:
+    """The benchmark's district, emptied of everything a previous run imported."""
+    with scopes_disabled():
+        district = District.objects.filter(slug=slug).first()
+    if district is None:
+        return district_create(slug=slug, name=f"Benchmark {slug}")
+    with connection.cursor() as cursor:
+        for table in _existing_tables():
+            cursor.execute(*district_sql(district, f"DELETE FROM {table} WHERE district_id = %(district_id)s"))
+    return district
+
+
+def _existing_tables() -> list[str]:
+    present = set(connection.introspection.table_names())
+    dependent = [
+        table for table in present
+        if table.startswith(("tiers_", "outreach_", "cases_")) and "district_id" in _columns(table)
+    ]  # fmt: skip
+    return [*dependent, *(table for table in TABLES if table in present)]
+
+
+def _columns(table: str) -> set[str]:
+    with connection.cursor() as cursor:
+        return {column.name for column in connection.introspection.get_table_description(cursor, table)}
+
+
+def run_command(slug: str, folder: Path) -> tuple[float, float, str]:
+    """(wall seconds, peak RSS MiB, output) of `manage.py import_sis` in a child process."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    started = time.perf_counter()
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "manage.py"), "import_sis", "--district", slug, "--format", "csv", str(folder)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "MEDIA_ROOT": str(DATA / "media")},  # the kept copy of the upload, outside the repo
+    )
+    wall = time.perf_counter() - started
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    if result.returncode:
+        print(result.stdout, result.stderr, sep="\n")
+        raise SystemExit(f"import_sis exited with {result.returncode}")
+    # ru_maxrss of children is the largest child so far; sizes run small to large.
+    return wall, max(peak, before) / 1024, result.stdout
+
+
+def bench(students: int) -> None:
+    folder = DATA / f"district-{students}"
+    if not (folder / "attendance.csv").exists():
+        started = time.perf_counter()
+        counts = generate(students, folder)
+        print(f"generated {folder} in {time.perf_counter() - started:.1f}s: {counts}")
+    rows = sum(sum(1 for _ in open(path)) - 1 for path in folder.glob("*.csv"))
+    megabytes = sum(path.stat().st_size for path in folder.glob("*.csv")) / 1024**2
+    slug = f"bench-import-{students}"
+    fresh_district(slug)
+    print(f"\n== {students:,} students: {rows:,} rows, {megabytes:,.0f} MB of CSV")
+    for label in ("first import", "same files again"):
+        wall, peak, output = run_command(slug, folder)
+        summary = [line for line in output.splitlines() if line.startswith(("  attendance", "Read"))]
+        print(f"{label}: {wall:.1f}s wall, {rows / wall:,.0f} rows/s, peak RSS {peak:,.0f} MiB")
+        for line in summary:
+            print("   ", line.strip())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="SIS import benchmark")
+    parser.add_argument("--students", type=int, nargs="+", default=[20000])
+    args = parser.parse_args()
+    if connection.vendor != "postgresql":
+        raise SystemExit("Set DATABASE_URL to a PostgreSQL database: the benchmark measures the COPY path.")
+    call_command("migrate", verbosity=0)
+    print(f"database {settings.DATABASES['default']['NAME']}, data in {DATA}")
+    for students in sorted(args.students):
+        bench(students)
+
+
+if __name__ == "__main__":
+    main()

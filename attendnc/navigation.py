@@ -19,6 +19,8 @@ NAV = [
     ("Students", "students:roster", set(Role)),
     ("People", "districts:people", {Role.DISTRICT_ADMIN}),
     ("Audit log", "districts:audit_log", {Role.DISTRICT_ADMIN}),
+    ("Policy", "tiers:policy", {Role.DISTRICT_ADMIN}),
+    ("Runs", "tiers:runs", {Role.DISTRICT_ADMIN}),
 ]
 
 

@@ -21,6 +21,7 @@ from districts.api import DistrictAPIMixin
 from districts.models import AuditEvent, Role
 
 from .district_data import district_records
+from .tiers_data import metrics_run_of
 
 DISTRICT_PREFIX = "d/<slug:district>/"
 API_PREFIX = DISTRICT_PREFIX + "api/"
@@ -31,6 +32,7 @@ OBJECT_KWARGS = {
     "district": lambda records: records.district.slug,
     "student_id": lambda records: records.student.pk,
     "grant_id": lambda records: records.grant.pk,
+    "run_id": lambda records: metrics_run_of(records.district),
 }
 
 

@@ -110,3 +110,15 @@ def tiers_year(tenant, *, prefix: str = "T") -> TiersYear:
         )
         AttendanceRecord.objects.bulk_create(records)
     return TiersYear(district, school, other, **students)
+
+
+def metrics_run_of(district) -> int:
+    """A run of the district, for routes that name one (the isolation matrix fills run_id with it)."""
+    from tiers.models import MetricsRun
+    from tiers.services import metrics_run_create
+
+    with scope(district=district):
+        run = MetricsRun.objects.first() or metrics_run_create(
+            district=district, as_of=OCT_31, trigger=MetricsRun.Trigger.MANUAL
+        )
+    return run.pk

@@ -1,8 +1,20 @@
 """Reads of stored results; all of them follow the district's current run."""
 
-from django.db.models import QuerySet
+import dataclasses
+import datetime
 
-from .models import Flag, MetricsRun, StudentMetrics
+from django.db.models import QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from districts.access import DistrictAccess
+from districts.models import District, School
+from students.models import Student
+from students.selectors import student_list_visible
+
+from .models import CalculationPolicy, Flag, MetricsRun, StudentMetrics, WeeklySnapshot
+from .policy_changes import policy_changes
+from .services import INTERRUPTED_AFTER
 
 
 def current_run() -> MetricsRun | None:
@@ -15,3 +27,103 @@ def student_metrics_current() -> QuerySet[StudentMetrics]:
 
 def flag_list_open() -> QuerySet[Flag]:
     return Flag.objects.filter(status__in=Flag.OPEN_STATUSES)
+
+
+# ----------------------------------------------------------------------------- policy
+
+
+def policy_latest() -> CalculationPolicy | None:
+    return CalculationPolicy.objects.select_related("created_by").order_by("-version").first()
+
+
+def policy_shown(*, district: District) -> CalculationPolicy:
+    """The newest version, or the SPEC defaults (unsaved) before the district's first run:
+    looking at the policy page does not create version 1."""
+    return policy_latest() or CalculationPolicy(district=district, version=1, note="SPEC defaults")
+
+
+@dataclasses.dataclass(frozen=True)
+class PolicyVersion:
+    policy: CalculationPolicy
+    changes: list[str]
+
+
+def policy_history(*, limit: int = 50) -> list[PolicyVersion]:
+    """Versions newest first, each with what it changed from the one before."""
+    versions = list(CalculationPolicy.objects.select_related("created_by").order_by("-version")[: limit + 1])
+    history = []
+    for newer, older in zip(versions, [*versions[1:], None]):
+        if len(history) == limit:
+            break
+        changes = [change.label for change in policy_changes(older.as_policy(), newer.as_policy())] if older else []
+        history.append(PolicyVersion(newer, changes))
+    return history
+
+
+# ----------------------------------------------------------------------------- runs
+
+
+def metrics_run_list(*, limit: int = 50) -> QuerySet[MetricsRun]:
+    return MetricsRun.objects.select_related("policy").order_by("-created_at", "-id")[:limit]
+
+
+def metrics_run_get(*, run_id: int) -> MetricsRun:
+    run = MetricsRun.objects.select_related("policy").filter(pk=run_id).first()
+    if run is None:
+        raise Http404("No such run.")
+    return run
+
+
+def metrics_run_in_progress() -> MetricsRun | None:
+    """A queued or running run that may still finish (one stuck for hours was killed)."""
+    since = timezone.now() - INTERRUPTED_AFTER
+    return (
+        MetricsRun.objects.filter(status__in=[MetricsRun.Status.QUEUED, MetricsRun.Status.RUNNING], created_at__gte=since)
+        .order_by("-created_at")
+        .first()
+    )
+
+
+def default_as_of() -> datetime.date:
+    """Yesterday in the district's time zone (the request runs in it): the last full day."""
+    return timezone.localdate() - datetime.timedelta(days=1)
+
+
+# ----------------------------------------------------------------------------- one student
+
+
+def student_metrics_get(*, student: Student) -> StudentMetrics | None:
+    return (
+        student_metrics_current()
+        .filter(student=student)
+        .select_related("run__policy", "current_school")
+        .first()
+    )
+
+
+def student_flag_list(*, student: Student) -> QuerySet[Flag]:
+    return Flag.objects.filter(student=student).order_by("-currently_met", "-tier", "first_met", "id")
+
+
+def student_snapshot_list(*, student: Student) -> QuerySet[WeeklySnapshot]:
+    return WeeklySnapshot.objects.filter(student=student).order_by("week_start")
+
+
+# ----------------------------------------------------------------------------- flags
+
+
+def flag_list(
+    *, access: DistrictAccess, status: str = "", rule: str = "", tier: int | None = None, school: School | None = None
+) -> QuerySet[Flag]:
+    """Flags of the students the user may see. `school` is the student's current school in the
+    current run — the school whose team acts on the flag."""
+    flags = Flag.objects.filter(student__in=student_list_visible(access=access)).select_related("student")
+    if status:
+        flags = flags.filter(status=status)
+    if rule:
+        flags = flags.filter(rule=rule)
+    if tier is not None:
+        flags = flags.filter(tier=tier)
+    if school is not None:
+        flags = flags.filter(student__in=student_metrics_current().filter(current_school=school).values("student_id"))
+    return flags.order_by("-tier", "first_met", "id")

@@ -55,6 +55,16 @@ def policy_update(*, district: District, user=None, note: str = "", **changes) -
     return policy
 
 
+def policy_change(
+    *, district: District, user, note: str, as_of: datetime.date, **changes
+) -> tuple[CalculationPolicy, MetricsRun]:
+    """Save a new version and recompute with it: results follow the policy the admin just saved."""
+    with transaction.atomic():
+        policy = policy_update(district=district, user=user, note=note, **changes)
+        run = metrics_run_start(district=district, as_of=as_of, trigger=MetricsRun.Trigger.POLICY)
+    return policy, run
+
+
 # ----------------------------------------------------------------------------- runs
 
 

@@ -1,0 +1,13 @@
+from django.urls import path
+
+from . import views
+
+app_name = "tiers"
+
+urlpatterns = [
+    path("policy/", views.policy, name="policy"),
+    path("policy/preview/", views.policy_preview, name="policy_preview"),
+    path("runs/", views.runs, name="runs"),
+    path("runs/start/", views.run_start, name="run_start"),
+    path("runs/<int:run_id>/", views.run_detail, name="run_detail"),
+]

@@ -2,6 +2,7 @@
 
 import datetime
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -128,7 +129,14 @@ def api_token_issue(*, user) -> Token:
 
 
 def client_ip(request) -> str | None:
-    # Behind the production proxy the client is the first X-Forwarded-For hop; the compose
-    # file's proxy sets it. Without a proxy REMOTE_ADDR is the client.
-    forwarded = request.headers.get("X-Forwarded-For", "")
-    return forwarded.split(",")[0].strip() or request.META.get("REMOTE_ADDR") or None
+    """The client's address for the audit log and the sign-in throttle.
+
+    X-Forwarded-For is written by whoever sends the request, so only the hops added by our own
+    proxies (TRUSTED_PROXY_COUNT of them, counted from the right) can be believed; with none
+    configured the connection's own address is the client.
+    """
+    proxies = settings.TRUSTED_PROXY_COUNT
+    hops = [hop.strip() for hop in request.headers.get("X-Forwarded-For", "").split(",") if hop.strip()]
+    if proxies and len(hops) >= proxies:
+        return hops[-proxies]
+    return request.META.get("REMOTE_ADDR") or None

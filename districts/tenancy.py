@@ -24,6 +24,9 @@ except ImportError:  # pragma: no cover
 
 @contextmanager
 def district_scope(district: District):
+    # django-scopes treats a None value as "no filter": that would show every district.
+    if not isinstance(district, District) or district.pk is None:
+        raise ValueError("A district scope needs a saved district.")
     with scope(district=district):
         yield
 

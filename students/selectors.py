@@ -21,7 +21,11 @@ def student_list_visible(*, access: DistrictAccess) -> QuerySet[Student]:
     visible = Q(pk__in=[])
     school_ids = access.school_ids(Role.ATTENDANCE_LEAD, Role.COUNSELOR)
     if school_ids:
-        visible |= Q(pk__in=Enrollment.objects.filter(school_id__in=school_ids).values("student_id"))
+        this_year = Enrollment.objects.filter(school_id__in=school_ids)
+        year_start = access.district.school_year_start
+        if year_start:  # last year's leavers belong to last year's staff, not this year's
+            this_year = this_year.filter(Q(exit_date__isnull=True) | Q(exit_date__gt=year_start))
+        visible |= Q(pk__in=this_year.values("student_id"))
     if access.has_role(Role.MENTOR):
         visible |= Q(pk__in=MentorAssignment.objects.filter(mentor=access.membership).values("student_id"))
     return students.filter(visible)

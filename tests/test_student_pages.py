@@ -116,3 +116,14 @@ def test_the_database_refuses_bulk_changes_to_audit_events(tenant_a, students, l
         for attempt in (lambda qs: qs.update(object_label="x"), lambda qs: qs._raw_delete(qs.db)):
             with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
                 attempt(AuditEvent.objects.all())
+
+
+def test_a_lead_does_not_see_students_who_left_before_this_year(tenant_a, login, in_scope):
+    with in_scope(tenant_a.district):
+        left = EnrollmentFactory(
+            student__district=tenant_a.district, student__first_name="Gone", school=tenant_a.school,
+            entry_date=datetime.date(2023, 8, 28), exit_date=datetime.date(2024, 6, 1),
+        ).student
+    url = reverse("students:student_detail", kwargs={"district": tenant_a.district.slug, "student_id": left.pk})
+    assert login(tenant_a.user(Role.ATTENDANCE_LEAD)).get(url).status_code == 404
+    assert login(tenant_a.user(Role.DISTRICT_STAFF)).get(url).status_code == 200

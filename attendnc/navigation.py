@@ -19,6 +19,7 @@ NAV = [
     ("Students", "students:roster", set(Role)),
     ("People", "districts:people", {Role.DISTRICT_ADMIN}),
     ("Audit log", "districts:audit_log", {Role.DISTRICT_ADMIN}),
+    ("Imports", "imports:index", {Role.DISTRICT_ADMIN}),
     ("Policy", "tiers:policy", {Role.DISTRICT_ADMIN}),
     ("Runs", "tiers:runs", {Role.DISTRICT_ADMIN}),
 ]

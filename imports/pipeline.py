@@ -67,17 +67,22 @@ def import_parsed(
             attendance_codes_install_defaults(district=district)
         _install_standard_codes(district, parsed.standard_codes)
         index = DistrictIndex(district)
-        for entity in LOAD_ORDER:
-            if entity not in typed:
-                continue
-            progress(stage=f"Loading {ENTITIES[entity].label.lower()}")
+        entities = [entity for entity in LOAD_ORDER if entity in typed]
+        for step, entity in enumerate(entities, start=1):
+            progress(stage=f"Loading {ENTITIES[entity].label.lower()}", step=step - 1, steps=len(entities))
+            raw_rows.start(entity)
             placement = place(entity, typed[entity], index)
             counts = load_entity(district, entity, placement.rows, placement.scope)
             result = _record(run, entity, typed[entity], placement, counts, raw_rows.get)
             outcome.entities[entity] = result
             index.forget(*_CHANGES[entity])
-            progress(rows_written=outcome.total("added") + outcome.total("changed"), rows_quarantined=outcome.total("quarantined"))
+            progress(
+                rows_written=outcome.total("added") + outcome.total("changed"),
+                rows_quarantined=outcome.total("quarantined"),
+                step=step,
+            )
             del typed[entity]
+            raw_rows.release(entity)
     return outcome
 
 
@@ -91,16 +96,16 @@ def replay_held(*, run: ImportRun, rows: list[QuarantinedRow], progress: Progres
         _lock_district(district)
         index = DistrictIndex(district)
         frames = _held_frames(rows)
-        for entity in LOAD_ORDER:
-            if entity not in frames:
-                continue
-            progress(stage=f"Replaying {ENTITIES[entity].label.lower()}")
+        entities = [entity for entity in LOAD_ORDER if entity in frames]
+        progress(rows_read=len(rows))
+        for step, entity in enumerate(entities, start=1):
+            progress(stage=f"Replaying {ENTITIES[entity].label.lower()}", step=step - 1, steps=len(entities))
             frame, held = frames[entity]
             placement = place(entity, frame, index, with_scope=False)
             counts = load_entity(district, entity, placement.rows, None)
             outcome.entities[entity] = _settle(held, placement, counts)
             index.forget(*_CHANGES[entity])
-            progress(rows_written=outcome.total("added") + outcome.total("changed"))
+            progress(rows_written=outcome.total("added") + outcome.total("changed"), step=step)
     return outcome
 
 
@@ -138,17 +143,26 @@ def _install_standard_codes(district: District, codes: dict[str, str]) -> None:
 
 
 class _RawRows:
-    """The file's own row for a held one; the (file, row) index is built on first use only."""
+    """The file's own row for a held one. The (file, row) index of an entity is built on first
+    use only, and an entity's text is let go once it is loaded (a year of attendance is large)."""
 
     def __init__(self, parsed: ParsedImport):
         self.parsed = parsed
+        self.entity = None
         self.lookup = None
 
     def get(self, file: str, row: int) -> dict:
         if self.lookup is None:
-            self.lookup = self.parsed.raw_lookup()
+            self.lookup = self.parsed.raw_lookup(self.entity)
         found = self.lookup.get((file, row))
         return found[0].raw_row(found[1]) if found else {}
+
+    def start(self, entity: str) -> None:
+        self.entity, self.lookup = entity, None
+
+    def release(self, entity: str) -> None:
+        self.parsed.tables = [table for table in self.parsed.tables if table.entity != entity]
+        self.lookup = None
 
 
 def _record(run, entity, frame, placement: Placement, counts: Counts, raw_of) -> EntityOutcome:

@@ -144,7 +144,7 @@ def progress_key(run: ImportRun) -> str:
 def _progress_recorder(run: ImportRun):
     """Progress goes to the cache: the import's own transaction hides its writes from the
     progress page until it commits, the cache does not."""
-    state = {"stage": "", "rows_read": 0, "rows_written": 0, "rows_quarantined": 0}
+    state = {"stage": "", "rows_read": 0, "rows_written": 0, "rows_quarantined": 0, "step": 0, "steps": 0}
 
     def record(**changes) -> None:
         state.update(changes)
@@ -253,3 +253,34 @@ def attendance_code_map(*, district: District, code: str, category: str, descrip
     mapped.full_clean()
     mapped.save()
     return mapped
+
+
+def column_mapping_add_sample(*, mapping: ColumnMapping, entity: str, upload) -> list[str]:
+    """Remember the headers of a sample export for one entity, and pre-select the headers that
+    already carry a canonical field's name, so the admin only maps the rest."""
+    from .parsing.csvread import header_of
+    from .parsing.sources import SourceFile
+    from .schema import ENTITIES
+
+    if entity not in ENTITIES:
+        raise ValidationError({"entity": "Choose what the file holds."})
+    with tempfile.TemporaryDirectory(prefix="attendnc-sample-") as folder:
+        local = Path(folder) / "sample.csv"
+        with open(local, "wb") as out:
+            for chunk in upload.chunks():
+                out.write(chunk)
+        try:
+            headers = [name for name in header_of(SourceFile(_safe_name(upload.name), "sample.csv", lambda: open(local, "rb"))) if name]
+        except ImportRejected as rejected:
+            raise ValidationError({"sample": str(rejected)}) from rejected
+    known = mapping.columns.get(entity, {})
+    for field in ENTITIES[entity].fields:
+        if field.name in known:
+            continue
+        match = next((h for h in headers if h.lower() in {field.name, field.title.lower()}), None)
+        if match:
+            known[field.name] = match
+    mapping.columns = {**mapping.columns, entity: known} if known else mapping.columns
+    mapping.headers = {**mapping.headers, entity: headers}
+    mapping.save(update_fields=["columns", "headers", "updated_at"])
+    return headers

@@ -21,6 +21,7 @@ from districts.api import DistrictAPIMixin
 from districts.models import AuditEvent, Role
 
 from .district_data import district_records
+from .import_support import import_objects_of
 from .tiers_data import metrics_run_of
 
 DISTRICT_PREFIX = "d/<slug:district>/"
@@ -33,6 +34,8 @@ OBJECT_KWARGS = {
     "student_id": lambda records: records.student.pk,
     "grant_id": lambda records: records.grant.pk,
     "run_id": lambda records: metrics_run_of(records.district),
+    "import_run_id": lambda records: import_objects_of(records.district)[0].pk,
+    "mapping_id": lambda records: import_objects_of(records.district)[1].pk,
 }
 
 

@@ -51,10 +51,12 @@ class ParsedImport:
             typed[entity] = frame
         return typed
 
-    def raw_lookup(self) -> dict[tuple[str, int], tuple["SourceTable", int]]:
-        """(file, row) → where to find the raw row; built lazily, only when rows are held."""
+    def raw_lookup(self, entity: str) -> dict[tuple[str, int], tuple["SourceTable", int]]:
+        """(file, row) → where to find an entity's raw row; built only when rows are held."""
         lookup = {}
         for table in self.tables:
+            if table.entity != entity:
+                continue
             for position, row in enumerate(table.text[ROW].tolist()):
                 lookup[(table.file, row)] = (table, position)
         return lookup

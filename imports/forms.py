@@ -1,0 +1,145 @@
+"""Forms of the import pages: the upload, mapping a code, and a column mapping."""
+
+from django import forms
+
+from students.models import AttendanceCategory
+
+from .models import ColumnMapping, ImportFormat, QuarantineReason
+from .parsing.dates import AUTO, DMY, FORMAT_LABELS, ISO, MDY
+from .parsing.typing import NONBLANK
+from .schema import BOOL, DATE, ENTITIES
+
+MAX_FILES = 20
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files in one field (a folder's CSVs); a zip or one file is the usual upload."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput())
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        single = super().clean
+        files = data if isinstance(data, (list, tuple)) else [data]
+        if len(files) > MAX_FILES:
+            raise forms.ValidationError(f"Choose at most {MAX_FILES} files, or zip them.")
+        return [single(item, initial) for item in files if item] or [single(None, initial)]
+
+
+class UploadForm(forms.Form):
+    format = forms.ChoiceField(choices=ImportFormat.choices, initial=ImportFormat.CSV, label="Format")
+    mapping = forms.ModelChoiceField(
+        queryset=ColumnMapping.objects.none(),
+        required=False,
+        label="Column mapping",
+        help_text="For an SIS CSV export: the saved mapping of its headers.",
+    )
+    files = MultipleFileField(
+        label="Files",
+        help_text="A zip of the export, one CSV/JSON/XML file, or several files of one export.",
+    )
+
+    def __init__(self, *args, mappings=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if mappings is not None:
+            self.fields["mapping"].queryset = mappings
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("format") == ImportFormat.SIS_CSV and not cleaned.get("mapping"):
+            self.add_error("mapping", "An SIS export needs a column mapping: choose one, or create it first.")
+        return cleaned
+
+
+class CodeMapForm(forms.Form):
+    code = forms.CharField(max_length=32, widget=forms.HiddenInput)
+    category = forms.ChoiceField(choices=[("", "Choose a category…"), *AttendanceCategory.choices], label="Category")
+    description = forms.CharField(max_length=200, required=False, label="Description")
+
+
+class HeldFilterForm(forms.Form):
+    reason = forms.ChoiceField(choices=[("", "Any reason"), *QuarantineReason.choices], required=False, label="Reason")
+    school = forms.CharField(max_length=64, required=False, label="School SIS id")
+
+
+class MappingCreateForm(forms.Form):
+    name = forms.CharField(max_length=100, label="Name", help_text="e.g. “PowerSchool nightly”. Imports choose it by this name.")
+
+
+class SampleForm(forms.Form):
+    entity = forms.ChoiceField(choices=[(name, entity.label) for name, entity in ENTITIES.items()], label="This file holds")
+    sample = forms.FileField(label="Sample export file (CSV)", help_text="Only its header row is read.")
+
+
+DATE_CHOICES = [(AUTO, "Detect"), (ISO, FORMAT_LABELS[ISO]), (MDY, FORMAT_LABELS[MDY]), (DMY, FORMAT_LABELS[DMY])]
+BOOL_CHOICES = [("", "Y/N, 1/0 or true/false"), (NONBLANK, "Any value means yes")]
+
+
+class ColumnMappingForm(forms.Form):
+    """One select per canonical field of each entity the admin gave headers for."""
+
+    def __init__(self, *args, mapping: ColumnMapping, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.sections = []
+        for name, entity in ENTITIES.items():
+            headers = mapping.headers.get(name) or []
+            if not headers:
+                continue
+            choices = [("", "— not in this export —"), *((header, header) for header in headers)]
+            section = {"entity": entity, "fields": []}
+            for field in entity.fields:
+                key = f"{name}__{field.name}"
+                self.fields[key] = forms.ChoiceField(
+                    choices=choices, required=False, label=field.title + (" (required)" if field.required else ""),
+                    initial=mapping.columns.get(name, {}).get(field.name, ""),
+                )  # fmt: skip
+                entry = {"column": self[key]}
+                option = self._option(name, field, mapping)
+                if option:
+                    entry["option"] = self[option]
+                section["fields"].append(entry)
+            self.sections.append(section)
+
+    def _option(self, entity: str, field, mapping: ColumnMapping) -> str:
+        if field.kind not in (DATE, BOOL):
+            return ""
+        key = f"{entity}__{field.name}__format"
+        self.fields[key] = forms.ChoiceField(
+            choices=DATE_CHOICES if field.kind == DATE else BOOL_CHOICES,
+            required=False,
+            label=f"{field.title}: how to read it",
+            initial=mapping.formats.get(entity, {}).get(field.name, AUTO if field.kind == DATE else ""),
+        )
+        return key
+
+    def clean(self):
+        cleaned = super().clean()
+        for section in self.sections:
+            entity = section["entity"]
+            chosen = {name: cleaned.get(f"{entity.name}__{name}") for name in entity.columns}
+            if any(chosen.values()):
+                for name in entity.required:
+                    if not chosen.get(name):
+                        self.add_error(f"{entity.name}__{name}", f"{entity.label} need this field; choose its header.")
+        return cleaned
+
+    def mapping_values(self) -> tuple[dict, dict]:
+        columns, formats = {}, {}
+        for section in self.sections:
+            entity = section["entity"]
+            picked = {name: self.cleaned_data[f"{entity.name}__{name}"] for name in entity.columns if self.cleaned_data.get(f"{entity.name}__{name}")}
+            if picked:
+                columns[entity.name] = picked
+            chosen = {
+                name: self.cleaned_data[f"{entity.name}__{name}__format"]
+                for name in entity.columns
+                if self.cleaned_data.get(f"{entity.name}__{name}__format") not in (None, "", AUTO)
+            }
+            if chosen:
+                formats[entity.name] = chosen
+        return columns, formats

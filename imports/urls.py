@@ -1,0 +1,16 @@
+from django.urls import path
+
+from . import views
+
+app_name = "imports"
+
+urlpatterns = [
+    path("imports/", views.index, name="index"),
+    path("imports/<int:import_run_id>/", views.run_detail, name="run_detail"),
+    path("imports/codes/", views.codes, name="codes"),
+    path("imports/replay/", views.replay, name="replay"),
+    path("imports/held/", views.held_rows, name="held"),
+    path("imports/mappings/", views.mappings, name="mappings"),
+    path("imports/mappings/<int:mapping_id>/", views.mapping_edit, name="mapping_edit"),
+    path("imports/health/", views.health, name="health"),
+]

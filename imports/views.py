@@ -1,0 +1,151 @@
+"""Import pages for district admins: upload and history, one run's progress and outcome, the
+code map with replay, column mappings, held rows and import health."""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from districts.access import role_required
+from districts.models import Role
+
+from . import selectors, services
+from .forms import CodeMapForm, ColumnMappingForm, HeldFilterForm, MappingCreateForm, SampleForm, UploadForm
+from .models import ImportRun
+
+
+@role_required(Role.DISTRICT_ADMIN)
+def index(request, district):
+    form = UploadForm(request.POST or None, request.FILES or None, mappings=selectors.column_mapping_list())
+    if request.method == "POST" and form.is_valid():
+        try:
+            with transaction.atomic():
+                run = services.import_run_create(
+                    district=request.district,
+                    format=form.cleaned_data["format"],
+                    uploads=form.cleaned_data["files"],
+                    mapping=form.cleaned_data["mapping"],
+                    user=request.user,
+                )
+                services.import_run_enqueue(run=run)
+        except ValidationError as error:
+            form.add_error(None, error.messages)
+        else:
+            return redirect("imports:run_detail", district=district, import_run_id=run.pk)
+    runs = Paginator(selectors.import_run_list(), 25).get_page(request.GET.get("page"))
+    return render(request, "imports/index.html", {"form": form, "page": runs}, status=400 if form.errors else 200)
+
+
+@role_required(Role.DISTRICT_ADMIN)
+def run_detail(request, district, import_run_id):
+    run = selectors.import_run_get(run_id=import_run_id)
+    context = {"run": run, "progress": selectors.import_progress(run=run)}
+    if request.htmx and request.GET.get("part") == "progress":
+        return render(request, "imports/run_detail.html#progress", context)
+    held = selectors.held_row_list(run=run, open_only=False)
+    context["held_page"] = Paginator(held, 50).get_page(request.GET.get("page"))
+    return render(request, "imports/run_detail.html", context)
+
+
+@role_required(Role.DISTRICT_ADMIN)
+def codes(request, district):
+    form = CodeMapForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            code = services.attendance_code_map(district=request.district, **form.cleaned_data)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, f"Code {code.code} now means {code.get_category_display()}. Replay the held rows to place them.")
+        return redirect("imports:codes", district=district)
+    unknown = selectors.unknown_code_list()
+    forms = [(row, CodeMapForm(initial={"code": row["code"]}, auto_id=f"code-{index}-%s")) for index, row in enumerate(unknown)]
+    return render(
+        request,
+        "imports/codes.html",
+        {"unknown": forms, "codes": selectors.attendance_code_list(), "replayable": selectors.replayable_count()},
+        status=400 if form.errors else 200,
+    )
+
+
+@require_POST
+@role_required(Role.DISTRICT_ADMIN)
+def replay(request, district):
+    with transaction.atomic():
+        run = services.quarantine_replay_create(district=request.district, user=request.user)
+        services.import_run_enqueue(run=run)
+    return redirect("imports:run_detail", district=district, import_run_id=run.pk)
+
+
+@role_required(Role.DISTRICT_ADMIN)
+def held_rows(request, district):
+    form = HeldFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    rows = selectors.held_row_list(reason=filters.get("reason", ""), school_sis_id=filters.get("school", ""))
+    page = Paginator(rows, 50).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    template = "imports/held.html#results" if request.htmx else "imports/held.html"
+    context = {"form": form, "page": page, "query": query.urlencode(), "reason_counts": selectors.held_reason_counts()}
+    return render(request, template, context)
+
+
+@role_required(Role.DISTRICT_ADMIN)
+def mappings(request, district):
+    form = MappingCreateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            mapping = services.column_mapping_save(
+                district=request.district, name=form.cleaned_data["name"], columns={}, formats={}, headers={}
+            )
+        except ValidationError as error:
+            form.add_error("name", error.messages)
+        else:
+            return redirect("imports:mapping_edit", district=district, mapping_id=mapping.pk)
+    return render(
+        request,
+        "imports/mappings.html",
+        {"form": form, "mappings": selectors.column_mapping_list()},
+        status=400 if form.errors else 200,
+    )
+
+
+@role_required(Role.DISTRICT_ADMIN)
+def mapping_edit(request, district, mapping_id):
+    mapping = selectors.column_mapping_get(mapping_id=mapping_id)
+    sample_form = SampleForm()
+    if request.method == "POST" and "sample" in request.FILES:
+        sample_form = SampleForm(request.POST, request.FILES)
+        if sample_form.is_valid():
+            try:
+                services.column_mapping_add_sample(
+                    mapping=mapping, entity=sample_form.cleaned_data["entity"], upload=sample_form.cleaned_data["sample"]
+                )
+            except ValidationError as error:
+                sample_form.add_error("sample", error.messages)
+            else:
+                return redirect("imports:mapping_edit", district=district, mapping_id=mapping.pk)
+    form = ColumnMappingForm(request.POST if request.method == "POST" and "sample" not in request.FILES else None, mapping=mapping)
+    if form.is_bound and form.is_valid():
+        columns, formats = form.mapping_values()
+        services.column_mapping_save(
+            district=request.district, name=mapping.name, columns=columns, formats=formats, headers={}, mapping=mapping
+        )
+        messages.success(request, f"Saved the column mapping “{mapping.name}”.")
+        return redirect("imports:mapping_edit", district=district, mapping_id=mapping.pk)
+    invalid = form.errors or sample_form.errors
+    return render(
+        request,
+        "imports/mapping_edit.html",
+        {"mapping": mapping, "form": form, "sample_form": sample_form},
+        status=400 if invalid else 200,
+    )
+
+
+@role_required(Role.DISTRICT_ADMIN)
+def health(request, district):
+    report = selectors.import_health(today=timezone.localdate())
+    return render(request, "imports/health.html", {"report": report, "last_run": selectors.import_run_list().filter(kind=ImportRun.Kind.IMPORT).first()})

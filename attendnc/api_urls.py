@@ -6,6 +6,7 @@ checks it, and walks each route as another district's user)."""
 from django.urls import path
 
 from districts.api import MeAPI
+from imports.api import ImportRunDetailAPI, ImportRunListAPI
 from students.api import SchoolListAPI, StudentDetailAPI, StudentListAPI
 
 app_name = "api"
@@ -15,4 +16,6 @@ urlpatterns = [
     path("schools/", SchoolListAPI.as_view(), name="school_list"),
     path("students/", StudentListAPI.as_view(), name="student_list"),
     path("students/<int:student_id>/", StudentDetailAPI.as_view(), name="student_detail"),
+    path("imports/", ImportRunListAPI.as_view(), name="import_list"),
+    path("imports/<int:import_run_id>/", ImportRunDetailAPI.as_view(), name="import_detail"),
 ]

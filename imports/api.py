@@ -1,0 +1,94 @@
+"""Import endpoints under /d/<district>/api/: upload an export (any format) and follow its run.
+
+For an SIS's own scheduler: POST the files, get 202 with the run, poll the run until it is
+finished. The run does exactly what a browser upload does (imports.services)."""
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import transaction
+from drf_spectacular.utils import extend_schema
+from rest_framework import generics, serializers, status
+from rest_framework.exceptions import ValidationError
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.response import Response
+
+from districts.api import DistrictAPIMixin
+from districts.models import Role
+
+from . import selectors, services
+from .models import ImportFormat, ImportRun
+
+
+class ImportRunSerializer(serializers.ModelSerializer):
+    progress = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ImportRun
+        fields = [
+            "id", "kind", "format", "status", "source", "original_name", "sha256", "size_bytes",
+            "rows_read", "rows_written", "rows_quarantined", "duplicates", "added", "changed", "removed",
+            "entity_counts", "errors", "notes", "created_at", "started_at", "finished_at", "progress",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+    def get_progress(self, run) -> dict:
+        return selectors.import_progress(run=run)
+
+
+class ImportUploadSerializer(serializers.Serializer):
+    format = serializers.ChoiceField(choices=ImportFormat.choices)
+    mapping = serializers.CharField(required=False, allow_blank=True, help_text="Name of a saved column mapping (SIS CSV).")
+    files = serializers.ListField(child=serializers.FileField(), allow_empty=False, max_length=20)
+
+
+class ImportRunListAPI(DistrictAPIMixin, generics.ListAPIView):
+    """The district's imports, newest first; POST an export to start one (202, then poll it)."""
+
+    required_roles = (Role.DISTRICT_ADMIN,)
+    serializer_class = ImportRunSerializer
+    parser_classes = [MultiPartParser, FormParser]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return ImportRun.objects.none()
+        return selectors.import_run_list()
+
+    @extend_schema(request=ImportUploadSerializer, responses={202: ImportRunSerializer})
+    def post(self, request, district):
+        upload = ImportUploadSerializer(data=request.data)
+        upload.is_valid(raise_exception=True)
+        mapping = self._mapping(upload.validated_data)
+        try:
+            with transaction.atomic():
+                run = services.import_run_create(
+                    district=request.district,
+                    format=upload.validated_data["format"],
+                    uploads=upload.validated_data["files"],
+                    mapping=mapping,
+                    user=request.user,
+                    source=ImportRun.Source.API,
+                )
+                services.import_run_enqueue(run=run)
+        except DjangoValidationError as error:
+            raise ValidationError(error.message_dict if hasattr(error, "error_dict") else error.messages) from error
+        run.refresh_from_db()
+        return Response(ImportRunSerializer(run).data, status=status.HTTP_202_ACCEPTED)
+
+    @staticmethod
+    def _mapping(data):
+        name = data.get("mapping") or ""
+        if data["format"] != ImportFormat.SIS_CSV:
+            return None
+        mapping = selectors.column_mapping_list().filter(format=ImportFormat.SIS_CSV, name=name).first() if name else None
+        if mapping is None:
+            raise ValidationError({"mapping": ["An SIS export needs the name of a saved column mapping."]})
+        return mapping
+
+
+class ImportRunDetailAPI(DistrictAPIMixin, generics.RetrieveAPIView):
+    """One import: its status, live progress while it runs, and its outcome."""
+
+    required_roles = (Role.DISTRICT_ADMIN,)
+    serializer_class = ImportRunSerializer
+
+    def get_object(self):
+        return selectors.import_run_get(run_id=self.kwargs["import_run_id"])

@@ -6,7 +6,7 @@ import datetime
 from collections import defaultdict
 
 from django.core.cache import cache
-from django.db.models import Count, Max, Min, Q, QuerySet
+from django.db.models import Count, Max, Q, QuerySet
 from django.http import Http404
 
 from districts.models import School
@@ -135,24 +135,26 @@ def import_health(*, today: datetime.date) -> dict:
 
 
 def _days_without_attendance(schools, until: datetime.date | None) -> dict[int, list[datetime.date]]:
+    """Instructional days (the school's own calendar over the district default) up to `until`
+    on which not one record arrived for the school. Schools that never received any are left
+    out: their "last attendance" already says so."""
     if until is None:
         return {}
-    days = CalendarDay.objects.filter(instructional=True, date__lte=until)
-    own: dict[int, set] = defaultdict(set)
-    default: set = set()
-    for school_id, day in days.values_list("school_id", "date"):
-        (own[school_id] if school_id else default).add(day)
+    default, own = {}, defaultdict(dict)
+    for school_id, day, instructional in CalendarDay.objects.filter(date__lte=until).values_list("school_id", "date", "instructional"):
+        (own[school_id] if school_id else default)[day] = instructional
     with_records = defaultdict(set)
     for school_id, day in AttendanceRecord.objects.filter(date__lte=until).values_list("school_id", "date").distinct():
         with_records[school_id].add(day)
-    first_record = dict(AttendanceRecord.objects.values_list("school_id").annotate(first=Min("date")))
     missing = {}
     for school in schools:
-        if school.pk not in first_record:
-            continue  # no attendance ever: "last attendance" already says so
-        calendar = own.get(school.pk) or default
-        missing[school.pk] = sorted(calendar - with_records[school.pk])
-    return {school_id: days for school_id, days in missing.items() if days}
+        if school.pk not in with_records:
+            continue
+        calendar = {**default, **own.get(school.pk, {})}
+        days = sorted(day for day, instructional in calendar.items() if instructional and day not in with_records[school.pk])
+        if days:
+            missing[school.pk] = days
+    return missing
 
 
 def _held_by_school() -> dict[str, dict]:

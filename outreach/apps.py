@@ -4,3 +4,11 @@ from django.apps import AppConfig
 class OutreachConfig(AppConfig):
     name = "outreach"
     verbose_name = "Outreach"
+
+    def ready(self):
+        # tiers may not import outreach (apps depend one way); it asks through its hook instead.
+        from tiers.hooks import register_tier2_plans
+
+        from .tier2_plans import tier2_plans_frame
+
+        register_tier2_plans(tier2_plans_frame)

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from districts.models import District
 
-from . import engine
+from . import engine, hooks
 from .engine_io import EngineResult
 from .loading import SchoolYear, load_year
 from .models import CalculationPolicy, Flag, MetricsRun, StudentMetrics, StudentSchoolMetrics, WeeklySnapshot
@@ -87,7 +87,8 @@ def metrics_run_execute(*, run: MetricsRun, backfill: bool | None = None) -> Met
         if (not _has_results(district)) if backfill is None else backfill:
             _backfill_weeks(run, inputs, policy, year)
         _progress(run, "Computing metrics", 30)
-        result = engine.compute(inputs, as_of=run.as_of, policy=policy)
+        plans = hooks.tier2_plans(district=district, as_of=run.as_of)  # outreach's supports, via its hook
+        result = engine.compute(inputs, as_of=run.as_of, policy=policy, tier2_plans=plans)
         _progress(run, "Writing results", 60)
         with transaction.atomic():
             _write_results(run, result)

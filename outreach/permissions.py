@@ -1,0 +1,51 @@
+"""Who may see and do what in the Tier 2 workspace (issue #5, "Who sees what").
+
+- The school's team — its attendance leads and counselors — see the school's huddles and run
+  them: discussed, owners, next steps, actions, escalations, resolutions, attendance, exports.
+- Mentors see only the rows of students assigned to them, and log actions and next steps for
+  those students.
+- District staff see every school's huddles, read-only.
+- Sensitive notes (health, family) show only to counselors of the student's school and to
+  their author.
+
+Object lookups 404 before any of these checks, so a wrong-district id never reaches them.
+"""
+
+from collections.abc import Iterable
+
+from districts.access import DistrictAccess
+from districts.models import Role
+from students.models import MentorAssignment
+
+HUDDLE_ROLES = (Role.ATTENDANCE_LEAD, Role.COUNSELOR, Role.MENTOR, Role.DISTRICT_STAFF)
+TEAM_ROLES = (Role.ATTENDANCE_LEAD, Role.COUNSELOR)
+
+
+def team_school_ids(access: DistrictAccess) -> frozenset[int]:
+    return access.school_ids(*TEAM_ROLES)
+
+
+def sees_school(access: DistrictAccess, school_id: int) -> bool:
+    """The whole huddle of the school, not just a mentor's rows."""
+    return access.has_role(Role.DISTRICT_STAFF) or school_id in team_school_ids(access)
+
+
+def runs_huddle(access: DistrictAccess, school_id: int) -> bool:
+    return school_id in team_school_ids(access)
+
+
+def mentee_ids(access: DistrictAccess) -> frozenset[int]:
+    if not access.has_role(Role.MENTOR):
+        return frozenset()
+    return frozenset(MentorAssignment.objects.filter(mentor=access.membership).values_list("student_id", flat=True))
+
+
+def works_on_student(access: DistrictAccess, *, school_id: int | None, student_id: int, mentees: Iterable[int]) -> bool:
+    """May log actions and set next steps for the student: their school's team or their mentor."""
+    return (school_id is not None and runs_huddle(access, school_id)) or student_id in mentees
+
+
+def reads_sensitive(access: DistrictAccess, *, author_id: int, school_ids: Iterable[int]) -> bool:
+    if author_id == access.membership.pk:
+        return True
+    return bool(access.school_ids(Role.COUNSELOR) & set(school_ids))

@@ -10,6 +10,7 @@ from districts.services import audit_record
 
 from . import selectors
 from .forms import RosterFilterForm
+from .panels import student_panels
 
 
 def roster(request, district):
@@ -49,6 +50,7 @@ def student_detail(request, district, student_id):
             "student": student,
             "current_enrollment": selectors.current_enrollment(student, today),
             "records": selectors.attendance_record_list(student=student)[:200],
+            "panels": student_panels(request=request, student=student),
         },
     )
 

@@ -3,13 +3,13 @@
 import dataclasses
 import datetime
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
 from districts.access import DistrictAccess
 from districts.models import District, School
-from students.models import Student
+from students.models import AttendanceRecord, CalendarDay, Student
 from students.selectors import student_list_visible
 
 from .models import CalculationPolicy, Flag, MetricsRun, StudentMetrics, WeeklySnapshot
@@ -127,3 +127,14 @@ def flag_list(
     if school is not None:
         flags = flags.filter(student__in=student_metrics_current().filter(current_school=school).values("student_id"))
     return flags.order_by("-tier", "first_met", "id")
+
+
+def school_calendar_rows(*, school_ids: list[int], start: datetime.date, end: datetime.date) -> list[tuple]:
+    """(school_id or None, date, instructional, minutes) of the schools and the district default."""
+    rows = CalendarDay.objects.filter(date__range=(start, end)).filter(Q(school__isnull=True) | Q(school_id__in=school_ids))
+    return list(rows.values_list("school_id", "date", "instructional", "minutes"))
+
+
+def student_attendance_rows(*, student: Student, start: datetime.date, end: datetime.date) -> list[tuple]:
+    records = AttendanceRecord.objects.filter(student=student, date__range=(start, end))
+    return list(records.values_list("school_id", "date", "category", "minutes_absent"))

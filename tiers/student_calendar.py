@@ -1,0 +1,168 @@
+"""A student's school year, day by day, for the calendar on their page.
+
+Built in Python from three small lists (the school calendars, the student's enrollments, their
+attendance records) so the page needs two queries, not one per day. The day rules are SPEC §4's
+as the engine applies them: instructional days of the enrolled school, exit date exclusive unless
+the policy says otherwise, whole-day absent categories count whatever their minutes, minutes of
+partial days, tardies and early dismissals add up and count under the half-day rule.
+"""
+
+import calendar
+import dataclasses
+import datetime
+from collections import defaultdict
+
+from .policy import FRACTIONAL_DAYS, Policy
+
+# status: (symbol shown in the cell, legend label). Every status has its own symbol, so the
+# calendar never relies on colour alone.
+STATUSES = {
+    "present": ("·", "Present"),
+    "absent_excused": ("E", "Absent, excused"),
+    "absent_unexcused": ("U", "Absent, unexcused"),
+    "suspension": ("S", "Out-of-school suspension"),
+    "partial_absent": ("H", "Partial day, counted absent"),
+    "partial": ("h", "Partial day, under half a day"),
+    "tardy": ("T", "Tardy or left early"),
+    "no_school": ("–", "No school"),
+    "not_enrolled": ("×", "Not enrolled"),
+    "future": ("", "Still to come"),
+}
+WHOLE_DAY = {"absent_excused": "absent_excused", "absent_unexcused": "absent_unexcused", "suspension_out_of_school": "suspension"}
+MINUTES = frozenset({"tardy", "early_dismissal", "partial_day"})
+# When two schools record the same day (overlapping enrollments), the weightier status shows.
+RANK = ["present", "partial", "tardy", "partial_absent", "absent_excused", "absent_unexcused", "suspension"]
+ABSENT = frozenset({"absent_excused", "absent_unexcused", "suspension", "partial_absent"})
+
+
+@dataclasses.dataclass(frozen=True)
+class Day:
+    date: datetime.date | None  # None: the month has no such day, or it is outside the year
+    status: str = ""
+    note: str = ""
+
+    @property
+    def symbol(self) -> str:
+        return STATUSES[self.status][0] if self.status else ""
+
+    @property
+    def description(self) -> str:
+        text = f"{self.date:%a %b} {self.date.day}: {STATUSES[self.status][1].lower()}"
+        return f"{text} ({self.note})" if self.note else text
+
+
+@dataclasses.dataclass(frozen=True)
+class Month:
+    label: str
+    days: list[Day]  # 31 cells, day 1 first
+
+
+@dataclasses.dataclass(frozen=True)
+class StudentCalendar:
+    months: list[Month]
+    counts: dict[str, int]  # status → days, up to today
+
+    @property
+    def legend(self) -> list[tuple[str, str, str]]:
+        return [(status, symbol, label) for status, (symbol, label) in STATUSES.items()]
+
+    @property
+    def school_days(self) -> int:
+        return sum(count for status, count in self.counts.items() if status in RANK)
+
+    @property
+    def absent_days(self) -> int:
+        return sum(self.counts.get(status, 0) for status in ABSENT)
+
+    @property
+    def school_day_counts(self) -> list[tuple[str, int]]:
+        """(label, days) of each kind of school day so far, in the legend's order."""
+        return [(STATUSES[status][1], self.counts[status]) for status in STATUSES if status in RANK and self.counts.get(status)]
+
+
+def student_calendar(
+    *,
+    start: datetime.date,
+    end: datetime.date,
+    today: datetime.date,
+    calendar_days: list[tuple[int | None, datetime.date, bool, int]],  # school (None: district default), date, instructional, minutes
+    enrollments: list[tuple[int, datetime.date, datetime.date | None]],  # school, entry, exit
+    records: list[tuple[int, datetime.date, str, int | None]],  # school, date, category, minutes
+    policy: Policy,
+) -> StudentCalendar:
+    school_days = _school_days(calendar_days)
+    by_day = defaultdict(list)
+    for school, day, category, minutes in records:
+        by_day[(school, day)].append((category, minutes))
+    counts: dict[str, int] = defaultdict(int)
+    months = []
+    for year, month in _months(start, end):
+        days = []
+        for number in range(1, 32):
+            if number > calendar.monthrange(year, month)[1] or not start <= datetime.date(year, month, number) <= end:
+                days.append(Day(None))
+                continue
+            day = _day(datetime.date(year, month, number), today, school_days, enrollments, by_day, policy)
+            if day.date <= today:
+                counts[day.status] += 1
+            days.append(day)
+        months.append(Month(f"{calendar.month_abbr[month]} {year}", days))
+    return StudentCalendar(months, dict(counts))
+
+
+def _months(start: datetime.date, end: datetime.date):
+    year, month = start.year, start.month
+    while (year, month) <= (end.year, end.month):
+        yield year, month
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+
+
+def _school_days(rows) -> dict:
+    """(school, date) → minutes for every instructional day; a school's own row beats the
+    district default for that date."""
+    default = {day: (instructional, minutes) for school, day, instructional, minutes in rows if school is None}
+    own = {(school, day): (instructional, minutes) for school, day, instructional, minutes in rows if school is not None}
+
+    class Days(dict):
+        def __missing__(self, key):
+            instructional, minutes = own.get(key) or default.get(key[1]) or (False, 0)
+            return minutes if instructional else None
+
+    return Days()
+
+
+def _day(day, today, school_days, enrollments, records, policy: Policy) -> Day:
+    inclusive = policy.exit_date_inclusive
+    schools = [
+        school
+        for school, entry, exit_date in enrollments
+        if entry <= day and (exit_date is None or day < exit_date or (inclusive and day == exit_date))
+    ]
+    if not schools:
+        return Day(day, "not_enrolled")
+    teaching = [(school, school_days[(school, day)]) for school in schools if school_days[(school, day)] is not None]
+    if not teaching:
+        return Day(day, "no_school")
+    if day > today:
+        return Day(day, "future")
+    return max((_school_day(day, records.get((school, day), []), minutes, policy) for school, minutes in teaching), key=lambda d: RANK.index(d.status))
+
+
+def _school_day(day, records, day_minutes: int, policy: Policy) -> Day:
+    whole = [WHOLE_DAY[category] for category, _ in records if category in WHOLE_DAY]
+    if whole:
+        return Day(day, max(whole, key=RANK.index))
+    timed = [(category, minutes) for category, minutes in records if category in MINUTES]
+    if not timed:
+        return Day(day, "present")
+    missed = min(sum(minutes or 0 for _, minutes in timed), day_minutes)
+    tardy = any(category != "partial_day" for category, _ in timed)
+    note = f"{missed} of {day_minutes} minutes missed" if missed else "no minutes recorded"
+    if policy.partial_days == FRACTIONAL_DAYS:
+        if missed >= day_minutes:
+            return Day(day, "partial_absent", note)
+        if missed:
+            note = f"{note}, {missed / day_minutes:.2f} of a day absent"
+    elif missed and 2 * missed >= day_minutes:
+        return Day(day, "partial_absent", note)
+    return Day(day, "tardy" if tardy else "partial", note)

@@ -9,13 +9,14 @@ from districts.models import Role
 HOME_BY_ROLE = [
     (Role.DISTRICT_ADMIN, "districts:people"),
     (Role.DISTRICT_STAFF, "students:schools"),
-    (Role.ATTENDANCE_LEAD, "students:roster"),
+    (Role.ATTENDANCE_LEAD, "outreach:huddle_current"),
     (Role.COUNSELOR, "students:roster"),
     (Role.MENTOR, "students:roster"),
 ]
 
 NAV = [
     ("Schools", "students:schools", {Role.DISTRICT_ADMIN, Role.DISTRICT_STAFF}),
+    ("Huddle", "outreach:huddle_current", {Role.ATTENDANCE_LEAD, Role.COUNSELOR, Role.MENTOR, Role.DISTRICT_STAFF}),
     ("Students", "students:roster", set(Role)),
     ("People", "districts:people", {Role.DISTRICT_ADMIN}),
     ("Audit log", "districts:audit_log", {Role.DISTRICT_ADMIN}),

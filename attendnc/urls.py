@@ -28,6 +28,7 @@ district_patterns = [
     path("", include("students.urls")),
     path("", include("imports.urls")),
     path("", include("tiers.urls")),
+    path("", include("outreach.urls")),
     path("api/", include("attendnc.api_urls")),
 ]
 

@@ -22,6 +22,7 @@ from districts.models import AuditEvent, Role
 
 from .district_data import district_records
 from .import_support import import_objects_of
+from .outreach_records import outreach_records
 from .tiers_data import metrics_run_of
 
 DISTRICT_PREFIX = "d/<slug:district>/"
@@ -36,6 +37,9 @@ OBJECT_KWARGS = {
     "run_id": lambda records: metrics_run_of(records.district),
     "import_run_id": lambda records: import_objects_of(records.district)[0].pk,
     "mapping_id": lambda records: import_objects_of(records.district)[1].pk,
+    "huddle_id": lambda records: outreach_records(records).huddle.pk,
+    "row_id": lambda records: outreach_records(records).row.pk,
+    "action_id": lambda records: outreach_records(records).action.pk,
 }
 
 

@@ -16,7 +16,7 @@ def _sign_in(client, email, password):
     [
         (Role.DISTRICT_ADMIN, "districts:people"),
         (Role.DISTRICT_STAFF, "students:schools"),
-        (Role.ATTENDANCE_LEAD, "students:roster"),
+        (Role.ATTENDANCE_LEAD, "outreach:huddle_current"),
         (Role.COUNSELOR, "students:roster"),
         (Role.MENTOR, "students:roster"),
     ],

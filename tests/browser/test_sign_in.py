@@ -15,20 +15,22 @@ from students.demo_accounts import DEMO_ACCOUNTS
 # attendnc.navigation so that a change to who sees what has to change this test too.
 NAV_BY_ROLE = {
     Role.DISTRICT_ADMIN: ["Schools", "Students", "People", "Audit log"],
-    Role.DISTRICT_STAFF: ["Schools", "Students"],
-    Role.ATTENDANCE_LEAD: ["Students"],
-    Role.COUNSELOR: ["Students"],
-    Role.MENTOR: ["Students"],
+    Role.DISTRICT_STAFF: ["Schools", "Huddle", "Students"],
+    Role.ATTENDANCE_LEAD: ["Huddle", "Students"],
+    Role.COUNSELOR: ["Huddle", "Students"],
+    Role.MENTOR: ["Huddle", "Students"],
 }
 H1_BY_PAGE = {
     "districts:people": "People and roles",
     "districts:audit_log": "Audit log",
     "students:schools": "Schools",
     "students:roster": "Students",
+    "outreach:huddle_current": "Weekly huddle",
 }
 LABEL_TO_PAGE = {
     "Schools": "students:schools",
     "Students": "students:roster",
+    "Huddle": "outreach:huddle_current",
     "People": "districts:people",
     "Audit log": "districts:audit_log",
 }

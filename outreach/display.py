@@ -1,0 +1,256 @@
+"""What the huddle page and the student timeline show, assembled from a fixed number of queries
+(the selectors) into plain objects the templates only print.
+
+The huddle page of a school with 150 rows must stay within 20 queries and well under 150 ms,
+so nothing here touches the database per row: everything per student is fetched once for all
+rows and looked up in dictionaries.
+"""
+
+import dataclasses
+import datetime
+from collections import defaultdict
+
+from django.urls import reverse
+
+from districts.access import DistrictAccess
+from tiers.models import BAND_CHOICES, WeeklySnapshot
+
+from . import fragments, permissions, selectors
+from .deadlines import Step, school_days, tier2_checklist, tier2_deadlines
+from .models import Huddle, HuddleAttendance, HuddleRow, OutreachAction, Section
+from .sections import SECTION_HELP
+from .sparkline import sparkline_svg
+
+BAND_LABELS = dict(BAND_CHOICES)
+BAND_BADGES = {"satisfactory": "ok", "at_risk": "warn", "moderate": "bad", "severe": "bad", "acute": "bad"}
+SPARK_WEEKS = 12
+
+
+@dataclasses.dataclass
+class Contact:
+    action: OutreachAction
+    restricted: bool  # sensitive, and the reader is neither a counselor here nor the author
+
+    @property
+    def result(self) -> str:
+        return "reached" if self.action.reached else "not reached"
+
+
+@dataclasses.dataclass
+class RowView:
+    row: HuddleRow
+    guardians: list
+    sparkline: str
+    last_contact: Contact | None
+    checklist: list[Step]
+    can_work: bool
+    can_run: bool
+    today: datetime.date
+    urls: dict
+
+    @property
+    def student(self):
+        return self.row.student
+
+    @property
+    def band_label(self) -> str:
+        return BAND_LABELS.get(self.row.band, self.row.band or "—")
+
+    @property
+    def band_badge(self) -> str:
+        return BAND_BADGES.get(self.row.band, "")
+
+    @property
+    def rate_pct(self) -> str:
+        return f"{float(self.row.absence_rate) * 100:.1f}%"
+
+    @property
+    def days_missed(self) -> str:
+        return f"{self.row.absent_days.normalize():f}"
+
+    @property
+    def trend_text(self) -> str:
+        if self.row.trend is None:
+            return ""
+        points = float(self.row.trend) * 100
+        if abs(points) < 0.05:
+            return "steady over the last 20 school days"
+        return f"{'up' if points > 0 else 'down'} {abs(points):.1f} points vs the 20 days before"
+
+    @property
+    def next_step_state(self) -> str:
+        due = self.row.next_step_due
+        if not due or not self.row.is_open:
+            return ""
+        return "overdue" if due < self.today else ("due" if due == self.today else "")
+
+    @property
+    def overdue_steps(self) -> int:
+        return sum(1 for step in self.checklist if step.is_overdue)
+
+    @property
+    def trend_short(self) -> str:
+        return f"trend {float(self.row.trend) * 100:+.1f} pts" if self.row.trend is not None else ""
+
+    @property
+    def reasons_line(self) -> str:
+        """The PDF's compact "why": the first reason in full, the others by name."""
+        reasons = self.row.reasons
+        if not reasons:
+            return ""
+        first = f"{reasons[0]['label']}: {reasons[0]['why']}"
+        return "; ".join([first, *(reason["label"] for reason in reasons[1:])])
+
+    @property
+    def guardian_line(self) -> str:
+        if not self.guardians:
+            return "No guardian contact"
+        g = self.guardians[0]
+        channel = g.get_preferred_channel_display().lower() if g.preferred_channel else "no channel"
+        return " · ".join(part for part in [g.name, g.language or "language?", channel, g.phone] if part)
+
+    @property
+    def contact_line(self) -> str:
+        contact = self.last_contact
+        if contact is None:
+            return "None yet"
+        action = contact.action
+        barrier = f" · {action.get_barrier_display()}" if action.barrier and not contact.restricted else ""
+        return f"{action.attempt_date:%b %-d} · {action.get_method_display()} · {contact.result}{barrier}"
+
+    @property
+    def reasons_html(self) -> str:
+        return fragments.reasons_html(self.row.reasons)
+
+    @property
+    def checklist_html(self) -> str:
+        return fragments.checklist_html(self.checklist)
+
+    @property
+    def guardian_html(self) -> str:
+        return fragments.guardian_html(self.guardians)
+
+    @property
+    def contact_html(self) -> str:
+        return fragments.contact_html(self.last_contact)
+
+
+@dataclasses.dataclass
+class HuddlePage:
+    huddle: Huddle
+    sections: list[tuple[str, str, str, list[RowView]]]
+    rows: list[RowView]
+    attendance: list[HuddleAttendance]
+    before: dict | None
+    after: dict | None
+    can_run: bool
+    read_only: bool
+
+    @property
+    def total(self) -> int:
+        return len(self.rows)
+
+    @property
+    def discussed(self) -> int:
+        return sum(1 for view in self.rows if view.row.discussed)
+
+    @property
+    def discussed_pct(self) -> int:
+        return round(100 * self.discussed / self.total) if self.total else 0
+
+
+def huddle_page(*, access: DistrictAccess, huddle: Huddle, today: datetime.date) -> HuddlePage:
+    rows = selectors.huddle_rows_for_page(access=access, huddle=huddle)
+    mentees = permissions.mentee_ids(access)
+    can_run = permissions.runs_huddle(access, huddle.school_id)
+    views = row_views(access=access, huddle=huddle, rows=rows, today=today, mentees=mentees, can_run=can_run)
+    by_section = defaultdict(list)
+    for view in views:
+        by_section[view.row.section].append(view)
+    before, after = selectors.huddle_weeks(huddle=huddle)
+    return HuddlePage(
+        huddle=huddle,
+        sections=[
+            (value, label, SECTION_HELP[value], by_section[value]) for value, label in Section.choices if by_section[value]
+        ],
+        rows=views,
+        attendance=selectors.huddle_attendance(huddle=huddle),
+        before=before,
+        after=after,
+        can_run=can_run,
+        read_only=not can_run and not mentees,
+    )
+
+
+def row_views(
+    *, access: DistrictAccess, huddle: Huddle, rows: list[HuddleRow], today: datetime.date, mentees, can_run: bool
+) -> list[RowView]:
+    """The display of many rows at once: one query each for actions, snapshots and calendar."""
+    ids = [row.student_id for row in rows]
+    since_dates = [row.tier2_since for row in rows if row.tier2_since]
+    earliest = min(since_dates, default=huddle.week_start) - datetime.timedelta(days=120)
+    actions = defaultdict(list)
+    for action in selectors.outreach_actions_for_students(student_ids=ids, since=earliest):
+        actions[action.student_id].append(action)
+    sparks = _sparklines(ids, huddle.week_start)
+    calendar = school_days(school=huddle.school, start=min(since_dates, default=today), end=today + datetime.timedelta(days=120))
+    deadlines = tier2_deadlines(access.district)
+    links = _Links(access.district.slug)
+    views = []
+    for row in rows:
+        mine = actions.get(row.student_id, [])
+        views.append(
+            RowView(
+                row=row,
+                guardians=list(row.student.guardians.all()),
+                sparkline=sparks.get(row.student_id) or sparkline_svg([]),
+                last_contact=_contact(access, mine[0], huddle.school_id) if mine else None,
+                checklist=tier2_checklist(since=row.tier2_since, actions=mine, calendar=calendar, deadlines=deadlines, today=today)
+                if row.tier2_since and row.is_open
+                else [],
+                can_work=row.is_open and permissions.works_on_student(access, school_id=huddle.school_id, student_id=row.student_id, mentees=mentees),
+                can_run=can_run and row.is_open,
+                today=today,
+                urls=links.for_row(row),
+            )
+        )
+    return views
+
+
+class _Links:
+    """A row's URLs from one reverse() per page: 150 rows × 4 links would be 600 reversals."""
+
+    MARK = 987654321
+
+    def __init__(self, slug: str):
+        self.row = reverse("outreach:huddle_row", kwargs={"district": slug, "row_id": self.MARK})
+        self.timeline = reverse("outreach:student_timeline", kwargs={"district": slug, "student_id": self.MARK})
+
+    def for_row(self, row: HuddleRow) -> dict:
+        base = self.row.replace(str(self.MARK), str(row.pk))
+        return {
+            "row": base,
+            "discussed": f"{base}discussed/",
+            "timeline": self.timeline.replace(str(self.MARK), str(row.student_id)),
+        }
+
+
+def _contact(access: DistrictAccess, action: OutreachAction, school_id: int) -> Contact:
+    restricted = action.sensitive and not permissions.reads_sensitive(access, author_id=action.author_id, school_ids=[school_id])
+    return Contact(action, restricted)
+
+
+def _sparklines(student_ids: list[int], week_start: datetime.date) -> dict[int, str]:
+    since = week_start - datetime.timedelta(weeks=SPARK_WEEKS)
+    points = defaultdict(list)
+    for student_id, week, rate in (
+        WeeklySnapshot.objects.filter(student_id__in=student_ids, week_start__gte=since, week_start__lte=week_start)
+        .order_by("week_start")
+        .values_list("student_id", "week_start", "absence_rate")
+    ):
+        points[student_id].append((week, rate))
+    return {student_id: sparkline_svg(series) for student_id, series in points.items()}
+
+
+def sparkline_for(student_id: int, week_start: datetime.date) -> str:
+    return _sparklines([student_id], week_start).get(student_id) or sparkline_svg([])

@@ -1,0 +1,76 @@
+"""The huddle on paper (PDF) and in a spreadsheet (CSV).
+
+Both are built from the same HuddlePage the screen shows, so they list exactly the rows the
+reader may see. Paper leaves the building: sensitive notes never go on it, and neither do
+contact details beyond the guardian's name, language, channel and phone.
+"""
+
+import csv
+import io
+import logging
+
+from django.template.loader import render_to_string
+
+from .display import HuddlePage
+from .models import Huddle
+
+# WeasyPrint logs every layout step at INFO ("Step 5 - Creating layout - Page 12"): noise that
+# would bury the request log at the root logger's INFO level.
+logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
+
+CSV_COLUMNS = [
+    "section", "student_sis_id", "student_name", "grade", "days_missed", "membership_days", "absence_rate", "band",
+    "absences_left_before_chronic", "trend_points", "rules", "owner", "next_step", "next_step_due",
+    "checklist_overdue", "last_contact_date", "last_contact_method", "last_contact_reached", "guardian",
+    "guardian_language", "guardian_channel", "guardian_phone", "discussed", "outcome",
+]  # fmt: skip
+
+
+def filename(huddle: Huddle, extension: str) -> str:
+    school = "".join(ch if ch.isalnum() else "-" for ch in huddle.school.sis_id or str(huddle.school_id))
+    return f"huddle-{school}-{huddle.week_start:%Y-%m-%d}.{extension}"
+
+
+def huddle_pdf(page: HuddlePage, *, request=None) -> bytes:
+    from weasyprint import HTML  # imported here: loading Pango costs ~0.3 s, only exports need it
+
+    html = render_to_string("outreach/huddle_pdf.html", {"page": page, "huddle": page.huddle}, request=request)
+    return HTML(string=html, base_url=request.build_absolute_uri("/") if request else None).write_pdf()
+
+
+def huddle_csv(page: HuddlePage) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(CSV_COLUMNS)
+    for view in page.rows:
+        writer.writerow([_cell(value) for value in _csv_row(view)])
+    return buffer.getvalue()
+
+
+def _csv_row(view) -> list:
+    row, guardian, contact = view.row, (view.guardians[0] if view.guardians else None), view.last_contact
+    owner = row.owner.user.get_full_name() or row.owner.user.email if row.owner else ""
+    return [
+        row.get_section_display(), row.student.sis_id, row.student.full_name, row.grade, view.days_missed,
+        row.membership_days, f"{row.absence_rate:.4f}", row.band, "" if row.absences_left is None else row.absences_left,
+        "" if row.trend is None else f"{float(row.trend) * 100:.1f}", ";".join(r["rule"] for r in row.reasons if r["rule"]),
+        owner, row.next_step, row.next_step_due.isoformat() if row.next_step_due else "", view.overdue_steps,
+        contact.action.attempt_date.isoformat() if contact else "", contact.action.get_method_display() if contact else "",
+        ("yes" if contact.action.reached else "no") if contact else "", guardian.name if guardian else "",
+        guardian.language if guardian else "", guardian.get_preferred_channel_display() if guardian else "",
+        guardian.phone if guardian else "", "yes" if row.discussed else "no", row.get_outcome_display() if row.outcome else "",
+    ]  # fmt: skip
+
+
+def _cell(value):
+    """Spreadsheets run a cell that starts with = + - @ as a formula; a name or note never should."""
+    text = str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") and not _is_number(text) else value
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True

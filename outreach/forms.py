@@ -1,0 +1,83 @@
+"""The huddle's forms. Each row's forms get ids of their own (`id_row<pk>_<field>`), so several
+open panels on one page never share a label target."""
+
+from django import forms
+
+from districts.models import Membership
+
+from .models import Barrier, Method
+from .services import RESOLUTION_REASONS
+
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+def member_label(membership: Membership) -> str:
+    user = membership.user
+    return user.get_full_name() or user.email
+
+
+class MemberChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return member_label(obj)
+
+
+class MembersChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj):
+        return member_label(obj)
+
+
+class RowForm(forms.Form):
+    """Forms on a huddle row: ids unique per row."""
+
+    def __init__(self, *args, row=None, **kwargs):
+        if row is not None:
+            kwargs.setdefault("auto_id", f"id_row{row.pk}_%s")
+        super().__init__(*args, **kwargs)
+
+
+class RowPlanForm(RowForm):
+    owner = MemberChoiceField(queryset=Membership.objects.none(), required=False, empty_label="No owner yet")
+    next_step = forms.CharField(label="Next step", max_length=300, required=False)
+    next_step_due = forms.DateField(label="Due", required=False, widget=DATE)
+
+    def __init__(self, *args, owners, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = owners
+
+
+class OutreachActionForm(RowForm):
+    attempt_date = forms.DateField(label="Date", widget=DATE)
+    method = forms.ChoiceField(choices=Method.choices)
+    reached = forms.TypedChoiceField(
+        label="Reached?", choices=[("yes", "Yes, reached"), ("no", "No answer / not reached")],
+        coerce=lambda value: value == "yes",
+    )  # fmt: skip
+    barrier = forms.ChoiceField(choices=[("", "Not known yet"), *Barrier.choices], required=False)
+    support_offered = forms.CharField(label="Support offered", max_length=300, required=False)
+    follow_up_date = forms.DateField(label="Follow up on", required=False, widget=DATE)
+    notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    sensitive = forms.BooleanField(
+        label="Sensitive (health or family): notes visible only to counselors and me", required=False
+    )
+
+
+class EscalateForm(RowForm):
+    reason = forms.CharField(
+        label="Why Tier 3?", widget=forms.Textarea(attrs={"rows": 2}), max_length=1000,
+        help_text="The counselors read this with the Tier 2 history.",
+    )  # fmt: skip
+
+
+class ResolveForm(RowForm):
+    reason = forms.ChoiceField(choices=[("", "Choose a reason"), *RESOLUTION_REASONS])
+    note = forms.CharField(max_length=250, required=False)
+
+
+class AttendanceForm(forms.Form):
+    members = MembersChoiceField(
+        label="Who is here", queryset=Membership.objects.none(), widget=forms.CheckboxSelectMultiple
+    )
+
+    def __init__(self, *args, members, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["members"].queryset = members

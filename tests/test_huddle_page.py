@@ -1,0 +1,243 @@
+"""The huddle page and its row actions: htmx partials and plain-form fallbacks, escalation and
+resolution, attendance, exports, and the query budget at 800 students (outreach.views)."""
+
+import datetime
+import re
+import zlib
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+from django_scopes import scope, scopes_disabled
+
+from bench.generate_huddle_school import build_huddle_school
+from districts.models import AuditEvent, Role
+from outreach import services
+from outreach.models import Escalation, HuddleAttendance, HuddleRow, OutreachAction
+from tiers.models import Flag
+
+from .outreach_support import flag, lead, student_at, weekday_calendar
+
+HX = {"HX-Request": "true"}
+
+
+
+@pytest.fixture
+def huddle(tenant_a):
+    """This week's huddle at the leads' school with two flagged students."""
+    week = services.week_start_of(timezone.localdate(timezone=tenant_a.district.tzinfo))
+    with scope(district=tenant_a.district):
+        weekday_calendar(tenant_a.school, start=week - datetime.timedelta(days=120), end=week + datetime.timedelta(days=90))
+        for name in ("Rivera", "Okafor"):
+            student = student_at(tenant_a.school, last_name=name, absent=6, band="moderate")
+            flag(student, first_met=week - datetime.timedelta(days=3))
+            flag(student, "t2_chronic", first_met=week - datetime.timedelta(days=2))
+        yield services.huddle_generate(district=tenant_a.district, school=tenant_a.school, week_start=week)
+
+
+def _url(name, huddle, **kwargs):
+    return reverse(f"outreach:{name}", kwargs={"district": "alpha", **kwargs})
+
+
+def _row(huddle, name="Rivera") -> HuddleRow:
+    with scope(district=huddle.district):
+        return HuddleRow.objects.select_related("student").get(huddle=huddle, student__last_name=name)
+
+
+def test_the_lead_lands_on_this_weeks_huddle(tenant_a, huddle, login):
+    response = login(tenant_a.user(Role.ATTENDANCE_LEAD)).get(_url("huddle_current", huddle), follow=True)
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "<h1>Weekly huddle</h1>" in page and "Alpha County Schools Middle" in page
+    assert page.count('data-row ') + page.count("data-row>") == 2
+    assert "Keyboard shortcuts" in page and "<kbd>j</kbd>" in page
+
+
+def test_every_htmx_link_also_has_a_real_href(tenant_a, huddle, login):
+    page = login(tenant_a.user(Role.ATTENDANCE_LEAD)).get(_url("huddle_detail", huddle, huddle_id=huddle.pk)).content.decode()
+    tags = re.findall(r"<[^>]*hx-get=[^>]*>", page)
+    assert tags and all(' href="' in tag for tag in tags)
+    assert all(" action=" in tag for tag in re.findall(r"<form[^>]*hx-post=[^>]*>", page))
+
+
+def test_viewing_the_huddle_is_audited(tenant_a, huddle, login):
+    login(tenant_a.user(Role.ATTENDANCE_LEAD)).get(_url("huddle_detail", huddle, huddle_id=huddle.pk))
+    with scopes_disabled():
+        event = AuditEvent.objects.get(object_type="huddle")
+    assert (event.action, event.object_id, event.detail["rows"]) == ("view", str(huddle.pk), 2)
+
+
+def test_a_panel_arrives_as_a_partial_for_htmx(tenant_a, huddle, login):
+    row = _row(huddle)
+    response = login(tenant_a.user(Role.ATTENDANCE_LEAD)).get(_url("huddle_row", huddle, row_id=row.pk) + "?panel=action", headers=HX)
+    body = response.content.decode()
+    assert response.status_code == 200 and "<html" not in body
+    assert f'id="id_row{row.pk}_barrier"' in body and "Transportation" in body
+
+
+def test_the_row_page_without_javascript_has_every_form(tenant_a, huddle, login):
+    row = _row(huddle)
+    page = login(tenant_a.user(Role.ATTENDANCE_LEAD)).get(_url("huddle_row", huddle, row_id=row.pk)).content.decode()
+    for heading in ("Owner and next step", "Log an action", "Escalate to Tier 3", "Resolve"):
+        assert heading in page
+
+
+def test_mark_discussed_with_htmx_returns_the_row_and_the_progress(tenant_a, huddle, login):
+    row = _row(huddle)
+    client = login(tenant_a.user(Role.ATTENDANCE_LEAD))
+    response = client.post(_url("huddle_row_discussed", huddle, row_id=row.pk), {"discussed": "1"}, headers=HX)
+    assert response.status_code == 200
+    assert response.content.decode().lstrip().startswith(f'<tbody id="row-{row.pk}"')
+    assert '"discussed": 1' in response["HX-Trigger"] and '"total": 2' in response["HX-Trigger"]
+    row.refresh_from_db()
+    assert row.discussed and row.discussed_at
+
+
+def test_mark_discussed_without_javascript_redirects_back_to_the_row(tenant_a, huddle, login):
+    row = _row(huddle)
+    response = login(tenant_a.user(Role.ATTENDANCE_LEAD)).post(_url("huddle_row_discussed", huddle, row_id=row.pk))
+    assert response.status_code == 302
+    assert response["Location"].endswith(f"/huddles/{huddle.pk}/#row-{row.pk}")
+
+
+def test_assign_an_owner_and_next_step(tenant_a, huddle, login):
+    row = _row(huddle)
+    with scopes_disabled():
+        mentor = tenant_a.user(Role.MENTOR).memberships.get()
+    due = (timezone.localdate() + datetime.timedelta(days=3)).isoformat()
+    response = login(tenant_a.user(Role.ATTENDANCE_LEAD)).post(
+        _url("huddle_row_plan", huddle, row_id=row.pk), {"owner": mentor.pk, "next_step": "Call home", "next_step_due": due}, headers=HX
+    )
+    assert response.status_code == 200 and "Call home" in response.content.decode()
+    row.refresh_from_db()
+    assert (row.owner_id, row.next_step, row.next_step_due.isoformat()) == (mentor.pk, "Call home", due)
+
+
+def test_an_invalid_form_comes_back_with_its_errors_into_the_panel(tenant_a, huddle, login):
+    row = _row(huddle)
+    client = login(tenant_a.user(Role.ATTENDANCE_LEAD))
+    url = _url("huddle_row_plan", huddle, row_id=row.pk)
+    response = client.post(url, {"next_step": "", "next_step_due": "2030-01-01"}, headers=HX)
+    assert response.status_code == 200
+    assert response["HX-Retarget"] == f"#row-{row.pk}-panel" and response["HX-Reswap"] == "innerHTML"
+    assert "Say what the next step is" in response.content.decode()
+    plain = client.post(url, {"next_step": "", "next_step_due": "2030-01-01"})
+    assert plain.status_code == 400 and "Say what the next step is" in plain.content.decode()
+
+
+def test_log_a_call_with_a_barrier_and_a_follow_up(tenant_a, huddle, login):
+    row = _row(huddle)
+    follow_up = (timezone.localdate() + datetime.timedelta(days=7)).isoformat()
+    response = login(tenant_a.user(Role.ATTENDANCE_LEAD)).post(
+        _url("huddle_row_action", huddle, row_id=row.pk),
+        {"attempt_date": timezone.localdate().isoformat(), "method": "call", "reached": "yes", "barrier": "transportation",
+         "support_offered": "Bus pass", "follow_up_date": follow_up, "notes": "Mom works early shifts"},
+        headers=HX,
+    )  # fmt: skip
+    assert response.status_code == 200
+    assert "Barrier: Transportation" in response.content.decode()
+    with scope(district=tenant_a.district):
+        action = OutreachAction.objects.get()
+        assert (action.method, action.reached, action.barrier, action.huddle_row_id) == ("call", True, "transportation", row.pk)
+        assert action.author == lead(tenant_a)
+        assert set(Flag.objects.filter(student=row.student).values_list("status", flat=True)) == {"in_progress"}
+
+
+def test_escalate_puts_a_tier3_flag_in_the_counselors_queue_with_the_history(tenant_a, huddle, login):
+    row = _row(huddle)
+    response = login(tenant_a.user(Role.ATTENDANCE_LEAD)).post(
+        _url("huddle_row_escalate", huddle, row_id=row.pk), {"reason": "Three weeks of supports, still missing"}
+    )
+    assert response.status_code == 302
+    with scope(district=tenant_a.district):
+        tier3 = Flag.objects.get(student=row.student, tier=3)
+        assert (tier3.rule, tier3.status) == ("t3_after_tier2", "new")
+        assert "Three weeks of supports" in tier3.why and "Tier 2:" in tier3.why
+        assert set(Flag.objects.filter(student=row.student, tier=2).values_list("status", flat=True)) == {"escalated"}
+        escalation = Escalation.objects.get()
+        assert escalation.tier3_flag == tier3 and escalation.tier2_flags.count() == 2
+        row.refresh_from_db()
+        assert row.outcome == "escalated" and row.discussed
+        assert AuditEvent.objects.filter(action="change", object_type="flag", object_id=str(tier3.pk)).exists()
+
+
+def test_resolve_needs_a_reason_and_closes_the_rows_flags(tenant_a, huddle, login):
+    row = _row(huddle)
+    client = login(tenant_a.user(Role.ATTENDANCE_LEAD))
+    url = _url("huddle_row_resolve", huddle, row_id=row.pk)
+    assert client.post(url, {"reason": ""}).status_code == 400
+    assert client.post(url, {"reason": "improved", "note": "Perfect attendance for 3 weeks"}).status_code == 302
+    with scope(district=tenant_a.district):
+        statuses = set(Flag.objects.filter(student=row.student).values_list("status", "resolution"))
+    assert statuses == {("resolved", "Attendance improved: Perfect attendance for 3 weeks")}
+    assert client.post(url, {"reason": "improved"}).status_code == 403, "a closed row takes no more actions"
+
+
+def test_attendance_records_who_came_once(tenant_a, huddle, login):
+    client = login(tenant_a.user(Role.ATTENDANCE_LEAD))
+    with scopes_disabled():
+        people = [tenant_a.user(role).memberships.get().pk for role in (Role.ATTENDANCE_LEAD, Role.COUNSELOR)]
+    url = _url("huddle_attendance", huddle, huddle_id=huddle.pk)
+    client.post(url, {"members": people})
+    client.post(url, {"members": people[:1]})
+    with scopes_disabled():
+        assert HuddleAttendance.objects.filter(huddle=huddle).count() == 2
+    admin = tenant_a.user(Role.DISTRICT_ADMIN).memberships.get().pk
+    client.post(url, {"members": [admin]})
+    with scopes_disabled():
+        assert HuddleAttendance.objects.filter(huddle=huddle).count() == 2, "only the school's staff and mentors attend"
+
+
+def test_the_pdf_is_a_landscape_pdf_and_audited(tenant_a, huddle, login):
+    response = login(tenant_a.user(Role.ATTENDANCE_LEAD)).get(_url("huddle_pdf", huddle, huddle_id=huddle.pk))
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    assert response.content.startswith(b"%PDF") and 'attachment; filename="huddle-' in response["Content-Disposition"]
+    assert re.search(rb"/MediaBox \[\s*0 0 792 612", _inflated(response.content)), "US Letter, landscape"
+    with scopes_disabled():
+        event = AuditEvent.objects.get(action="export")
+    assert (event.object_type, event.detail["format"]) == ("huddle", "pdf")
+
+
+def _inflated(pdf: bytes) -> bytes:
+    """The PDF with its compressed object streams opened, so page boxes can be read."""
+    streams = re.findall(rb"stream\r?\n(.*?)\r?\nendstream", pdf, flags=re.S)
+    opened = []
+    for stream in streams:
+        try:
+            opened.append(zlib.decompress(stream))
+        except zlib.error:
+            pass
+    return pdf + b"".join(opened)
+
+
+def test_the_csv_lists_every_row_and_is_audited(tenant_a, huddle, login):
+    response = login(tenant_a.user(Role.ATTENDANCE_LEAD)).get(_url("huddle_csv", huddle, huddle_id=huddle.pk))
+    lines = response.content.decode().splitlines()
+    assert lines[0].startswith("section,student_sis_id,student_name") and len(lines) == 3
+    assert "t2_recent_absences;t2_chronic" in lines[1] or "t2_chronic;t2_recent_absences" in lines[1]
+    with scopes_disabled():
+        assert AuditEvent.objects.filter(action="export", detail__format="csv").count() == 1
+
+
+def test_a_generate_button_builds_the_week_when_monday_has_not_run(tenant_a, login):
+    client = login(tenant_a.user(Role.ATTENDANCE_LEAD))
+    page = client.get(_url("huddle_current", None)).content.decode()
+    assert "Not generated yet" in page
+    response = client.post(_url("huddle_generate", None), {"school": tenant_a.school.pk})
+    assert response.status_code == 302
+    assert client.get(_url("huddle_current", None)).status_code == 200
+    assert client.post(_url("huddle_generate", None), {"school": tenant_a.other_school.pk}).status_code == 403
+
+
+def test_the_huddle_of_800_students_renders_within_20_queries(tenant_a, login, django_assert_max_num_queries):
+    week = services.week_start_of(timezone.localdate(timezone=tenant_a.district.tzinfo))
+    with scope(district=tenant_a.district):
+        build_huddle_school(district=tenant_a.district, school=tenant_a.school, author=lead(tenant_a), week_start=week)
+        huddle = services.huddle_generate(district=tenant_a.district, school=tenant_a.school, week_start=week)
+        rows = huddle.rows.count()
+    assert rows >= 150
+    client = login(tenant_a.user(Role.ATTENDANCE_LEAD))
+    client.get(_url("huddle_detail", huddle, huddle_id=huddle.pk))  # the session and caches are warm, as in use
+    with django_assert_max_num_queries(20):
+        response = client.get(_url("huddle_detail", huddle, huddle_id=huddle.pk))
+    assert response.status_code == 200 and response.content.decode().count("data-row-focus") == rows

@@ -19,6 +19,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 from django.db import connection
 from django.db.models import Q
+from django.utils import timezone
 
 from districts.models import District, School
 from districts.tenancy import district_sql
@@ -113,6 +114,13 @@ def upsert(district: District, table: Table, rows: pd.DataFrame, scope: Scope | 
     update_columns = [column for column in table.columns if column in rows.columns]
     missing = {column: table.default(column) for column in table.columns if column not in rows.columns}
     rows = rows.assign(**missing)[[*table.keys, *table.columns]]
+    # A blank in a column that cannot be NULL (a calendar day's minutes) takes the field's default.
+    blanks = {
+        column: rows[column].fillna(table.default(column))
+        for column in table.columns
+        if not table.model._meta.get_field(column).null and rows[column].hasnans
+    }
+    rows = rows.assign(**blanks) if blanks else rows
     if connection.vendor == "postgresql":
         return _pg_upsert(district, table, rows, update_columns, scope)
     return _orm_upsert(district, table, rows, update_columns, scope)
@@ -241,6 +249,8 @@ def _orm_upsert(district, table: Table, rows: pd.DataFrame, update_columns: list
             new.append(model(district=district, **record))
         elif tuple(current[len(keys) + 1 :]) != tuple(record[column] for column in update_columns):
             instance = model(pk=current[len(keys)], district=district, **record)
+            if table.touch:
+                setattr(instance, table.touch, timezone.now())  # bulk_update skips auto_now
             changed.append(instance)
     model.objects.bulk_create(new, batch_size=2000)
     if changed and update_columns:

@@ -43,6 +43,10 @@ class EntityOutcome:
     dropped: int = 0  # present days, which are not stored
     resolved: int = 0  # held rows a replay placed
 
+    def add(self, other: "EntityOutcome") -> None:
+        for field in dataclasses.fields(self):
+            setattr(self, field.name, getattr(self, field.name) + getattr(other, field.name))
+
 
 @dataclasses.dataclass
 class Outcome:
@@ -71,18 +75,18 @@ def import_parsed(
         for step, entity in enumerate(entities, start=1):
             progress(stage=f"Loading {ENTITIES[entity].label.lower()}", step=step - 1, steps=len(entities))
             raw_rows.start(entity)
-            placement = place(entity, typed[entity], index)
-            counts = load_entity(district, entity, placement.rows, placement.scope)
-            result = _record(run, entity, typed[entity], placement, counts, raw_rows.get)
-            outcome.entities[entity] = result
-            index.forget(*_CHANGES[entity])
+            result = outcome.entities.setdefault(entity, EntityOutcome())
+            for frame in typed.pop(entity):
+                placement = place(entity, frame, index)
+                counts = load_entity(district, entity, placement.rows, placement.scope)
+                result.add(_record(run, entity, frame, placement, counts, raw_rows.get))
+                index.forget(*_CHANGES[entity])
+            raw_rows.release(entity)
             progress(
                 rows_written=outcome.total("added") + outcome.total("changed"),
                 rows_quarantined=outcome.total("quarantined"),
                 step=step,
             )
-            del typed[entity]
-            raw_rows.release(entity)
     return outcome
 
 

@@ -17,6 +17,7 @@ class Field:
     required: bool = False  # the column must exist and no value may be blank
     max_length: int = 0
     label: str = ""
+    blank: str = ""  # what a blank value means, as text ("Y": a calendar day is instructional unless it says not)
 
     @property
     def title(self) -> str:
@@ -95,7 +96,7 @@ ENTITIES: dict[str, Entity] = {
                 # A blank school id is the district's default calendar.
                 Field("school_id", ID, False, 64, "School SIS id"),
                 Field("date", DATE, True),
-                Field("instructional", BOOL),
+                Field("instructional", BOOL, blank="Y"),
                 Field("minutes", INT),
                 Field("event", TEXT, False, 64),
             ),
@@ -140,6 +141,10 @@ ENTITIES: dict[str, Entity] = {
         ),
     ]
 }
+
+# Entities whose file is the whole truth for the schools, dates or students it covers: a
+# column the file leaves out means blank, not "keep what is stored".
+COMPLETE_ENTITIES = frozenset({"enrollments", "calendar", "attendance", "guardians"})
 
 # The order entities are loaded in: each may refer to the ones before it.
 LOAD_ORDER = ["schools", "students", "enrollments", "calendar", "guardians", "prior_year", "attendance"]

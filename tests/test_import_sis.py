@@ -271,3 +271,30 @@ def test_a_file_matching_no_mapped_entity_is_noted_and_rejected(tenant_a, tmp_pa
 
     assert run.status == ImportRun.Status.REJECTED
     assert "no file matches the column mapping" in run.errors[0]["message"]
+
+
+def test_names_and_demographics_from_two_files_both_apply_and_reimport_cleanly(tenant_a, tmp_path):
+    """Two exports of one entity with different columns load one after the other: neither blanks
+    what the other brought, and neither is taken for a conflicting duplicate of the other."""
+    export = tmp_path / "two"
+    export.mkdir()
+    (export / "names.csv").write_text("Student_Number,First_Name,Last_Name\nst1,Al,Ibarra\nst2,Sharon,Henderson\n")
+    shutil.copy(CONTOSO / "batch2_studentdemographics.csv", export)
+    mapping = _mapping(
+        tenant_a.district,
+        columns={"students": {"student_id": "Student_Number", "first_name": "First_Name", "last_name": "Last_Name"}},
+    )
+    demographics = _mapping(
+        tenant_a.district, name="Demographics", columns={"students": CONTOSO_DEMOGRAPHICS}, formats={"students": NONBLANK_FLAGS}
+    )
+    run_import(tenant_a.district, export / "names.csv", format="sis_csv", mapping=mapping)
+
+    first = run_import(tenant_a.district, export / "batch2_studentdemographics.csv", format="sis_csv", mapping=demographics)
+    again = run_import(tenant_a.district, export / "batch2_studentdemographics.csv", format="sis_csv", mapping=demographics)
+
+    assert (first.entity_counts["students"]["added"], first.entity_counts["students"]["changed"]) == (1, 2)
+    assert (again.added, again.changed, again.rows_quarantined) == (0, 0, 0)
+    with scope(district=tenant_a.district):
+        al = Student.objects.get(sis_id="st1")
+        assert (al.first_name, al.last_name, al.english_learner, al.race_ethnicity) == ("Al", "Ibarra", True, "Hispanic")
+        assert Student.objects.get(sis_id="st3").first_name == ""

@@ -4,7 +4,7 @@ import dataclasses
 
 import pandas as pd
 
-from ..schema import ENTITIES, FILE, ROW
+from ..schema import COMPLETE_ENTITIES, ENTITIES, FILE, ROW
 from .dates import ISO
 from .typing import typed_frame
 
@@ -35,20 +35,26 @@ class ParsedImport:
     def rows_read(self) -> int:
         return sum(len(table.text) for table in self.tables)
 
-    def typed(self) -> dict[str, pd.DataFrame]:
-        """One typed frame per entity across its files. Raises ImportRejected before anything
-        is written when any file cannot be read."""
-        frames: dict[str, list[pd.DataFrame]] = {}
+    def typed(self) -> dict[str, list[pd.DataFrame]]:
+        """Typed frames per entity: files of one entity with the same columns are one frame;
+        files carrying different columns of it (names in one, demographics in another) stay
+        apart and load one after the other, so neither blanks what the other brought.
+        Raises ImportRejected before anything is written when any file cannot be read."""
+        shapes: dict[tuple[str, tuple], list[pd.DataFrame]] = {}
         for table in self.tables:
-            frame = typed_frame(
-                table.entity, table.text, file=table.file, formats=table.formats, date_default=table.date_default
-            )
-            frames.setdefault(table.entity, []).append(frame)
-        typed = {}
-        for entity, parts in frames.items():
+            text = table.text
+            if table.entity in COMPLETE_ENTITIES:
+                fields = ENTITIES[table.entity].fields
+                missing = {field.name: "" for field in fields if field.name not in text.columns and not field.required}
+                text = text.assign(**missing) if missing else text
+            frame = typed_frame(table.entity, text, file=table.file, formats=table.formats, date_default=table.date_default)
+            columns = tuple(sorted(column for column in frame.columns if column not in (FILE, ROW)))
+            shapes.setdefault((table.entity, columns), []).append(frame)
+        typed: dict[str, list[pd.DataFrame]] = {}
+        for (entity, _), parts in shapes.items():
             frame = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0].reset_index(drop=True)
             frame[FILE] = frame[FILE].astype("category")
-            typed[entity] = frame
+            typed.setdefault(entity, []).append(frame)
         return typed
 
     def raw_lookup(self, entity: str) -> dict[tuple[str, int], tuple["SourceTable", int]]:

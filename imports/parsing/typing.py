@@ -42,6 +42,8 @@ def typed_frame(
         if field.name not in text.columns:
             continue
         values = text[field.name]
+        if field.blank:
+            values = values.where(values != "", field.blank)
         if field.required:
             _no_blanks(values, rows, file=file, column=field.name)
         reader = _READERS[field.kind]

@@ -8,6 +8,7 @@ from django.urls import path
 from districts.api import MeAPI
 from imports.api import ImportRunDetailAPI, ImportRunListAPI
 from students.api import SchoolListAPI, StudentDetailAPI, StudentListAPI
+from tiers.api import AggregatesAPI, FlagListAPI, StudentMetricsAPI
 
 app_name = "api"
 
@@ -16,6 +17,9 @@ urlpatterns = [
     path("schools/", SchoolListAPI.as_view(), name="school_list"),
     path("students/", StudentListAPI.as_view(), name="student_list"),
     path("students/<int:student_id>/", StudentDetailAPI.as_view(), name="student_detail"),
+    path("students/<int:student_id>/metrics/", StudentMetricsAPI.as_view(), name="student_metrics"),
+    path("flags/", FlagListAPI.as_view(), name="flag_list"),
+    path("aggregates/", AggregatesAPI.as_view(), name="aggregates"),
     path("imports/", ImportRunListAPI.as_view(), name="import_list"),
     path("imports/<int:import_run_id>/", ImportRunDetailAPI.as_view(), name="import_detail"),
 ]

@@ -138,3 +138,17 @@ def school_calendar_rows(*, school_ids: list[int], start: datetime.date, end: da
 def student_attendance_rows(*, student: Student, start: datetime.date, end: datetime.date) -> list[tuple]:
     records = AttendanceRecord.objects.filter(student=student, date__range=(start, end))
     return list(records.values_list("school_id", "date", "category", "minutes_absent"))
+
+
+def aggregate_report(*, district: District, dimension: str = "") -> dict | None:
+    """The current run's aggregates (tiers.aggregates), optionally one dimension; None before
+    the district's first run."""
+    from .aggregates import district_aggregates  # pandas work, loaded when first asked for
+
+    run = current_run()
+    if run is None:
+        return None
+    report = district_aggregates(district=district, run=run)
+    if dimension:
+        report = {**report, "groups": [group for group in report["groups"] if group["dimension"] == dimension]}
+    return report

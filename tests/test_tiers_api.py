@@ -1,0 +1,194 @@
+"""The tiers API: a student's current figures and flags, the flag list with its filters, and the
+district aggregates (SPEC §4) with the prior year beside them."""
+
+import pytest
+from django.urls import reverse
+from django_scopes import scope
+from rest_framework.authtoken.models import Token
+
+from districts.models import AuditEvent, Role
+from students.models import PriorYearSummary, Student
+from tiers import aggregates, services
+
+from .factories import EnrollmentFactory, StudentFactory
+from .tiers_data import OCT_31, tiers_year
+
+
+@pytest.fixture
+def data(tenant_a, tenant_b):
+    tiers_year(tenant_b, prefix="B")
+    year = tiers_year(tenant_a)
+    with scope(district=year.district):
+        Student.objects.filter(pk__in=[year.monday.pk, year.recent.pk]).update(econ_disadvantaged=True, race_ethnicity="Hispanic/Latino")
+        Student.objects.filter(pk=year.steady.pk).update(grade="3", english_learner=True)
+        PriorYearSummary.objects.create(district=year.district, student=year.steady, school_year="2024-25", days_enrolled=175, days_absent=4)
+        PriorYearSummary.objects.create(district=year.district, student=year.recent, school_year="2023-24", days_enrolled=170, days_absent=40)
+        services.compute_metrics(district=year.district, as_of=OCT_31)
+    return year
+
+
+def api(name: str, **kwargs) -> str:
+    return reverse(f"api:{name}", kwargs={"district": "alpha", **kwargs})
+
+
+# --- one student ---------------------------------------------------------------------------------
+
+
+def test_a_students_metrics_and_flags(data, tenant_a, login):
+    response = login(tenant_a.user(Role.DISTRICT_STAFF)).get(api("student_metrics", student_id=data.monday.pk))
+    assert response.status_code == 200
+    body = response.json()
+    assert body["as_of"] == "2025-10-31" and body["policy_version"] == 1
+    assert body["student"] == {"id": data.monday.pk, "sis_id": "T002", "name": "Monday Tester"}
+    metrics = body["metrics"]
+    assert metrics["current_school"] == {"id": data.school.pk, "name": data.school.name}
+    assert (metrics["membership_days"], metrics["absent_days"], metrics["absence_rate"]) == (50, "9.000", "0.1800")
+    assert (metrics["chronic"], metrics["band"], metrics["tier"], metrics["absences_left_before_chronic"]) == (True, "moderate", 3, 11)
+    assert metrics["rules"] == ["t2_recent_absences", "t2_chronic", "t2_prior_year_chronic", "t2_monday_friday", "t3_repeat_chronic"]
+    assert metrics["signals"]["longest_streak"] == 1 and metrics["signals"]["prior_year_chronic"] is True
+    flags = {flag["rule"]: flag for flag in body["flags"]}
+    assert set(flags) == set(metrics["rules"])
+    assert flags["t2_chronic"]["first_met"] == "2025-09-05" and flags["t2_chronic"]["status"] == "new"
+    assert flags["t2_chronic"]["why"].startswith("Absent 9 days of 50 school days (18.0%)")
+
+
+def test_reading_a_students_metrics_is_audit_logged(data, tenant_a, login):
+    login(tenant_a.user(Role.DISTRICT_STAFF)).get(api("student_metrics", student_id=data.monday.pk))
+    with scope(district=data.district):
+        event = AuditEvent.objects.get()
+    assert (event.action, event.object_type, event.object_id, event.detail) == ("view", "student", str(data.monday.pk), {"view": "metrics"})
+
+
+def test_a_lead_cannot_read_a_student_outside_their_schools(data, tenant_a, login):
+    with scope(district=data.district):
+        elsewhere = StudentFactory(district=data.district, sis_id="T900")
+        EnrollmentFactory(student=elsewhere, school=data.other_school)
+    client = login(tenant_a.user(Role.ATTENDANCE_LEAD))
+    assert client.get(api("student_metrics", student_id=elsewhere.pk)).status_code == 404
+    assert client.get(api("student_metrics", student_id=data.monday.pk)).status_code == 200
+
+
+def test_before_the_first_run_a_student_has_no_figures(tenant_a, tenant_b, client):
+    year = tiers_year(tenant_a)
+    token = Token.objects.create(user=tenant_a.user(Role.DISTRICT_ADMIN))
+    body = client.get(api("student_metrics", student_id=year.monday.pk), headers={"Authorization": f"Token {token.key}"}).json()
+    assert body["as_of"] is None and body["metrics"] is None and body["flags"] == []
+
+
+# --- flags ---------------------------------------------------------------------------------------
+
+
+def flag_pairs(response) -> set[tuple[str, str]]:
+    assert response.status_code == 200, response.content
+    return {(row["student"]["sis_id"], row["rule"]) for row in response.json()["results"]}
+
+
+def test_the_flag_list_filters_by_status_rule_tier_and_school(data, tenant_a, login):
+    client = login(tenant_a.user(Role.DISTRICT_ADMIN))
+    everything = flag_pairs(client.get(api("flag_list")))
+    assert ("T002", "t3_repeat_chronic") in everything and ("T003", "t2_recent_absences") in everything
+    assert flag_pairs(client.get(api("flag_list"), {"tier": 3})) == {("T002", "t3_repeat_chronic")}
+    assert flag_pairs(client.get(api("flag_list"), {"rule": "t2_recent_absences"})) == {("T002", "t2_recent_absences"), ("T003", "t2_recent_absences")}
+    assert flag_pairs(client.get(api("flag_list"), {"status": "resolved"})) == set()
+    # The mover's current school is the other one. 1 absent day of 20 (5%) on Sep 19 raised an
+    # at-risk flag that no longer holds (2 of 50 now) but stays open until someone resolves it.
+    mover = {("T004", "t2_at_risk_rate")}
+    assert flag_pairs(client.get(api("flag_list"), {"school": data.other_school.pk})) == mover
+    assert flag_pairs(client.get(api("flag_list"), {"school": data.school.pk})) == everything - mover
+
+
+def test_the_flag_list_refuses_unknown_filters(data, tenant_a, tenant_b, login):
+    client = login(tenant_a.user(Role.DISTRICT_ADMIN))
+    assert client.get(api("flag_list"), {"rule": "t9_everything"}).status_code == 400
+    assert client.get(api("flag_list"), {"tier": 1}).status_code == 400
+    assert client.get(api("flag_list"), {"school": tenant_b.school.pk}).status_code == 400
+
+
+def test_a_lead_sees_the_flags_of_their_own_students_only(data, tenant_a, login):
+    with scope(district=data.district):
+        elsewhere = StudentFactory(district=data.district, sis_id="T900")
+        EnrollmentFactory(student=elsewhere, school=data.other_school)
+        services.compute_metrics(district=data.district, as_of=OCT_31)
+    admin_view = flag_pairs(login(tenant_a.user(Role.DISTRICT_ADMIN)).get(api("flag_list")))
+    lead_view = flag_pairs(login(tenant_a.user(Role.ATTENDANCE_LEAD)).get(api("flag_list")))
+    assert lead_view == admin_view  # T900 has no flags either way; a mentor sees none of these
+    assert flag_pairs(login(tenant_a.user(Role.MENTOR)).get(api("flag_list"))) == set()
+
+
+# --- aggregates ----------------------------------------------------------------------------------------
+
+
+def groups(response, dimension: str) -> dict[str, dict]:
+    assert response.status_code == 200, response.content
+    return {group["key"]: group for group in response.json()["groups"] if group["dimension"] == dimension}
+
+
+def test_district_aggregates_count_chronic_absence_bands_and_shares(data, tenant_a, login):
+    response = login(tenant_a.user(Role.DISTRICT_STAFF)).get(api("aggregates"))
+    body = response.json()
+    assert (body["as_of"], body["policy_version"], body["prior_year"]) == ("2025-10-31", 1, "2024-25")
+    assert body["prior_year_basis"].startswith("Full prior school year 2024-25")
+    district = groups(response, "district")["all"]
+    assert (district["students"], district["students_eligible"], district["chronic"], district["chronic_rate"]) == (5, 5, 1, 0.2)
+    assert district["bands"] == {"satisfactory": 3, "at_risk": 1, "moderate": 1, "severe": 0, "acute": 0, "insufficient_days": 0}
+    assert district["average_days_missed"] == 3.0  # 9 + 3 + 2 + 1 + 0 over 5 students
+    assert district["shares"] == {"excused": 0.2, "unexcused": 0.7333, "suspension": 0.0, "partial_days": 0.0667}
+    # Prior year 2024-25 only (the 2023-24 row is older): Monday 30/170 chronic, Steady 4/175 not.
+    assert district["prior_year"] == {
+        "students": 2, "students_eligible": 2, "chronic": 1, "chronic_rate": 0.5,
+        "bands": {"satisfactory": 1, "at_risk": 0, "moderate": 1, "severe": 0, "acute": 0, "insufficient_days": 0},
+        "average_days_missed": 17.0,
+    }  # fmt: skip
+
+
+def test_aggregates_by_school_use_school_level_figures(data, tenant_a, login):
+    schools = groups(login(tenant_a.user(Role.DISTRICT_ADMIN)).get(api("aggregates"), {"dimension": "school"}), "school")
+    middle, high = schools[str(data.school.pk)], schools[str(data.other_school.pk)]
+    assert (middle["students"], middle["average_days_missed"]) == (5, 2.8)  # the mover's Sep 15 only, here
+    assert (high["students"], high["average_days_missed"], high["label"]) == (1, 1.0, data.other_school.name)
+    assert middle["shares"] is None
+
+
+def test_aggregates_by_grade_grade_band_subgroup_and_race(data, tenant_a, login):
+    response = login(tenant_a.user(Role.DISTRICT_STAFF)).get(api("aggregates"))
+    assert set(groups(response, "grade")) == {"3", "7"} and groups(response, "grade")["7"]["students"] == 4
+    assert {key: group["students"] for key, group in groups(response, "grade_band").items()} == {"3–5": 1, "6–8": 4}
+    subgroups = groups(response, "subgroup")
+    assert list(subgroups) == ["econ_disadvantaged", "disability", "english_learner", "homeless", "foster"]
+    econ = subgroups["econ_disadvantaged"]
+    assert (econ["students"], econ["chronic"], econ["chronic_rate"]) == (2, 1, 0.5)
+    assert subgroups["disability"]["students"] == 0 and subgroups["disability"]["chronic_rate"] is None
+    assert subgroups["english_learner"]["prior_year"]["chronic"] == 0
+    assert groups(response, "race_ethnicity")["Hispanic/Latino"]["students"] == 2
+
+
+def test_aggregates_by_week_come_from_the_weekly_snapshots(data, tenant_a, login):
+    weeks = groups(login(tenant_a.user(Role.DISTRICT_STAFF)).get(api("aggregates"), {"dimension": "week"}), "week")
+    assert list(weeks)[0] == "2025-08-25" and list(weeks)[-1] == "2025-10-27" and len(weeks) == 10
+    assert weeks["2025-08-25"]["bands"]["insufficient_days"] == 5  # five days in: too few to judge anyone
+    assert weeks["2025-09-01"]["chronic"] == 1  # Monday: 1 of 10 days, exactly 10%
+    assert weeks["2025-10-27"]["chronic"] == groups(login(tenant_a.user(Role.DISTRICT_STAFF)).get(api("aggregates")), "district")["all"]["chronic"]
+
+
+def test_aggregates_are_for_district_wide_roles(data, tenant_a, login):
+    for role in [Role.ATTENDANCE_LEAD, Role.COUNSELOR, Role.MENTOR]:
+        assert login(tenant_a.user(role)).get(api("aggregates")).status_code == 403
+    assert login(tenant_a.user(Role.DISTRICT_ADMIN)).get(api("aggregates"), {"dimension": "county"}).status_code == 400
+
+
+def test_aggregates_before_the_first_run_are_empty(tenant_a, tenant_b, login):
+    body = login(tenant_a.user(Role.DISTRICT_STAFF)).get(api("aggregates")).json()
+    assert body["groups"] == [] and body["run_id"] is None
+
+
+def test_aggregates_are_computed_once_per_run(data, tenant_a, login, monkeypatch):
+    computed = []
+    real = aggregates._compute
+    monkeypatch.setattr(aggregates, "_compute", lambda district, run: computed.append(run.pk) or real(district, run))
+    client = login(tenant_a.user(Role.DISTRICT_STAFF))
+    client.get(api("aggregates"))
+    client.get(api("aggregates"), {"dimension": "grade"})
+    with scope(district=data.district):
+        later = services.compute_metrics(district=data.district, as_of=OCT_31)
+    client.get(api("aggregates"))
+    assert computed == [later.pk - 1, later.pk]

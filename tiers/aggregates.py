@@ -1,0 +1,218 @@
+"""Chronic absence by district, school, grade, grade band, subgroup and week (SPEC §4), with the
+prior year beside each group.
+
+Computed in pandas from the current run's stored rows when first asked for, then cached under
+the run's id — not computed and stored by the run itself. A run is immutable once current, so
+the cache never goes stale (the next run has a new id), the nightly run stays as fast as the
+issue's budget needs, and no extra table has to be kept in step with the swap.
+
+The prior year comes from PriorYearSummary: full-year totals (days enrolled, days absent), so the
+prior-year figures are for the whole prior school year, not the prior year to date, and have no
+split by absence category. Groups are this year's: a student counts in their current grade and
+subgroups for both years.
+"""
+
+import datetime
+from fractions import Fraction
+
+import pandas as pd
+from django.core.cache import cache
+
+from districts.models import District
+from districts.tenancy import district_cache_key, district_frame
+
+from .loading import SchoolYear
+from .models import MetricsRun
+from .policy import BAND_EDGES, BANDS, INSUFFICIENT_DAYS, Policy
+
+CACHE_SECONDS = 24 * 60 * 60
+DIMENSIONS = ["district", "school", "grade", "grade_band", "subgroup", "race_ethnicity", "week"]
+GRADE_BANDS = {
+    "K": "K–2", "1": "K–2", "2": "K–2", "3": "3–5", "4": "3–5", "5": "3–5", "6": "6–8", "7": "6–8", "8": "6–8",
+    "9": "9–12", "10": "9–12", "11": "9–12", "12": "9–12",
+}  # fmt: skip
+SUBGROUPS = {
+    "econ_disadvantaged": "Economically disadvantaged",
+    "disability": "Students with disabilities",
+    "english_learner": "English learners",
+    "homeless": "McKinney-Vento / homeless",
+    "foster": "In foster care",
+}
+PRIOR_YEAR_BASIS = (
+    "Full prior school year {year} from the prior-year summaries (days enrolled and absent); "
+    "the prior year to date and its absence categories are not on record. Students are grouped as they are this year."
+)
+ALL_BANDS = [*BANDS, INSUFFICIENT_DAYS]
+
+METRICS_SQL = """
+    SELECT m.student_id, m.current_school_id, m.membership_days, m.absent_days, m.absent_excused,
+           m.absent_unexcused, m.absent_suspension, m.absent_partial, m.chronic, m.band
+    FROM tiers_studentmetrics m
+    WHERE m.district_id = %(district_id)s AND m.run_id = %(run_id)s AND m.membership_days > 0
+"""
+SCHOOL_SQL = """
+    SELECT sm.student_id, sm.school_id, sm.membership_days, sm.absent_days, sm.chronic, sm.band
+    FROM tiers_studentschoolmetrics sm
+    WHERE sm.district_id = %(district_id)s AND sm.run_id = %(run_id)s AND sm.membership_days > 0
+"""
+STUDENTS_SQL = """
+    SELECT id, grade, econ_disadvantaged, disability, english_learner, homeless, foster, race_ethnicity
+    FROM students_student WHERE district_id = %(district_id)s
+"""
+SCHOOLS_SQL = "SELECT id, name FROM districts_school WHERE district_id = %(district_id)s"
+PRIOR_SQL = """
+    SELECT student_id, days_enrolled, days_absent FROM students_prioryearsummary
+    WHERE district_id = %(district_id)s AND school_year = %(school_year)s
+"""
+WEEKS_SQL = """
+    SELECT week_start, student_id, membership_days, absent_days, band FROM tiers_weeklysnapshot
+    WHERE district_id = %(district_id)s AND membership_days > 0 AND week_start BETWEEN %(start)s AND %(end)s
+"""
+
+
+def district_aggregates(*, district: District, run: MetricsRun) -> dict:
+    """Every group of every dimension for the run, cached under the run's id."""
+    key = district_cache_key(district, "tiers", "aggregates", run.pk)
+    report = cache.get(key)
+    if report is None:
+        report = _compute(district, run)
+        cache.set(key, report, CACHE_SECONDS)
+    return report
+
+
+def _compute(district: District, run: MetricsRun) -> dict:
+    policy = run.policy.as_policy()
+    params = {"run_id": run.pk}
+    students = _students(district)
+    metrics = _flags(district_frame(district, METRICS_SQL, params, columns=_columns(METRICS_SQL)), ["chronic"])
+    metrics = metrics.merge(students, on="student_id", how="left")
+    school_rows = _flags(district_frame(district, SCHOOL_SQL, params, columns=_columns(SCHOOL_SQL)), ["chronic"])
+    previous = _previous_year(SchoolYear.containing(district, run.as_of))
+    prior = _prior(district, previous, policy)
+    schools = dict(district_frame(district, SCHOOLS_SQL, columns=["id", "name"]).itertuples(index=False, name=None))
+
+    groups = [_group("district", "all", district.name, metrics, prior)]
+    for school_id, rows in school_rows.groupby("school_id"):
+        groups.append(_group("school", str(school_id), schools.get(school_id, str(school_id)), rows, prior, shares=False))
+    for grade, rows in metrics[metrics["grade"] != ""].groupby("grade"):
+        groups.append(_group("grade", grade, f"Grade {grade}", rows, prior))
+    for band, rows in metrics[metrics["grade_band"] != ""].groupby("grade_band"):
+        groups.append(_group("grade_band", band, f"Grades {band}", rows, prior))
+    for flag, label in SUBGROUPS.items():
+        groups.append(_group("subgroup", flag, label, metrics[metrics[flag]], prior))
+    for race, rows in metrics[metrics["race_ethnicity"] != ""].groupby("race_ethnicity"):
+        groups.append(_group("race_ethnicity", race, race, rows, prior))
+    groups += _weeks(district, policy, SchoolYear.containing(district, run.as_of))
+    return {
+        "run_id": run.pk,
+        "as_of": run.as_of,
+        "policy_version": run.policy.version,
+        "prior_year": previous,
+        "prior_year_basis": PRIOR_YEAR_BASIS.format(year=previous),
+        "groups": sorted(groups, key=lambda group: (DIMENSIONS.index(group["dimension"]), _order(group))),
+    }
+
+
+def _columns(sql: str) -> list[str]:
+    selected = sql.split("SELECT", 1)[1].split("FROM", 1)[0]
+    return [name.strip().split(".")[-1] for name in selected.split(",")]
+
+
+def _flags(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """Booleans as booleans: COPY on PostgreSQL reads them back as 't'/'f', SQLite as 0/1."""
+    for column in columns:
+        frame[column] = frame[column].map(lambda value: value in (True, 1, "t", "true", "True", "1")).astype(bool)
+    return frame
+
+
+def _students(district: District) -> pd.DataFrame:
+    frame = district_frame(district, STUDENTS_SQL, columns=["student_id", *_columns(STUDENTS_SQL)[1:]])
+    frame = _flags(frame, list(SUBGROUPS))
+    frame["grade"] = frame["grade"].fillna("").astype(str)
+    frame["race_ethnicity"] = frame["race_ethnicity"].fillna("").astype(str)
+    frame["grade_band"] = frame["grade"].map(GRADE_BANDS).fillna("")
+    return frame
+
+
+def _previous_year(year: SchoolYear) -> str:
+    start = year.start.year - 1
+    return f"{start}-{str(start + 1)[-2:]}"
+
+
+def _prior(district: District, school_year: str, policy: Policy) -> pd.DataFrame:
+    """Each student's prior year as the engine would judge it: chronic at the policy threshold
+    with at least the minimum days, in exact integer arithmetic."""
+    frame = district_frame(district, PRIOR_SQL, {"school_year": school_year}, columns=["student_id", "days_enrolled", "days_absent"])
+    enrolled, absent = frame["days_enrolled"].astype("int64"), frame["days_absent"].astype("int64")
+    frame["band"] = _bands(absent * 1000, enrolled, policy.min_membership_days)
+    frame["chronic"] = (enrolled >= policy.min_membership_days) & _at_least(absent * 1000, enrolled, policy.chronic_threshold)
+    return frame.rename(columns={"days_absent": "absent_days"}).set_index("student_id")
+
+
+def _at_least(absent_thousandths: pd.Series, membership: pd.Series, rate: Fraction) -> pd.Series:
+    return absent_thousandths * rate.denominator >= rate.numerator * membership * 1000
+
+
+def _bands(absent_thousandths: pd.Series, membership: pd.Series, minimum: int) -> pd.Series:
+    index = sum(_at_least(absent_thousandths, membership, edge).astype("int64") for edge in BAND_EDGES)
+    bands = pd.Series([BANDS[i] for i in index], index=membership.index, dtype=object)
+    return bands.where(membership >= minimum, INSUFFICIENT_DAYS)
+
+
+def _figures(rows: pd.DataFrame) -> dict:
+    students = len(rows)
+    eligible = int((rows["band"] != INSUFFICIENT_DAYS).sum())
+    chronic = int(rows["chronic"].sum())
+    return {
+        "students": students,
+        "students_eligible": eligible,  # enrolled at least the minimum days: the chronic rate's base
+        "chronic": chronic,
+        "chronic_rate": round(chronic / eligible, 4) if eligible else None,
+        "bands": {band: int((rows["band"] == band).sum()) for band in ALL_BANDS},
+        "average_days_missed": round(float(rows["absent_days"].astype(float).mean()), 2) if students else None,
+    }
+
+
+def _shares(rows: pd.DataFrame) -> dict | None:
+    total = float(rows["absent_days"].astype(float).sum())
+    if not total:
+        return None
+    parts = {"excused": "absent_excused", "unexcused": "absent_unexcused", "suspension": "absent_suspension", "partial_days": "absent_partial"}
+    return {name: round(float(rows[column].astype(float).sum()) / total, 4) for name, column in parts.items()}
+
+
+def _group(dimension: str, key: str, label: str, rows: pd.DataFrame, prior: pd.DataFrame, *, shares: bool = True) -> dict:
+    last_year = prior.loc[prior.index.intersection(rows["student_id"].unique())]
+    return {
+        "dimension": dimension,
+        "key": key,
+        "label": label,
+        **_figures(rows),
+        # School rows are school-level figures (SPEC §4), which are stored without a category split.
+        "shares": _shares(rows) if shares else None,
+        "prior_year": _figures(last_year) if len(last_year) else None,
+    }
+
+
+def _weeks(district: District, policy: Policy, year: SchoolYear) -> list[dict]:
+    """District-wide figures at the end of each school week of the year, from the weekly snapshots."""
+    window = {"start": year.start - datetime.timedelta(days=6), "end": year.end}
+    weeks = district_frame(district, WEEKS_SQL, window, columns=["week_start", "student_id", "membership_days", "absent_days", "band"])
+    if weeks.empty:
+        return []
+    membership = weeks["membership_days"].astype("int64")
+    thousandths = (weeks["absent_days"].astype(float) * 1000).round().astype("int64")
+    weeks["chronic"] = (membership >= policy.min_membership_days) & _at_least(thousandths, membership, policy.chronic_threshold)
+    weeks["week_start"] = pd.to_datetime(weeks["week_start"]).dt.date
+    return [
+        {"dimension": "week", "key": week.isoformat(), "label": f"Week of {week:%b} {week.day}, {week.year}", **_figures(rows),
+         "shares": None, "prior_year": None}
+        for week, rows in weeks.groupby("week_start")
+    ]  # fmt: skip
+
+
+def _order(group: dict) -> tuple:
+    """Grades and grade bands in school order, subgroups as listed, the rest by name or date."""
+    known = {"grade": ["PK", *GRADE_BANDS], "grade_band": list(dict.fromkeys(GRADE_BANDS.values())), "subgroup": list(SUBGROUPS)}
+    order = known.get(group["dimension"], [])
+    return (order.index(group["key"]) if group["key"] in order else len(order), group["key"] if group["dimension"] == "week" else group["label"])

@@ -7,6 +7,14 @@ from django.urls import path
 
 from districts.api import MeAPI
 from imports.api import ImportRunDetailAPI, ImportRunListAPI
+from outreach.api import (
+    HuddleDetailAPI,
+    HuddleListAPI,
+    HuddleRowDetailAPI,
+    HuddleRowListAPI,
+    OutreachActionDetailAPI,
+    OutreachActionListAPI,
+)
 from students.api import SchoolListAPI, StudentDetailAPI, StudentListAPI
 from tiers.api import AggregatesAPI, FlagListAPI, StudentMetricsAPI
 
@@ -22,4 +30,10 @@ urlpatterns = [
     path("aggregates/", AggregatesAPI.as_view(), name="aggregates"),
     path("imports/", ImportRunListAPI.as_view(), name="import_list"),
     path("imports/<int:import_run_id>/", ImportRunDetailAPI.as_view(), name="import_detail"),
+    path("huddles/", HuddleListAPI.as_view(), name="huddle_list"),
+    path("huddles/<int:huddle_id>/", HuddleDetailAPI.as_view(), name="huddle_detail"),
+    path("huddles/<int:huddle_id>/rows/", HuddleRowListAPI.as_view(), name="huddle_row_list"),
+    path("huddle-rows/<int:row_id>/", HuddleRowDetailAPI.as_view(), name="huddle_row_detail"),
+    path("outreach-actions/", OutreachActionListAPI.as_view(), name="outreach_action_list"),
+    path("outreach-actions/<int:action_id>/", OutreachActionDetailAPI.as_view(), name="outreach_action_detail"),
 ]

@@ -6,7 +6,7 @@ import datetime
 import math
 from decimal import Decimal
 
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 
 from districts.access import DistrictAccess
@@ -128,6 +128,14 @@ def huddle_list_visible(*, access: DistrictAccess) -> QuerySet[Huddle]:
     return huddles.filter(visible)
 
 
+def huddle_list_with_counts(*, access: DistrictAccess) -> QuerySet[Huddle]:
+    """Visible huddles with their row and discussed counts (of every row: the meeting's progress)."""
+    return huddle_list_visible(access=access).annotate(
+        row_count=Count("rows", distinct=True),
+        discussed_count=Count("rows", filter=Q(rows__discussed=True), distinct=True),
+    ).order_by("-week_start", "school__name")
+
+
 def huddle_get_visible(*, access: DistrictAccess, huddle_id: int) -> Huddle:
     huddle = huddle_list_visible(access=access).filter(pk=huddle_id).first()
     if huddle is None:
@@ -199,8 +207,6 @@ def outreach_action_list_visible(*, access: DistrictAccess) -> QuerySet[Outreach
 
 def huddle_school_summaries(*, access: DistrictAccess, week_start: datetime.date) -> list[dict]:
     """This week per visible school: the huddle (if generated), its rows and how many were discussed."""
-    from django.db.models import Count
-
     if access.has_role(Role.DISTRICT_STAFF):
         schools = School.objects.all()
     else:

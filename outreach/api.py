@@ -1,0 +1,263 @@
+"""Huddle and action-log endpoints under /d/<district>/api/. The same selectors, permissions and
+services as the pages: a mentor's API sees their students' rows only, district staff read
+everything and change nothing, sensitive details are blanked for everyone but counselors of the
+student's school and the author. Reads of student rows are audit-logged, as on the pages."""
+
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from drf_spectacular.utils import extend_schema
+from rest_framework import generics, serializers
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import ValidationError as DRFValidationError
+from rest_framework.response import Response
+
+from districts.api import DistrictAPIMixin, SchoolRefSerializer
+from districts.models import AuditEvent, Membership
+from districts.services import audit_record
+from students.selectors import student_get_visible
+
+from . import permissions, selectors, services
+from .models import Barrier, Huddle, HuddleRow, Method, OutreachAction
+
+
+class HuddleQuerySerializer(serializers.Serializer):
+    school = serializers.IntegerField(required=False, help_text="School id")
+    week = serializers.DateField(required=False, help_text="Any date in the week wanted")
+
+
+class HuddleSerializer(serializers.ModelSerializer):
+    school = SchoolRefSerializer(read_only=True)
+    rows = serializers.IntegerField(source="row_count", read_only=True)
+    discussed = serializers.IntegerField(source="discussed_count", read_only=True)
+
+    class Meta:
+        model = Huddle
+        fields = ["id", "school", "week_start", "generated_at", "as_of", "rows", "discussed"]
+        read_only_fields = fields
+
+
+class AttendeeSerializer(serializers.Serializer):
+    member = serializers.IntegerField(source="member_id")
+    name = serializers.SerializerMethodField()
+    recorded_at = serializers.DateTimeField()
+
+    def get_name(self, attendance) -> str:
+        user = attendance.member.user
+        return user.get_full_name() or user.email
+
+
+class HuddleDetailSerializer(HuddleSerializer):
+    attendance = AttendeeSerializer(many=True, read_only=True, source="attendees")
+
+    class Meta(HuddleSerializer.Meta):
+        fields = [*HuddleSerializer.Meta.fields, "attendance"]
+        read_only_fields = fields
+
+
+class StudentRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    sis_id = serializers.CharField()
+    name = serializers.CharField(source="full_name")
+
+
+class HuddleRowSerializer(serializers.ModelSerializer):
+    student = StudentRefSerializer(read_only=True)
+    owner = serializers.PrimaryKeyRelatedField(queryset=Membership.objects.none(), allow_null=True, required=False)
+
+    class Meta:
+        model = HuddleRow
+        fields = [
+            "id", "huddle", "student", "section", "grade", "membership_days", "absent_days", "absence_rate", "band",
+            "absences_left", "trend", "reasons", "owner", "next_step", "next_step_due", "discussed", "discussed_at",
+            "carried_over_from", "outcome", "outcome_reason",
+        ]  # fmt: skip
+        read_only_fields = [f for f in fields if f not in ("owner", "next_step", "next_step_due", "discussed")]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        row = self.instance if isinstance(self.instance, HuddleRow) else None
+        if row is not None:
+            self.fields["owner"].queryset = selectors.owner_choices(school=row.huddle.school)
+
+
+class OutreachActionSerializer(serializers.ModelSerializer):
+    student = serializers.IntegerField(source="student_id")
+    author = serializers.IntegerField(source="author_id", read_only=True)
+    restricted = serializers.SerializerMethodField()
+
+    class Meta:
+        model = OutreachAction
+        fields = [
+            "id", "student", "flag", "huddle_row", "attempt_date", "method", "reached", "barrier", "support_offered",
+            "follow_up_date", "notes", "sensitive", "author", "restricted", "created_at",
+        ]  # fmt: skip
+        read_only_fields = ["id", "flag", "huddle_row", "author", "created_at"]
+        extra_kwargs = {"method": {"choices": Method.choices}, "barrier": {"choices": Barrier.choices}}
+
+    def get_restricted(self, action) -> bool:
+        return _restricted(self.context["access"], action)
+
+    def to_representation(self, action):
+        data = super().to_representation(action)
+        if data["restricted"]:
+            data.update(barrier="", support_offered="", notes="")
+        return data
+
+
+def _restricted(access, action) -> bool:
+    if not action.sensitive:
+        return False
+    schools = {enrollment.school_id for enrollment in action.student.enrollments.all()}
+    return not permissions.reads_sensitive(access, author_id=action.author_id, school_ids=schools)
+
+
+def _audit(request, object_type: str, obj_id, label: str, **detail) -> None:
+    audit_record(
+        district=request.district, user=request.user, action=AuditEvent.Action.VIEW, object_type=object_type,
+        object_id=obj_id, object_label=label, request=request, detail=detail or None,
+    )  # fmt: skip
+
+
+class HuddleAPIMixin(DistrictAPIMixin):
+    required_roles = permissions.HUDDLE_ROLES
+
+
+@extend_schema(parameters=[HuddleQuerySerializer])
+class HuddleListAPI(HuddleAPIMixin, generics.ListAPIView):
+    """Huddles the caller may open, newest week first; filter by school and week."""
+
+    serializer_class = HuddleSerializer
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Huddle.objects.none()
+        query = HuddleQuerySerializer(data=self.request.query_params)
+        query.is_valid(raise_exception=True)
+        huddles = selectors.huddle_list_with_counts(access=self.request.access)
+        if "school" in query.validated_data:
+            huddles = huddles.filter(school_id=query.validated_data["school"])
+        if "week" in query.validated_data:
+            huddles = huddles.filter(week_start=services.week_start_of(query.validated_data["week"]))
+        return huddles
+
+
+class HuddleDetailAPI(HuddleAPIMixin, generics.GenericAPIView):
+    """One huddle with who attended and how many rows were discussed."""
+
+    serializer_class = HuddleDetailSerializer
+
+    def get(self, request, district, huddle_id):
+        selectors.huddle_get_visible(access=request.access, huddle_id=huddle_id)
+        huddle = selectors.huddle_list_with_counts(access=request.access).get(pk=huddle_id)
+        huddle.attendees = selectors.huddle_attendance(huddle=huddle)
+        return Response(self.get_serializer(huddle).data)
+
+
+class HuddleRowListAPI(HuddleAPIMixin, generics.ListAPIView):
+    """The huddle's rows the caller may see (a mentor: their students'), in meeting order."""
+
+    serializer_class = HuddleRowSerializer
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return HuddleRow.objects.none()
+        huddle = selectors.huddle_get_visible(access=self.request.access, huddle_id=self.kwargs["huddle_id"])
+        _audit(self.request, "huddle", huddle.pk, str(huddle), api=True)
+        return selectors.huddle_row_list_visible(access=self.request.access, huddle=huddle).select_related("student").order_by("position", "id")
+
+
+class HuddleRowDetailAPI(HuddleAPIMixin, generics.GenericAPIView):
+    """One row; PATCH sets discussed, the owner and the next step (the school's team only)."""
+
+    serializer_class = HuddleRowSerializer
+
+    def get(self, request, district, row_id):
+        row = selectors.huddle_row_get_visible(access=request.access, row_id=row_id)
+        _audit(request, "huddle_row", row.pk, f"{row.student.full_name} ({row.student.sis_id})", api=True)
+        return Response(self.get_serializer(row).data)
+
+    def patch(self, request, district, row_id):
+        row = selectors.huddle_row_get_visible(access=request.access, row_id=row_id)
+        if not (row.is_open and permissions.runs_huddle(request.access, row.huddle.school_id)):
+            raise PermissionDenied("Only the school's attendance team changes an open row.")
+        changes = self.get_serializer(row, data=request.data, partial=True)
+        changes.is_valid(raise_exception=True)
+        data, by = changes.validated_data, request.access.membership
+        with _as_drf_errors():
+            if "discussed" in data:
+                services.huddle_row_mark_discussed(row=row, by=by, discussed=data["discussed"])
+            if {"owner", "next_step", "next_step_due"} & set(data):
+                services.huddle_row_plan(
+                    row=row, by=by, owner=data.get("owner", row.owner), next_step=data.get("next_step", row.next_step),
+                    next_step_due=data.get("next_step_due", row.next_step_due),
+                )  # fmt: skip
+        return Response(self.get_serializer(row).data)
+
+
+class ActionQuerySerializer(serializers.Serializer):
+    student = serializers.IntegerField(required=False, help_text="Student id")
+    since = serializers.DateField(required=False)
+
+
+@extend_schema(parameters=[ActionQuerySerializer])
+class OutreachActionListAPI(HuddleAPIMixin, generics.ListCreateAPIView):
+    """The action log of the students the caller may see; POST logs a contact (the student's
+    school team or their mentor)."""
+
+    serializer_class = OutreachActionSerializer
+
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), "access": getattr(self.request, "access", None)}
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return OutreachAction.objects.none()
+        query = ActionQuerySerializer(data=self.request.query_params)
+        query.is_valid(raise_exception=True)
+        actions = selectors.outreach_action_list_visible(access=self.request.access).prefetch_related("student__enrollments")
+        if "student" in query.validated_data:
+            actions = actions.filter(student_id=query.validated_data["student"])
+        if "since" in query.validated_data:
+            actions = actions.filter(attempt_date__gte=query.validated_data["since"])
+        _audit(self.request, "outreach_actions", "", "action log", api=True, **{k: str(v) for k, v in query.validated_data.items()})
+        return actions
+
+    def create(self, request, *args, **kwargs):
+        incoming = self.get_serializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        data = dict(incoming.validated_data)
+        student = student_get_visible(access=request.access, student_id=data.pop("student_id"))
+        current = student.metrics.filter(run__is_current=True).values_list("current_school_id", flat=True).first()
+        mentees = permissions.mentee_ids(request.access)
+        if not permissions.works_on_student(request.access, school_id=current, student_id=student.pk, mentees=mentees):
+            raise PermissionDenied("Only the student's school team or mentor logs contacts for them.")
+        with _as_drf_errors():
+            action = services.outreach_action_create(student=student, author=request.access.membership, **data)
+        return Response(self.get_serializer(action).data, status=201)
+
+
+class OutreachActionDetailAPI(HuddleAPIMixin, generics.GenericAPIView):
+    serializer_class = OutreachActionSerializer
+
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), "access": getattr(self.request, "access", None)}
+
+    def get(self, request, district, action_id):
+        action = selectors.outreach_action_list_visible(access=request.access).filter(pk=action_id).first()
+        if action is None:
+            raise Http404("No such action.")
+        _audit(request, "outreach_action", action.pk, str(action), api=True)
+        return Response(self.get_serializer(action).data)
+
+
+class _as_drf_errors:
+    """Service ValidationErrors become DRF's 400 with the same field messages."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, error, traceback):
+        if kind is not None and issubclass(kind, ValidationError):
+            raise DRFValidationError(error.message_dict if hasattr(error, "error_dict") else {"non_field_errors": error.messages})
+        return False
+

@@ -87,7 +87,7 @@ def import_run_process(*, run: ImportRun) -> ImportRun:
                 parsed = parse_source(path, format=run.format, **_mapping_args(run))
                 run.notes = parsed.notes
                 outcome = import_parsed(
-                    run=run, parsed=parsed, install_default_codes=run.format != ImportFormat.EDFI_JSON, progress=progress
+                    run=run, parsed=parsed, install_default_codes=run.format in {ImportFormat.CSV, ImportFormat.SIS_CSV}, progress=progress
                 )
     except ImportRejected as rejected:
         _finish(run, ImportRun.Status.REJECTED, errors=[error.as_dict() for error in rejected.errors])

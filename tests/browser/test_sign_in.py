@@ -14,7 +14,7 @@ from students.demo_accounts import DEMO_ACCOUNTS
 # What each role's main navigation offers, in order. Written out rather than read from
 # attendnc.navigation so that a change to who sees what has to change this test too.
 NAV_BY_ROLE = {
-    Role.DISTRICT_ADMIN: ["Schools", "Students", "People", "Audit log"],
+    Role.DISTRICT_ADMIN: ["Schools", "Students", "People", "Audit log", "Imports", "Policy", "Runs"],
     Role.DISTRICT_STAFF: ["Schools", "Huddle", "Students"],
     Role.ATTENDANCE_LEAD: ["Huddle", "Students"],
     Role.COUNSELOR: ["Huddle", "Students"],
@@ -26,6 +26,9 @@ H1_BY_PAGE = {
     "students:schools": "Schools",
     "students:roster": "Students",
     "outreach:huddle_current": "Weekly huddle",
+    "imports:index": "Imports",
+    "tiers:policy": "Calculation policy",
+    "tiers:runs": "Metrics runs",
 }
 LABEL_TO_PAGE = {
     "Schools": "students:schools",
@@ -33,6 +36,9 @@ LABEL_TO_PAGE = {
     "Huddle": "outreach:huddle_current",
     "People": "districts:people",
     "Audit log": "districts:audit_log",
+    "Imports": "imports:index",
+    "Policy": "tiers:policy",
+    "Runs": "tiers:runs",
 }
 
 

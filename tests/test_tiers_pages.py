@@ -236,3 +236,30 @@ def _row(fragment: str, label: str) -> list[str]:
     match = re.search(rf"<th scope=\"row\">{re.escape(label)}</th>(.*?)</tr>", fragment, re.S)
     assert match, f"no row {label!r}"
     return re.findall(r"<td class=\"num\">(.*?)</td>", match.group(1))
+
+
+# --- figures ----------------------------------------------------------------------------------------------
+
+
+def test_the_figures_page_shows_chronic_absence_by_school_for_district_roles(year, tenant_a, login):
+    page = login(tenant_a.user(Role.DISTRICT_STAFF)).get(url("figures")).content.decode()
+    assert "As of Oct 31, 2025 (policy version 1)" in page and "Full prior school year 2024-25" in page
+    assert f'<th scope="row">{year.school.name}</th>' in page and f'<th scope="row">{year.other_school.name}</th>' in page
+    assert '<a href="?by=school" hx-get="?by=school" hx-target="#figures" hx-push-url="true" aria-current="page">' in page
+
+
+def test_the_figures_page_switches_groups_in_place(year, tenant_a, login):
+    client = login(tenant_a.user(Role.DISTRICT_ADMIN))
+    fragment = client.get(url("figures"), {"by": "grade"}, headers={"HX-Request": "true"}).content.decode()
+    assert "<html" not in fragment and '<th scope="row">Grade 7</th>' in fragment
+    assert "Chronic absence by grade" in fragment
+    assert '<th scope="row">Grade 7</th>' in client.get(url("figures"), {"by": "grade"}).content.decode()
+    assert "Chronic absence by school" in client.get(url("figures"), {"by": "nonsense"}).content.decode()
+
+
+def test_the_figures_page_is_for_district_wide_roles(year, tenant_a, login):
+    assert login(tenant_a.user(Role.ATTENDANCE_LEAD)).get(url("figures")).status_code == 403
+
+
+def test_the_figures_page_before_the_first_run(tenant_a, login):
+    assert "No figures yet" in login(tenant_a.user(Role.DISTRICT_ADMIN)).get(url("figures")).content.decode()

@@ -10,4 +10,5 @@ urlpatterns = [
     path("runs/", views.runs, name="runs"),
     path("runs/start/", views.run_start, name="run_start"),
     path("runs/<int:run_id>/", views.run_detail, name="run_detail"),
+    path("figures/", views.figures, name="figures"),
 ]

@@ -10,6 +10,7 @@ from districts.models import AuditEvent, Role
 from districts.services import audit_record
 
 from . import preview, selectors, services
+from .aggregates import DIMENSIONS
 from .forms import PolicyForm, RunStartForm
 from .models import MetricsRun
 
@@ -105,3 +106,21 @@ def run_detail(request, district, run_id):
         # 286 tells htmx to stop polling once the run has finished (success or failure).
         return render(request, "tiers/run_detail.html#progress", {"run": run}, status=286 if run.finished_at else 200)
     return render(request, "tiers/run_detail.html", {"run": run})
+
+
+FIGURE_TABS = [
+    ("school", "School"), ("grade", "Grade"), ("grade_band", "Grade band"), ("subgroup", "Subgroup"),
+    ("race_ethnicity", "Race/ethnicity"), ("week", "Week"), ("district", "District"),
+]  # fmt: skip
+
+
+@role_required(Role.DISTRICT_ADMIN, Role.DISTRICT_STAFF)
+def figures(request, district):
+    """Chronic absence by school, grade, subgroup and week, with the prior year beside it."""
+    dimension = request.GET.get("by", "school")
+    if dimension not in DIMENSIONS:
+        dimension = "school"
+    report = selectors.aggregate_report(district=request.district, dimension=dimension)
+    context = {"report": report, "dimension": dimension, "dimension_label": dict(FIGURE_TABS)[dimension].lower(), "tabs": FIGURE_TABS}
+    template = "tiers/figures.html#figures" if request.htmx else "tiers/figures.html"
+    return render(request, template, context)

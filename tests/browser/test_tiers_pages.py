@@ -135,3 +135,20 @@ def test_student_profile_shows_the_attendance_panel(page, computed, demo_distric
     panel.get_by_text("Week by week", exact=True).click()
     expect(panel.get_by_text(re.compile(r"^Week of \w{3} \d+: "))).not_to_have_count(0)
     assert_accessible(page)
+
+
+def test_figures_page_switches_groups_in_place(page, computed, demo_district, sign_in, assert_accessible):
+    staff = next(email for email, role, _, _ in DEMO_ACCOUNTS if role == Role.DISTRICT_STAFF)
+    sign_in(page, staff)
+    page.goto(_url(demo_district, "figures"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Chronic absence figures")
+    expect(page.get_by_role("table")).to_contain_text("Piedmont")
+    assert_accessible(page)
+    page.evaluate(MARK_PAGE)
+
+    page.get_by_role("navigation", name="Group by").get_by_role("link", name="Grade band").click()
+
+    expect(page.get_by_role("table")).to_contain_text("Grades 9–12")
+    expect(page.get_by_role("link", name="Grade band")).to_have_attribute("aria-current", "page")
+    assert page.url.endswith("?by=grade_band") and page.evaluate(PAGE_IS_SAME)
+    assert_accessible(page)

@@ -47,6 +47,7 @@ class RowView:
     can_run: bool
     today: datetime.date
     urls: dict
+    csrf_token: str = ""
 
     @property
     def student(self):
@@ -119,20 +120,13 @@ class RowView:
         return f"{action.attempt_date:%b %-d} · {action.get_method_display()} · {contact.result}{barrier}"
 
     @property
-    def reasons_html(self) -> str:
-        return fragments.reasons_html(self.row.reasons)
+    def row_html(self) -> str:
+        return fragments.row_html(self)
 
     @property
-    def checklist_html(self) -> str:
-        return fragments.checklist_html(self.checklist)
-
-    @property
-    def guardian_html(self) -> str:
-        return fragments.guardian_html(self.guardians)
-
-    @property
-    def contact_html(self) -> str:
-        return fragments.contact_html(self.last_contact)
+    def row_html_focused(self) -> str:
+        """After an action: the browser puts the focus back on this row."""
+        return fragments.row_html(self, focus=True)
 
 
 @dataclasses.dataclass
@@ -159,11 +153,13 @@ class HuddlePage:
         return round(100 * self.discussed / self.total) if self.total else 0
 
 
-def huddle_page(*, access: DistrictAccess, huddle: Huddle, today: datetime.date) -> HuddlePage:
+def huddle_page(*, access: DistrictAccess, huddle: Huddle, today: datetime.date, csrf_token: str = "") -> HuddlePage:
     rows = selectors.huddle_rows_for_page(access=access, huddle=huddle)
     mentees = permissions.mentee_ids(access)
     can_run = permissions.runs_huddle(access, huddle.school_id)
-    views = row_views(access=access, huddle=huddle, rows=rows, today=today, mentees=mentees, can_run=can_run)
+    views = row_views(
+        access=access, huddle=huddle, rows=rows, today=today, mentees=mentees, can_run=can_run, csrf_token=csrf_token
+    )
     by_section = defaultdict(list)
     for view in views:
         by_section[view.row.section].append(view)
@@ -183,7 +179,14 @@ def huddle_page(*, access: DistrictAccess, huddle: Huddle, today: datetime.date)
 
 
 def row_views(
-    *, access: DistrictAccess, huddle: Huddle, rows: list[HuddleRow], today: datetime.date, mentees, can_run: bool
+    *,
+    access: DistrictAccess,
+    huddle: Huddle,
+    rows: list[HuddleRow],
+    today: datetime.date,
+    mentees,
+    can_run: bool,
+    csrf_token: str = "",
 ) -> list[RowView]:
     """The display of many rows at once: one query each for actions, snapshots and calendar."""
     ids = [row.student_id for row in rows]
@@ -192,18 +195,18 @@ def row_views(
     actions = defaultdict(list)
     for action in selectors.outreach_actions_for_students(student_ids=ids, since=earliest):
         actions[action.student_id].append(action)
-    sparks = _sparklines(ids, huddle.week_start)
     calendar = school_days(school=huddle.school, start=min(since_dates, default=today), end=today + datetime.timedelta(days=120))
     deadlines = tier2_deadlines(access.district)
     links = _Links(access.district.slug)
+    guardians = selectors.guardians_by_student(student_ids=ids)
     views = []
     for row in rows:
         mine = actions.get(row.student_id, [])
         views.append(
             RowView(
                 row=row,
-                guardians=list(row.student.guardians.all()),
-                sparkline=sparks.get(row.student_id) or sparkline_svg([]),
+                guardians=guardians.get(row.student_id, []),
+                sparkline=sparkline_svg(row.trend_points),
                 last_contact=_contact(access, mine[0], huddle.school_id) if mine else None,
                 checklist=tier2_checklist(since=row.tier2_since, actions=mine, calendar=calendar, deadlines=deadlines, today=today)
                 if row.tier2_since and row.is_open
@@ -212,6 +215,7 @@ def row_views(
                 can_run=can_run and row.is_open,
                 today=today,
                 urls=links.for_row(row),
+                csrf_token=csrf_token,
             )
         )
     return views
@@ -241,6 +245,7 @@ def _contact(access: DistrictAccess, action: OutreachAction, school_id: int) -> 
 
 
 def _sparklines(student_ids: list[int], week_start: datetime.date) -> dict[int, str]:
+    """Live sparklines (the timeline's); a huddle row draws the points it was generated with."""
     since = week_start - datetime.timedelta(weeks=SPARK_WEEKS)
     points = defaultdict(list)
     for student_id, week, rate in (

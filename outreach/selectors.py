@@ -6,13 +6,13 @@ import datetime
 import math
 from decimal import Decimal
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 
 from districts.access import DistrictAccess
 from districts.models import Membership, Role, RoleGrant, School
 from students.models import Guardian, MentorAssignment
-from tiers.models import Flag
+from tiers.models import Flag, WeeklySnapshot
 from tiers.selectors import current_run, student_metrics_current
 
 from . import permissions
@@ -30,13 +30,19 @@ class HuddleInputs:
     escalated: set[int]
     actions: dict[int, list[dict]]
     tier2_since: dict[int, datetime.date]
+    trend_points: dict[int, list]
+
+
+TREND_WEEKS = 12
 
 
 def huddle_inputs(*, school: School, week_start: datetime.date) -> HuddleInputs:
     run = current_run()
     at_school = student_metrics_current().filter(current_school=school)
     metrics = {row["student_id"]: _metric(row) for row in at_school.values(*_METRIC_FIELDS)}
-    students = at_school.values("student_id")
+    # A list, not a subquery: on tables not yet analyzed PostgreSQL planned the IN (subquery)
+    # on the snapshots as a nested loop taking seconds; a school's ids are a few thousand at most.
+    students = list(metrics)
     open_flags: dict[int, list[dict]] = {}
     for flag in Flag.objects.filter(status__in=Flag.OPEN_STATUSES, student_id__in=students).values(
         "id", "student_id", "rule", "tier", "status", "first_met", "why"
@@ -63,7 +69,19 @@ def huddle_inputs(*, school: School, week_start: datetime.date) -> HuddleInputs:
         escalated=students_in_tier3(),
         actions=actions,
         tier2_since=tier2_since,
+        trend_points=_trend_points(students, week_start),
     )
+
+
+def _trend_points(students, week_start: datetime.date) -> dict[int, list]:
+    """Each student's cumulative rate at the end of the last weeks, for the row's sparkline."""
+    points: dict[int, list] = {}
+    snapshots = WeeklySnapshot.objects.filter(
+        student_id__in=students, week_start__gte=week_start - datetime.timedelta(weeks=TREND_WEEKS), week_start__lte=week_start
+    )
+    for student_id, week, rate in snapshots.order_by("week_start").values_list("student_id", "week_start", "absence_rate"):
+        points.setdefault(student_id, []).append([week.isoformat(), str(rate)])
+    return points
 
 
 _METRIC_FIELDS = [
@@ -174,14 +192,21 @@ def huddle_weeks(*, huddle: Huddle) -> tuple[Huddle | None, Huddle | None]:
     return before, after
 
 
-def huddle_rows_for_page(*, access: DistrictAccess, huddle: Huddle) -> list[HuddleRow]:
-    """One query for the rows, their students and owners, one for the guardians."""
-    return list(
-        huddle_row_list_visible(access=access, huddle=huddle)
-        .select_related("student", "owner__user")
-        .prefetch_related(Prefetch("student__guardians", queryset=Guardian.objects.order_by("name")))
-        .order_by("position", "id")
-    )
+def huddle_rows_for_page(*, access: DistrictAccess, huddle: Huddle, row_id: int | None = None) -> list[HuddleRow]:
+    """One query for the rows, their students and owners (guardians: guardians_by_student)."""
+    rows = huddle_row_list_visible(access=access, huddle=huddle)
+    if row_id is not None:
+        rows = rows.filter(pk=row_id)
+    return list(rows.select_related("student", "owner__user").order_by("position", "id"))
+
+
+def guardians_by_student(*, student_ids) -> dict[int, list[Guardian]]:
+    """One query, grouped here: prefetch_related clones a queryset per student, which at 150
+    rows cost more than the query itself."""
+    grouped: dict[int, list[Guardian]] = {}
+    for guardian in Guardian.objects.filter(student_id__in=student_ids).order_by("student_id", "name"):
+        grouped.setdefault(guardian.student_id, []).append(guardian)
+    return grouped
 
 
 def huddle_attendance(*, huddle: Huddle) -> list[HuddleAttendance]:

@@ -60,7 +60,7 @@ def huddle_generate(*, district: District, school: School, week_start: datetime.
             escalated=inputs.escalated,
             follow_up_due=_follow_up_due(district, school, week_start, inputs),
         )
-        _rows_write(district, huddle, placements, inputs.metrics)
+        _rows_write(district, huddle, placements, inputs)
     huddle.refresh_from_db()
     return huddle
 
@@ -102,12 +102,13 @@ def _follow_up_due(district, school, week_start, inputs) -> dict[int, datetime.d
     return due
 
 
-def _rows_write(district, huddle, placements, metrics) -> None:
+def _rows_write(district, huddle, placements, inputs) -> None:
     existing = {row.student_id: row for row in HuddleRow.objects.filter(huddle=huddle)}
     links = set(HuddleRowFlag.objects.filter(row__huddle=huddle).values_list("row_id", "flag_id"))
     new_rows, changed = [], []
     for position, placement in enumerate(placements):
-        figures = _figures(metrics[placement.student_id], placement)
+        figures = _figures(inputs.metrics[placement.student_id], placement)
+        figures["trend_points"] = inputs.trend_points.get(placement.student_id, [])
         row = existing.get(placement.student_id)
         if row is None:
             row = HuddleRow(district=district, huddle=huddle, student_id=placement.student_id, **figures)
@@ -135,7 +136,7 @@ def _rows_write(district, huddle, placements, metrics) -> None:
 
 _FIGURE_FIELDS = [
     "section", "grade", "membership_days", "absent_days", "absence_rate", "band", "absences_left", "trend",
-    "reasons", "tier2_since",
+    "reasons", "tier2_since", "trend_points",
 ]  # fmt: skip
 
 

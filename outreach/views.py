@@ -9,6 +9,7 @@ and an `huddleChanged` event that updates the progress line and the live region.
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -62,7 +63,7 @@ def huddle_detail(request, district, huddle_id):
 
 
 def _render_huddle(request, huddle):
-    page = display.huddle_page(access=request.access, huddle=huddle, today=_today())
+    page = display.huddle_page(access=request.access, huddle=huddle, today=_today(), csrf_token=get_token(request))
     _audit(request, AuditEvent.Action.VIEW, "huddle", huddle, str(huddle), rows=page.total)
     context = {"page": page, "huddle": huddle, "attendance_form": _attendance_form(huddle) if page.can_run else None}
     return render(request, "outreach/huddle.html", context)
@@ -112,10 +113,7 @@ def huddle_row(request, district, row_id):
     if request.htmx and panel in PANELS:
         _require(_may(request, row, panel))
         return render(request, f"outreach/huddle_row.html#{panel}_panel", {"row": row, "form": _blank_form(row, panel)})
-    view = display.row_views(
-        access=request.access, huddle=row.huddle, rows=[_reloaded(request, row)], today=_today(),
-        mentees=permissions.mentee_ids(request.access), can_run=permissions.runs_huddle(request.access, row.huddle.school_id),
-    )[0]  # fmt: skip
+    view = _row_view(request, row)
     _audit(request, AuditEvent.Action.VIEW, "huddle_row", row, f"{row.student.full_name} ({row.student.sis_id})")
     forms = {f"{name}_form": _blank_form(row, name) for name in PANELS if _may(request, row, name)}
     return render(request, "outreach/huddle_row.html", {"row": row, "view": view, "huddle": row.huddle, **forms})
@@ -212,10 +210,7 @@ def _row_saved(request, row: HuddleRow, message: str) -> HttpResponse:
         messages.success(request, message)
         url = reverse("outreach:huddle_detail", kwargs={"district": request.district.slug, "huddle_id": row.huddle_id})
         return redirect(f"{url}#row-{row.pk}")
-    view = display.row_views(
-        access=request.access, huddle=row.huddle, rows=[_reloaded(request, row)], today=_today(),
-        mentees=permissions.mentee_ids(request.access), can_run=permissions.runs_huddle(request.access, row.huddle.school_id),
-    )[0]  # fmt: skip
+    view = _row_view(request, row)
     response = render(request, "outreach/huddle.html#row", {"view": view, "huddle": row.huddle, "focus_row": True})
     counts = HuddleRow.objects.filter(huddle_id=row.huddle_id)
     progress = {"discussed": counts.filter(discussed=True).count(), "total": counts.count(), "message": message}
@@ -226,18 +221,23 @@ def _row_invalid(request, row: HuddleRow, panel: str, form) -> HttpResponse:
     if request.htmx:
         response = render(request, f"outreach/huddle_row.html#{panel}_panel", {"row": row, "form": form})
         return reswap(retarget(response, f"#row-{row.pk}-panel"), "innerHTML")
-    view = display.row_views(
-        access=request.access, huddle=row.huddle, rows=[_reloaded(request, row)], today=_today(),
-        mentees=permissions.mentee_ids(request.access), can_run=permissions.runs_huddle(request.access, row.huddle.school_id),
-    )[0]  # fmt: skip
+    view = _row_view(request, row)
     forms = {f"{name}_form": _blank_form(row, name) for name in PANELS if _may(request, row, name)}
     forms[f"{panel}_form"] = form
     return render(request, "outreach/huddle_row.html", {"row": row, "view": view, "huddle": row.huddle, **forms}, status=400)
 
 
+def _row_view(request, row: HuddleRow) -> display.RowView:
+    """The row as the huddle page shows it, freshly read (its owner, actions, checklist)."""
+    return display.row_views(
+        access=request.access, huddle=row.huddle, rows=[_reloaded(request, row)], today=_today(),
+        mentees=permissions.mentee_ids(request.access), can_run=permissions.runs_huddle(request.access, row.huddle.school_id),
+        csrf_token=get_token(request),
+    )[0]  # fmt: skip
+
+
 def _reloaded(request, row: HuddleRow) -> HuddleRow:
-    rows = selectors.huddle_rows_for_page(access=request.access, huddle=row.huddle)
-    return next(r for r in rows if r.pk == row.pk)
+    return selectors.huddle_rows_for_page(access=request.access, huddle=row.huddle, row_id=row.pk)[0]
 
 
 def _add_errors(form, error: ValidationError) -> None:

@@ -25,6 +25,7 @@ from .loading import Counts, load_entity
 from .models import ImportRun, QuarantinedRow
 from .models import QuarantineReason as Reason
 from .parsing import ParsedImport
+from .parsing.typing import typed_frame
 from .placing import DistrictIndex, Placement, place
 from .schema import ENTITIES, FILE, LOAD_ORDER, ROW
 
@@ -104,11 +105,12 @@ def replay_held(*, run: ImportRun, rows: list[QuarantinedRow], progress: Progres
         progress(rows_read=len(rows))
         for step, entity in enumerate(entities, start=1):
             progress(stage=f"Replaying {ENTITIES[entity].label.lower()}", step=step - 1, steps=len(entities))
-            frame, held = frames[entity]
-            placement = place(entity, frame, index, with_scope=False)
-            counts = load_entity(district, entity, placement.rows, None)
-            outcome.entities[entity] = _settle(held, placement, counts)
-            index.forget(*_CHANGES[entity])
+            result = outcome.entities.setdefault(entity, EntityOutcome())
+            for frame, held in frames[entity]:
+                placement = place(entity, frame, index, with_scope=False)
+                counts = load_entity(district, entity, placement.rows, None)
+                result.add(_settle(held, placement, counts))
+                index.forget(*_CHANGES[entity])
             progress(rows_written=outcome.total("added") + outcome.total("changed"), step=step)
     return outcome
 
@@ -249,21 +251,22 @@ def row_hash(entity: str, values: dict) -> str:
     return hashlib.sha1(json.dumps([entity, values], sort_keys=True).encode()).hexdigest()
 
 
-def _held_frames(rows: list[QuarantinedRow]) -> dict[str, tuple[pd.DataFrame, list[QuarantinedRow]]]:
-    from .parsing.typing import typed_frame
-
-    grouped: dict[tuple[str, str], list[QuarantinedRow]] = {}
+def _held_frames(rows: list[QuarantinedRow]) -> dict[str, list[tuple[pd.DataFrame, list[QuarantinedRow]]]]:
+    """Held rows as typed frames again, one per entity and column set (as an import loads them)."""
+    grouped: dict[tuple, list[QuarantinedRow]] = {}
     for row in rows:
-        grouped.setdefault((row.entity, row.file_name), []).append(row)
-    frames: dict[str, tuple[list, list]] = {}
-    for (entity, file), group in grouped.items():
+        grouped.setdefault((row.entity, tuple(sorted(row.values)), row.file_name), []).append(row)
+    shapes: dict[tuple, tuple[list, list]] = {}
+    for (entity, columns, file), group in grouped.items():
         text = pd.DataFrame([row.values for row in group], dtype=str).fillna("")
         text[ROW] = [row.row_number for row in group]
-        typed = typed_frame(entity, text, file=file)
-        parts = frames.setdefault(entity, ([], []))
-        parts[0].append(typed)
+        parts = shapes.setdefault((entity, columns), ([], []))
+        parts[0].append(typed_frame(entity, text, file=file))
         parts[1].extend(group)
-    return {entity: (pd.concat(parts, ignore_index=True), held) for entity, (parts, held) in frames.items()}
+    frames: dict[str, list] = {}
+    for (entity, _), (parts, held) in shapes.items():
+        frames.setdefault(entity, []).append((pd.concat(parts, ignore_index=True), held))
+    return frames
 
 
 def _settle(held: list[QuarantinedRow], placement: Placement, counts: Counts) -> EntityOutcome:

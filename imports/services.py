@@ -245,11 +245,12 @@ def column_mapping_save(
 def attendance_code_map(*, district: District, code: str, category: str, description: str = "") -> AttendanceCode:
     """Give an unknown code its meaning. A mapped code is never re-mapped here: its stored
     attendance was counted under the old meaning."""
+    code = code.strip()
     if category not in AttendanceCategory.values:
         raise ValidationError({"category": "Choose one of the attendance categories."})
     if AttendanceCode.objects.filter(code=code).exists():
         raise ValidationError({"code": f"Code {code!r} is already mapped."})
-    mapped = AttendanceCode(district=district, code=code.strip(), category=category, description=description.strip())
+    mapped = AttendanceCode(district=district, code=code, category=category, description=description.strip())
     mapped.full_clean()
     mapped.save()
     return mapped

@@ -298,3 +298,21 @@ def test_names_and_demographics_from_two_files_both_apply_and_reimport_cleanly(t
         al = Student.objects.get(sis_id="st1")
         assert (al.first_name, al.last_name, al.english_learner, al.race_ethnicity) == ("Al", "Ibarra", True, "Hispanic")
         assert Student.objects.get(sis_id="st3").first_name == ""
+
+
+def test_command_line_reads_an_sis_export_through_a_named_mapping(batch_district, tmp_path):
+    import io
+
+    from django.core.management import CommandError, call_command
+
+    _mapping(batch_district, columns={"attendance": CONTOSO_ATTENDANCE}, name="Contoso nightly")
+    export = _copy(tmp_path, "batch2_studentattendance.csv")
+    out = io.StringIO()
+
+    call_command("import_sis", "--district", "alpha", "--format", "csv", "--mapping", "Contoso nightly", str(export), stdout=out)
+
+    assert "attendance: read 20" in out.getvalue()
+    with pytest.raises(CommandError, match="No column mapping named 'nope'"):
+        call_command("import_sis", "--district", "alpha", "--format", "csv", "--mapping", "nope", str(export), stdout=io.StringIO())
+    with pytest.raises(CommandError, match="needs --mapping"):
+        call_command("import_sis", "--district", "alpha", "--format", "sis-csv", str(export), stdout=io.StringIO())

@@ -1,0 +1,124 @@
+"""The attendance lead's Monday, in a real browser and by keyboard alone: open this week's
+huddle, start meeting mode, assign an owner, log a call (barrier: transportation, with a
+follow-up date), escalate a student to Tier 3, download the PDF. No page reloads, axe finds no
+WCAG 2.1 AA violations, and the browser logs no errors (the `page` fixture checks)."""
+
+import datetime
+import io
+
+import pytest
+from django.core.management import call_command
+from django.urls import reverse
+from django.utils import timezone
+from django_scopes import scope
+from playwright.sync_api import expect
+
+from districts.models import Role
+from outreach.models import HuddleRow, OutreachAction
+from students.demo_accounts import DEMO_ACCOUNTS
+from tiers.models import Flag
+
+LEAD = next(email for email, role, _, _ in DEMO_ACCOUNTS if role == Role.ATTENDANCE_LEAD)
+MARK_PAGE = "window.__samePage = true"
+PAGE_IS_SAME = "window.__samePage === true"
+
+
+@pytest.fixture
+def demo_huddle(demo_district):
+    call_command("compute_metrics", district=demo_district.slug, stdout=io.StringIO())
+    call_command("generate_huddles", district=demo_district.slug, stdout=io.StringIO())
+    return demo_district
+
+
+def _focused_row_id(page) -> int:
+    return int(page.evaluate("document.activeElement.closest('[data-row]').id.split('-')[1]"))
+
+
+def _today(district) -> datetime.date:
+    return timezone.localdate(timezone=district.tzinfo)
+
+
+def _date_keys(day: datetime.date) -> str:
+    return day.strftime("%m%d%Y")  # what Chromium's en-US date field takes, segment by segment
+
+
+def test_the_lead_runs_the_huddle_by_keyboard(page, demo_huddle, sign_in, assert_accessible):
+    sign_in(page, LEAD)
+    assert page.url.endswith(reverse("outreach:huddle_current", kwargs={"district": demo_huddle.slug}))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Weekly huddle")
+    expect(page.get_by_role("heading", name="Keyboard shortcuts")).to_be_visible()
+    assert_accessible(page)
+    page.evaluate(MARK_PAGE)
+
+    # Into meeting mode: skip link, then the first control of the page.
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("link", name="Skip to main content")).to_be_focused()
+    page.keyboard.press("Enter")
+    page.keyboard.press("Tab")
+    toggle = page.get_by_role("button", name="Start meeting mode")
+    expect(toggle).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("button", name="Leave meeting mode")).to_have_attribute("aria-pressed", "true")
+    first = _focused_row_id(page)
+
+    # o: the owner and next step for the current student.
+    page.keyboard.press("o")
+    owner = page.locator(f"#id_row{first}_owner")
+    expect(owner).to_be_focused()
+    page.keyboard.press("ArrowDown")  # the first person after "No owner yet"
+    chosen = owner.evaluate("select => select.selectedOptions[0].textContent")
+    page.keyboard.press("Tab")
+    page.keyboard.type("Call home in Spanish")
+    page.keyboard.press("Tab")
+    page.keyboard.type(_date_keys(_today(demo_huddle) + datetime.timedelta(days=2)))
+    page.keyboard.press("Enter")  # submits from the date field (Tab would walk its segments first)
+    row = page.locator(f"#row-{first}")
+    expect(row).to_contain_text(f"Owner: {chosen}")
+    expect(row).to_contain_text("Call home in Spanish")
+    assert _focused_row_id(page) == first, "the focus comes back to the student after saving"
+    assert_accessible(page)
+
+    # l: log a call that reached the family, the barrier (transportation) and a follow-up date.
+    follow_up = _today(demo_huddle) + datetime.timedelta(days=7)
+    page.keyboard.press("l")
+    expect(page.locator(f"#id_row{first}_method")).to_be_focused()
+    page.keyboard.press("Tab")  # reached: yes
+    page.keyboard.press("Tab")
+    page.keyboard.type("Tr")  # barrier: Transportation
+    page.keyboard.press("Tab")
+    page.keyboard.type("Bus pass from the district")
+    page.keyboard.press("Tab")
+    page.keyboard.type(_date_keys(follow_up))
+    page.keyboard.press("Enter")
+    expect(row).to_contain_text("Barrier: Transportation")
+    expect(row).to_contain_text(f"Follow up {follow_up:%b} {follow_up.day}")
+    expect(page.locator("#huddle-live")).to_contain_text("Logged the phone call")
+
+    # j, then e: escalate the next student to Tier 3.
+    page.keyboard.press("j")
+    second = _focused_row_id(page)
+    assert second != first
+    page.keyboard.press("e")
+    expect(page.locator(f"#id_row{second}_reason")).to_be_focused()
+    page.keyboard.type("Four weeks of Tier 2 supports and still missing two days a week")
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("button", name="Escalate to Tier 3")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.locator(f"#row-{second}")).to_contain_text("Escalated to Tier 3")
+    assert_accessible(page)
+
+    # p: the PDF for the printed copy.
+    with page.expect_download() as download:
+        page.keyboard.press("p")
+    assert download.value.suggested_filename.endswith(".pdf")
+    with open(download.value.path(), "rb") as pdf:
+        assert pdf.read(5) == b"%PDF-"
+
+    assert page.evaluate(PAGE_IS_SAME), "the huddle reloaded the whole page instead of working in place"
+    with scope(district=demo_huddle):
+        first_row, second_row = HuddleRow.objects.get(pk=first), HuddleRow.objects.get(pk=second)
+        assert first_row.owner is not None and first_row.next_step == "Call home in Spanish"
+        call = OutreachAction.objects.get(huddle_row=first_row)
+        assert (call.method, call.reached, call.barrier, call.follow_up_date) == ("call", True, "transportation", follow_up)
+        assert second_row.outcome == "escalated"
+        assert Flag.objects.filter(student=second_row.student, tier=3, rule="t3_after_tier2", status="new").exists()

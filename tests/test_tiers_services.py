@@ -199,12 +199,16 @@ def test_a_lapsed_flag_is_marked_not_met_and_refreshed_when_it_holds_again(year)
     assert again.status == MetricsRun.Status.SUCCEEDED
 
 
-def test_flags_quote_the_numbers_and_dates(year):
-    compute(year.district, OCT_31)
+def test_flags_quote_the_numbers_and_dates_of_when_they_were_raised(year):
+    compute(year.district, OCT_31, backfill=False)  # raised on Oct 31, not in a replayed week
     chronic = open_flag(year.district, year.monday, "t2_chronic")
     assert chronic.why == "Absent 9 days of 50 school days (18.0%): at or above the 10.0% chronic threshold"
     recent = open_flag(year.district, year.monday, "t2_recent_absences")
     assert recent.why == "4 days absent in the last 20 school days: Oct 6, Oct 13, Oct 20, Oct 27"
+
+    compute(year.district, NOV_28)  # still chronic: today's figures are in the metrics, the why stays
+    later = open_flag(year.district, year.monday, "t2_chronic")
+    assert later.why == chronic.why and later.last_met == NOV_28 and later.first_met == OCT_31
 
 
 # --- policy versions ------------------------------------------------------------------------------

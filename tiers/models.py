@@ -122,10 +122,14 @@ class MetricsRun(models.Model):
 
 
 class StudentMetrics(models.Model):
-    """A student's district-level figures in one run (SPEC §4)."""
+    """A student's district-level figures in one run (SPEC §4).
 
-    district = models.ForeignKey(District, on_delete=models.CASCADE, related_name="+")
-    run = models.ForeignKey(MetricsRun, on_delete=models.CASCADE, related_name="student_metrics")
+    Written 200,000 rows at a time each night, so it carries no index a scoped query does not
+    need: every read filters on district and run, which the unique index already leads with.
+    """
+
+    district = models.ForeignKey(District, on_delete=models.CASCADE, related_name="+", db_index=False)
+    run = models.ForeignKey(MetricsRun, on_delete=models.CASCADE, related_name="student_metrics", db_index=False)
     student = models.ForeignKey(Student, on_delete=models.CASCADE, related_name="metrics")
     current_school = models.ForeignKey(School, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     membership_days = models.PositiveSmallIntegerField()
@@ -158,8 +162,8 @@ class StudentMetrics(models.Model):
 class StudentSchoolMetrics(models.Model):
     """School-level figures: only the membership and absences at that school."""
 
-    district = models.ForeignKey(District, on_delete=models.CASCADE, related_name="+")
-    run = models.ForeignKey(MetricsRun, on_delete=models.CASCADE, related_name="school_metrics")
+    district = models.ForeignKey(District, on_delete=models.CASCADE, related_name="+", db_index=False)
+    run = models.ForeignKey(MetricsRun, on_delete=models.CASCADE, related_name="school_metrics", db_index=False)
     student = models.ForeignKey(Student, on_delete=models.CASCADE, related_name="+")
     school = models.ForeignKey(School, on_delete=models.CASCADE, related_name="+")
     membership_days = models.PositiveSmallIntegerField()
@@ -180,7 +184,7 @@ class StudentSchoolMetrics(models.Model):
 class WeeklySnapshot(models.Model):
     """A student's figures at the end of a school week, kept for trends and "new this week"."""
 
-    district = models.ForeignKey(District, on_delete=models.CASCADE, related_name="+")
+    district = models.ForeignKey(District, on_delete=models.CASCADE, related_name="+", db_index=False)
     student = models.ForeignKey(Student, on_delete=models.CASCADE, related_name="+")
     week_start = models.DateField()  # the Monday
     as_of = models.DateField()

@@ -11,10 +11,11 @@ import logging
 
 import numpy as np
 import pandas as pd
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from districts.models import District
+from districts.tenancy import district_sql
 
 from . import engine, hooks
 from .engine_io import EngineResult
@@ -95,7 +96,7 @@ def metrics_run_execute(*, run: MetricsRun, backfill: bool | None = None) -> Met
         _progress(run, "Updating flags and snapshots", 85)
         with transaction.atomic():
             created = flags_sync(district=district, result=result, as_of=run.as_of, policy=policy, version=run.policy.version)
-            snapshot_write(district=district, result=result, as_of=run.as_of)
+            snapshot_from_run(run=run)
             _swap_current(run)
             MetricsRun.objects.filter(pk=run.pk).update(
                 status=MetricsRun.Status.SUCCEEDED, step="Done", progress=100, students=len(result.students),
@@ -264,42 +265,67 @@ def snapshot_write(*, district: District, result: EngineResult, as_of: datetime.
     return insert_frame(district, WeeklySnapshot, frame)
 
 
+SNAPSHOT_FROM_RUN_SQL = """
+    INSERT INTO tiers_weeklysnapshot
+        (district_id, student_id, week_start, as_of, membership_days, absent_days, absence_rate, band, tier, rules)
+    SELECT district_id, student_id, %(week)s, %(as_of)s, membership_days, absent_days, absence_rate, band, tier, rules
+    FROM tiers_studentmetrics
+    WHERE district_id = %(district_id)s AND run_id = %(run_id)s AND membership_days > 0
+"""
+
+
+def snapshot_from_run(*, run: MetricsRun) -> None:
+    """The same snapshot as snapshot_write, copied inside the database from the run's own rows:
+    at 200,000 students that saves sending every row back over the wire."""
+    week = _week_start(run.as_of)
+    WeeklySnapshot.objects.filter(week_start=week).delete()
+    query, params = district_sql(run.district, SNAPSHOT_FROM_RUN_SQL, {"week": week, "as_of": run.as_of, "run_id": run.pk})
+    with connection.cursor() as cursor:
+        cursor.execute(query, params)
+
+
 # ----------------------------------------------------------------------------- flags
 
 
 def flags_sync(*, district: District, result: EngineResult, as_of: datetime.date, policy: Policy, version: int) -> int:
-    """Open a flag for every newly fired rule, refresh the open ones, and mark those whose
-    rule no longer holds. Returns the number of new flags. Never duplicates an open flag."""
-    students = result.students
-    fired = students["rules"].explode().dropna().rename("rule").reset_index()
+    """Open a flag for every newly fired rule, keep the open ones current, and mark those whose
+    rule no longer holds. Returns the number of new flags. Never duplicates an open flag.
+
+    A flag's "why" tells why it was raised: written when the flag opens, and again when a lapsed
+    flag holds once more (a new episode). Today's figures live in StudentMetrics beside it.
+    Rewriting every open flag's text each night would cost most of a run at 200,000 students
+    for text nobody reads differently.
+    """
+    fired = result.students["rules"].explode().dropna().rename("rule").reset_index()
     open_flags = pd.DataFrame(
-        list(Flag.objects.filter(status__in=Flag.OPEN_STATUSES).values("id", "student_id", "rule", "why", "currently_met", "last_met")),
-        columns=["id", "student_id", "rule", "why", "currently_met", "last_met"],
+        list(Flag.objects.filter(status__in=Flag.OPEN_STATUSES).values("id", "student_id", "rule", "currently_met")),
+        columns=["id", "student_id", "rule", "currently_met"],
     )
     merged = fired.merge(open_flags, on=["student_id", "rule"], how="outer", indicator=True)
-    holding = merged[merged["_merge"] != "right_only"].copy()
-    holding["text"] = _why_texts(holding, students, result.absences, policy)
+    new = merged[merged["_merge"] == "left_only"]
+    held_again = merged[(merged["_merge"] == "both") & ~merged["currently_met"].astype(bool)]
+    lapsed = merged[(merged["_merge"] == "right_only") & merged["currently_met"].astype(bool)]
 
-    new = holding[holding["_merge"] == "left_only"]
+    texts = _why_texts(pd.concat([new, held_again]), result.students, result.absences, policy)
+    new_texts, again_texts = texts[: len(new)], texts[len(new) :]
     Flag.objects.bulk_create(
         [
             Flag(
-                district=district, student_id=row.student_id, rule=row.rule, tier=RULE_TIERS[row.rule],
-                first_met=as_of, last_met=as_of, why=row.text, policy_version=version,
+                district=district, student_id=student, rule=rule, tier=RULE_TIERS[rule],
+                first_met=as_of, last_met=as_of, why=text, policy_version=version,
             )
-            for row in new.itertuples()
+            for student, rule, text in zip(new["student_id"], new["rule"], new_texts)
         ],
         batch_size=2000,
     )
-    kept = holding[holding["_merge"] == "both"]
-    changed = kept[(kept["text"] != kept["why"]) | ~kept["currently_met"].astype(bool) | (kept["last_met"] != as_of)]
     update_rows(
         district,
         Flag,
-        pd.DataFrame({"id": changed["id"].astype("int64"), "why": changed["text"], "last_met": as_of, "currently_met": True}),
+        pd.DataFrame({"id": held_again["id"].astype("int64"), "why": again_texts, "last_met": as_of, "currently_met": True}),
     )
-    lapsed = merged[(merged["_merge"] == "right_only") & merged["currently_met"].astype(bool)]
     Flag.objects.filter(pk__in=[int(pk) for pk in lapsed["id"]]).update(currently_met=False)
+    # One set-based statement moves "last met" for every flag that still holds.
+    Flag.objects.filter(status__in=Flag.OPEN_STATUSES, currently_met=True).exclude(last_met=as_of).update(last_met=as_of)
     return len(new)
 
 

@@ -8,6 +8,8 @@ import io
 import json
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pa_csv
 from django.db import connection
 
 from districts.models import District
@@ -97,11 +99,12 @@ def json_lines(frame: pd.DataFrame) -> list[str]:
 
 
 def _copy(table: str, columns: list[str], frame: pd.DataFrame) -> None:
-    text = io.StringIO()
-    frame.to_csv(text, index=False, header=False, na_rep="\\N")
-    statement = pg_sql.SQL("COPY {} ({}) FROM STDIN WITH (FORMAT csv, NULL '\\N')").format(
+    # pyarrow writes CSV several times faster than pandas; an unquoted empty field is NULL.
+    buffer = io.BytesIO()
+    pa_csv.write_csv(pa.Table.from_pandas(frame, preserve_index=False), buffer, pa_csv.WriteOptions(include_header=False))
+    statement = pg_sql.SQL("COPY {} ({}) FROM STDIN WITH (FORMAT csv)").format(
         pg_sql.Identifier(table), pg_sql.SQL(", ").join(map(pg_sql.Identifier, columns))
     )
     connection.ensure_connection()
     with connection.connection.cursor() as cursor, cursor.copy(statement) as copy:
-        copy.write(text.getvalue())
+        copy.write(buffer.getvalue())

@@ -152,6 +152,8 @@ CELERY_TIMEZONE = "UTC"
 # passed 02:00, so one schedule serves Honolulu and Raleigh alike and a missed tick catches up.
 CELERY_BEAT_SCHEDULE = {
     "nightly-metrics-dispatch": {"task": "tiers.tasks.nightly_dispatch", "schedule": crontab(minute="*/15")},
+    # Likewise Monday's huddles, once each district's morning has come (outreach.tasks).
+    "weekly-huddle-dispatch": {"task": "outreach.tasks.huddle_dispatch", "schedule": crontab(minute="*/15")},
 }
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND") or (

@@ -15,6 +15,7 @@ from districts.api import DistrictAPIMixin, SchoolRefSerializer
 from districts.models import AuditEvent, Membership
 from districts.services import audit_record
 from students.selectors import student_get_visible
+from tiers.api import StudentRefSerializer
 
 from . import permissions, selectors, services
 from .models import Barrier, Huddle, HuddleRow, Method, OutreachAction
@@ -52,12 +53,6 @@ class HuddleDetailSerializer(HuddleSerializer):
     class Meta(HuddleSerializer.Meta):
         fields = [*HuddleSerializer.Meta.fields, "attendance"]
         read_only_fields = fields
-
-
-class StudentRefSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    sis_id = serializers.CharField()
-    name = serializers.CharField(source="full_name")
 
 
 class HuddleRowSerializer(serializers.ModelSerializer):

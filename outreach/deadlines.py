@@ -86,13 +86,10 @@ class Step:
 
     @property
     def state_label(self) -> str:
-        return {
-            "done": f"done {self.done_on:%b %-d}" if self.done_on else "done",
-            "late": f"done late, {self.done_on:%b %-d}" if self.done_on else "done late",
-            "overdue": f"overdue since {self.due:%b %-d}",
-            "due": "due today",
-            "open": f"due {self.due:%b %-d}",
-        }[self.state]
+        state = self.state
+        if state in ("done", "late"):
+            return f"{'done' if state == 'done' else 'late'}, {_day(self.done_on)}"
+        return {"overdue": f"overdue (due {_day(self.due)})", "due": "due today", "open": f"by {_day(self.due)}"}[state]
 
     @property
     def is_overdue(self) -> bool:
@@ -114,11 +111,15 @@ def tier2_checklist(
     follow_up = _first(a for a in reached if support and a["attempt_date"] > support)
     contact_due = calendar.after(since, deadlines.family_contact_days)
     return [
-        Step("check_in", "Student check-in", calendar.after(since, deadlines.student_check_in_days), check_in, today),
+        Step("check_in", "Check-in", calendar.after(since, deadlines.student_check_in_days), check_in, today),
         Step("family_contact", "Family contact", contact_due, family, today),
-        Step("support", "One concrete support", contact_due, support, today),
+        Step("support", "Support", contact_due, support, today),
         Step("follow_up", "Follow-up", calendar.after(since, deadlines.follow_up_days), follow_up, today),
     ]
+
+
+def _day(day: datetime.date) -> str:
+    return f"{day:%b} {day.day}"
 
 
 def _first(actions) -> datetime.date | None:

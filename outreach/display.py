@@ -75,8 +75,8 @@ class RowView:
             return ""
         points = float(self.row.trend) * 100
         if abs(points) < 0.05:
-            return "steady over the last 20 school days"
-        return f"{'up' if points > 0 else 'down'} {abs(points):.1f} points vs the 20 days before"
+            return "last 20 school days: steady"
+        return f"last 20 school days: {'up' if points > 0 else 'down'} {abs(points):.1f} pts on the 20 before"
 
     @property
     def next_step_state(self) -> str:

@@ -8,6 +8,7 @@ The template's `row` partial (outreach/huddle.html#row) places this string, so h
 and the page share one rendering.
 """
 
+from datetime import date
 from html import escape
 
 from django.utils.safestring import SafeString, mark_safe
@@ -24,7 +25,7 @@ def reasons_html(reasons: list[dict]) -> SafeString:
         return mark_safe("")
     shown, rest = reasons[:WHYS_SHOWN], reasons[WHYS_SHOWN:]
     items = "".join(
-        f"<li><strong>{_e(r['label'])}</strong>{_TIER3 if r.get('tier') == 3 else ''}"
+        f"<li><strong>{_e(r['label'])}</strong>{_TIER3 if r.get('tier') == 3 else ''}{_since(r)}"
         f'<br><span class="reasons__why">{_e(r["why"])}</span></li>'
         for r in shown
     )
@@ -33,6 +34,14 @@ def reasons_html(reasons: list[dict]) -> SafeString:
 
 
 _TIER3 = ' <span class="badge badge--bad">Tier 3</span>'
+
+
+def _since(reason: dict) -> str:
+    """A flag's "why" is written when it is first met; the date says which figures it quotes."""
+    if not reason.get("first_met"):
+        return ""
+    day = date.fromisoformat(reason["first_met"])
+    return f' <span class="muted">since {day:%b} {day.day}</span>'
 
 
 def checklist_html(steps) -> SafeString:

@@ -173,8 +173,9 @@ class HuddleRowDetailAPI(HuddleAPIMixin, generics.GenericAPIView):
 
     def patch(self, request, district, row_id):
         row = selectors.huddle_row_get_visible(access=request.access, row_id=row_id)
-        if not (row.is_open and permissions.runs_huddle(request.access, row.huddle.school_id)):
-            raise PermissionDenied("Only the school's attendance team changes an open row.")
+        latest = selectors.huddle_is_latest(huddle=row.huddle)
+        if not (row.is_open and latest and permissions.runs_huddle(request.access, row.huddle.school_id)):
+            raise PermissionDenied("Only the school's attendance team changes an open row of its newest huddle.")
         changes = self.get_serializer(row, data=request.data, partial=True)
         changes.is_valid(raise_exception=True)
         data, by = changes.validated_data, request.access.membership

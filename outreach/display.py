@@ -139,6 +139,7 @@ class HuddlePage:
     after: dict | None
     can_run: bool
     read_only: bool
+    is_past: bool = False
 
     @property
     def total(self) -> int:
@@ -155,15 +156,17 @@ class HuddlePage:
 
 def huddle_page(*, access: DistrictAccess, huddle: Huddle, today: datetime.date, csrf_token: str = "") -> HuddlePage:
     rows = selectors.huddle_rows_for_page(access=access, huddle=huddle)
-    mentees = permissions.mentee_ids(access)
-    can_run = permissions.runs_huddle(access, huddle.school_id)
+    before, after = selectors.huddle_weeks(huddle=huddle)
+    # A past week is a record: the work goes on in the newest huddle, where its open rows carried.
+    latest = after is None
+    mentees = permissions.mentee_ids(access) if latest else frozenset()
+    can_run = latest and permissions.runs_huddle(access, huddle.school_id)
     views = row_views(
         access=access, huddle=huddle, rows=rows, today=today, mentees=mentees, can_run=can_run, csrf_token=csrf_token
     )
     by_section = defaultdict(list)
     for view in views:
         by_section[view.row.section].append(view)
-    before, after = selectors.huddle_weeks(huddle=huddle)
     return HuddlePage(
         huddle=huddle,
         sections=[
@@ -175,6 +178,7 @@ def huddle_page(*, access: DistrictAccess, huddle: Huddle, today: datetime.date,
         after=after,
         can_run=can_run,
         read_only=not can_run and not mentees,
+        is_past=not latest,
     )
 
 

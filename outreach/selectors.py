@@ -183,6 +183,11 @@ def huddle_for_week(*, school: School, week_start: datetime.date) -> Huddle | No
     return Huddle.objects.select_related("school").filter(school=school, week_start=week_start).first()
 
 
+def huddle_is_latest(*, huddle: Huddle) -> bool:
+    """Only the school's newest huddle takes changes; earlier ones are the record of their week."""
+    return not Huddle.objects.filter(school_id=huddle.school_id, week_start__gt=huddle.week_start).exists()
+
+
 def huddle_weeks(*, huddle: Huddle) -> tuple[Huddle | None, Huddle | None]:
     """The school's huddles just before and after this one, for the week navigation."""
     weeks = list(Huddle.objects.filter(school_id=huddle.school_id).order_by("week_start").values("pk", "week_start"))

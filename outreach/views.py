@@ -89,7 +89,7 @@ def huddle_generate_now(request, district):
 @require_POST
 def huddle_attendance(request, district, huddle_id):
     huddle = selectors.huddle_get_visible(access=request.access, huddle_id=huddle_id)
-    _require(permissions.runs_huddle(request.access, huddle.school_id))
+    _require(permissions.runs_huddle(request.access, huddle.school_id) and selectors.huddle_is_latest(huddle=huddle))
     form = _attendance_form(huddle, request.POST)
     if form.is_valid():
         present = services.huddle_attendance_record(
@@ -120,7 +120,7 @@ def huddle_row(request, district, row_id):
 
 
 def _may(request, row: HuddleRow, panel: str) -> bool:
-    if not row.is_open:
+    if not row.is_open or not selectors.huddle_is_latest(huddle=row.huddle):
         return False
     if panel == "action":
         return permissions.works_on_student(
@@ -198,7 +198,7 @@ huddle_row_resolve = _row_post("resolve", _apply_resolve)
 @require_POST
 def huddle_row_discussed(request, district, row_id):
     row = selectors.huddle_row_get_visible(access=request.access, row_id=row_id)
-    _require(permissions.runs_huddle(request.access, row.huddle.school_id))
+    _require(permissions.runs_huddle(request.access, row.huddle.school_id) and selectors.huddle_is_latest(huddle=row.huddle))
     discussed = request.POST.get("discussed", "1") != "0"
     services.huddle_row_mark_discussed(row=row, by=request.access.membership, discussed=discussed)
     verb = "Marked" if discussed else "Unmarked"
@@ -229,10 +229,11 @@ def _row_invalid(request, row: HuddleRow, panel: str, form) -> HttpResponse:
 
 def _row_view(request, row: HuddleRow) -> display.RowView:
     """The row as the huddle page shows it, freshly read (its owner, actions, checklist)."""
+    latest = selectors.huddle_is_latest(huddle=row.huddle)
     return display.row_views(
         access=request.access, huddle=row.huddle, rows=[_reloaded(request, row)], today=_today(),
-        mentees=permissions.mentee_ids(request.access), can_run=permissions.runs_huddle(request.access, row.huddle.school_id),
-        csrf_token=get_token(request),
+        mentees=permissions.mentee_ids(request.access) if latest else frozenset(),
+        can_run=latest and permissions.runs_huddle(request.access, row.huddle.school_id), csrf_token=get_token(request),
     )[0]  # fmt: skip
 
 

@@ -241,3 +241,17 @@ def test_the_huddle_of_800_students_renders_within_20_queries(tenant_a, login, d
     with django_assert_max_num_queries(20):
         response = client.get(_url("huddle_detail", huddle, huddle_id=huddle.pk))
     assert response.status_code == 200 and response.content.decode().count("data-row-focus") == rows
+
+
+def test_a_past_weeks_huddle_is_a_record_and_takes_no_changes(tenant_a, huddle, login):
+    with scope(district=tenant_a.district):
+        later = services.huddle_generate(
+            district=tenant_a.district, school=tenant_a.school, week_start=huddle.week_start + datetime.timedelta(days=7)
+        )
+        assert later.rows.filter(carried_over_from__huddle=huddle).count() == 2
+    row = _row(huddle)
+    client = login(tenant_a.user(Role.ATTENDANCE_LEAD))
+    page = client.get(_url("huddle_detail", huddle, huddle_id=huddle.pk)).content.decode()
+    assert "past week" in page and "Mark discussed" not in page and "Week of" in page
+    assert client.post(_url("huddle_row_discussed", huddle, row_id=row.pk)).status_code == 403
+    assert client.post(_url("huddle_row_resolve", huddle, row_id=row.pk), {"reason": "improved"}).status_code == 403

@@ -19,6 +19,8 @@ from .models import ImportFormat, ImportRun
 
 
 class ImportRunSerializer(serializers.ModelSerializer):
+    # Plain text, not an enum: another endpoint's "status" choices would claim the schema's name.
+    status = serializers.CharField(read_only=True, help_text="queued, running, succeeded, rejected or failed")
     progress = serializers.SerializerMethodField()
 
     class Meta:

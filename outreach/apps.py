@@ -7,8 +7,11 @@ class OutreachConfig(AppConfig):
 
     def ready(self):
         # tiers may not import outreach (apps depend one way); it asks through its hook instead.
+        from students.panels import register_student_panel
         from tiers.hooks import register_tier2_plans
 
+        from .student_panel import outreach_panel
         from .tier2_plans import tier2_plans_frame
 
         register_tier2_plans(tier2_plans_frame)
+        register_student_panel("outreach", "outreach/student_panel.html", outreach_panel, order=20)

@@ -138,3 +138,12 @@ def test_the_timeline_lists_absences_flags_huddles_and_actions(tenant_a, setup, 
         assert text in page
     with scopes_disabled():
         assert OutreachAction.objects.get().huddle_row is None
+
+
+def test_the_student_page_shows_the_outreach_panel_to_the_huddle_roles(tenant_a, setup, sensitive_note, login):
+    url = reverse("students:student_detail", kwargs={"district": "alpha", "student_id": setup["mentee"].pk})
+    counselor = login(tenant_a.user(Role.COUNSELOR)).get(url).content.decode()
+    assert "Tier 2 outreach" in counselor and "Mental health" in counselor and "Full timeline" in counselor
+    staff = login(tenant_a.user(Role.DISTRICT_STAFF)).get(url).content.decode()
+    assert "Tier 2 outreach" in staff and "details restricted" in staff and "Mental health" not in staff
+    assert "Tier 2 outreach" not in login(tenant_a.user(Role.DISTRICT_ADMIN)).get(url).content.decode()

@@ -313,7 +313,7 @@ def _current_school(enrollments, as_of, policy) -> int | None:
 
 
 def _band(membership: int, rate: Fraction, policy: Policy) -> str:
-    if membership < policy.min_membership_days:
+    if membership == 0 or membership < policy.min_membership_days:  # no days is never a rate
         return INSUFFICIENT_DAYS
     return BANDS[sum(1 for edge in BAND_EDGES if rate >= edge)]
 

@@ -635,3 +635,18 @@ def test_student_without_enrollment(compute):
     )  # fmt: skip
     assert (row["prior_year_chronic"], row["chronic_years"], row["rules"], row["tier"]) == (True, 0, (), 0)
     assert [r[:2] for r in school_rows(result)] == [(1, 1)]
+
+
+def test_no_membership_is_never_chronic_even_with_a_zero_day_minimum(compute):
+    """A policy may set the minimum to 0; a student with no school days still has no rate."""
+    rules = {**DEFAULT_RULES, "t3_severe_rate": dataclasses.replace(DEFAULT_RULES["t3_severe_rate"], min_membership=0)}
+    policy = Policy(min_membership_days=0, rules=rules)
+    inputs = make_input(
+        calendar=[(10, day, 360) for day in school_days(datetime.date(2025, 9, 1), 10)],
+        enrollments=[],
+        records=[],
+        prior_years=[(1, "2024-25", 0, 0)],
+        students=[1],
+    )
+    row = compute(inputs, as_of=datetime.date(2025, 9, 12), policy=policy).students.loc[1]
+    assert (row["chronic"], row["band"], row["tier"], row["rules"]) == (False, "insufficient_days", 0, ())

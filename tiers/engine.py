@@ -286,7 +286,7 @@ def _bands(absent_units, membership, unit: int, minimum: int) -> np.ndarray:
     for edge in BAND_EDGES:
         band_index += _exact_at_least(absent_units, unit, edge, membership)
     bands = np.array(BANDS, dtype=object)[band_index]
-    return np.where(np.asarray(membership) < minimum, INSUFFICIENT_DAYS, bands)
+    return np.where(np.asarray(membership) < max(1, minimum), INSUFFICIENT_DAYS, bands)
 
 
 def _rate(absent_units, membership, unit: int) -> np.ndarray:
@@ -329,7 +329,8 @@ class _Context:
         for rank, column in KIND_COLUMNS.items():
             s[column] = self._sum(absent, absent["rank"] == rank) / self.unit
         s["tardy_days"] = self._count(self.tardy)
-        minimum = self.policy.min_membership_days
+        # No membership is never a rate (SPEC §4: the rate is 0), whatever minimum a policy sets.
+        minimum = max(1, self.policy.min_membership_days)
         s["chronic"] = (s["membership_days"] >= minimum) & _exact_at_least(
             s["absent_units"], self.unit, self.policy.chronic_threshold, s["membership_days"]
         )
@@ -393,7 +394,7 @@ class _Context:
         years = prior.assign(start=prior["school_year"].astype(str).str[:4].astype("int64"))
         years = years.sort_values(["student_id", "start"], ascending=[True, False], kind="stable")
         enrolled, absent = years["days_enrolled"].to_numpy("int64"), years["days_absent"].to_numpy("int64")
-        years["chronic"] = (enrolled >= policy.min_membership_days) & _exact_at_least(
+        years["chronic"] = (enrolled >= max(1, policy.min_membership_days)) & _exact_at_least(
             absent, 1, policy.chronic_threshold, enrolled
         )
         years["step"] = years.groupby("student_id").cumcount()
@@ -424,7 +425,7 @@ class _Context:
             self._sum(absent, self._last(absent, r("t2_recent_absences").window)), r("t2_recent_absences").days
         )
         at_risk = r("t2_at_risk_rate")
-        fired["t2_at_risk_rate"] = (membership >= at_risk.min_membership) & rate_at_least(at_risk.rate_low) & ~rate_at_least(at_risk.rate_high)
+        fired["t2_at_risk_rate"] = (membership >= max(1, at_risk.min_membership)) & rate_at_least(at_risk.rate_low) & ~rate_at_least(at_risk.rate_high)
         fired["t2_chronic"] = s["chronic"]
         fired["t2_prior_year_chronic"] = s["prior_year_chronic"] & at_least(absent_units, r("t2_prior_year_chronic").days)
         monfri = r("t2_monday_friday")
@@ -434,7 +435,7 @@ class _Context:
         tardies = r("t2_tardies")
         fired["t2_tardies"] = self._count(tardy, self._last(tardy, tardies.window)) >= tardies.days
         severe = r("t3_severe_rate")
-        fired["t3_severe_rate"] = (membership >= severe.min_membership) & rate_at_least(severe.rate_low)
+        fired["t3_severe_rate"] = (membership >= max(1, severe.min_membership)) & rate_at_least(severe.rate_low)
         fired["t3_absent_days"] = at_least(absent_units, r("t3_absent_days").days)
         fired["t3_after_tier2"] = s["chronic"] & s.index.isin(tier2_ready)
         fired["t3_repeat_chronic"] = s["prior_year_chronic"] & s["chronic"]
@@ -478,6 +479,6 @@ def _student_schools(
     days = frame["membership_days"].to_numpy()
     frame["absent_days"] = units if unit == 1 else units / unit
     frame["absence_rate"] = _rate(units, days, unit)
-    frame["chronic"] = (days >= policy.min_membership_days) & _exact_at_least(units, unit, policy.chronic_threshold, days)
+    frame["chronic"] = (days >= max(1, policy.min_membership_days)) & _exact_at_least(units, unit, policy.chronic_threshold, days)
     frame["band"] = _bands(units, days, unit, policy.min_membership_days)
     return frame[STUDENT_SCHOOL_COLUMNS]

@@ -202,6 +202,8 @@ def _broken_copy(tmp_path, file: str, text: str):
         ("students.csv", "student_id,first_name,homeless\nS1,Ana,maybe\n", 2, "homeless", "not yes or no"),
         ("students.csv", "student_id,first_name\n,Ana\n", 2, "student_id", "required"),
         ("attendance.csv", "student_id,school_id,date,code,minutes_absent\nS1,MS1,2025-08-26,T,-5\n", 2, "minutes_absent", "whole number"),
+        ("enrollments.csv", "student_id,school_id,entry_date,exit_date\nS1,MS1,2025-09-02,2025-08-30\n", 2, "exit_date", "before the entry date"),
+        ("prior_year.csv", "student_id,school_year,days_enrolled,days_absent\nS1,2024-25,170,171\n", 2, "days_absent", "more than the days enrolled"),
     ],
 )
 def test_a_file_that_cannot_be_read_rejects_the_import_and_writes_nothing(tenant_a, tmp_path, file, text, row, column, words):

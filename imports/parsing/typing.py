@@ -51,9 +51,22 @@ def typed_frame(
             values, rows, file=file, field=field, fmt=formats.get(field.name, date_default if field.kind == DATE else "")
         )
     frame = pd.DataFrame(typed, index=text.index)
+    _check_together(entity_name, frame, text, file=file)
     frame[FILE] = pd.Categorical([file] * len(frame)) if len(frame) else pd.Categorical([])
     frame[ROW] = rows.to_numpy()
     return frame
+
+
+def _check_together(entity: str, frame: pd.DataFrame, text: pd.DataFrame, *, file: str) -> None:
+    """Values that are each readable but impossible together (the database would refuse them
+    half-way through the load, so they reject the file here, before anything is written)."""
+    rows = text[ROW]
+    if entity == "enrollments" and "exit_date" in frame:
+        early = (frame["exit_date"] < frame["entry_date"]).to_numpy()
+        _fail_at(early, text["exit_date"], rows, file=file, column="exit_date", message="{value!r} is before the entry date")
+    if entity == "prior_year":
+        more = (frame["days_absent"] > frame["days_enrolled"]).fillna(False).to_numpy(dtype=bool)
+        _fail_at(more, text["days_absent"], rows, file=file, column="days_absent", message="{value!r} is more than the days enrolled")
 
 
 def _no_blanks(values, rows, *, file, column):

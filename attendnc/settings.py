@@ -225,6 +225,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Several resources have a "status"; each named enum keeps the schema free of naming collisions.
+    "ENUM_NAME_OVERRIDES": {"FlagStatusEnum": "tiers.api.FLAG_STATUS_CHOICES"},
 }
 
 LOGGING = {

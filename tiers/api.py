@@ -16,6 +16,10 @@ from .aggregates import DIMENSIONS
 from .models import RULE_CHOICES, Flag, StudentMetrics
 
 
+# Named in SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]: other resources have a "status" too.
+FLAG_STATUS_CHOICES = Flag.Status.choices
+
+
 class FlagSerializer(serializers.ModelSerializer):
     label = serializers.CharField(read_only=True)
 

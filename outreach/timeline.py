@@ -62,6 +62,7 @@ def student_timeline(*, access: DistrictAccess, student: Student, today: datetim
         "metrics": current,
         "band_label": BAND_LABELS.get(current.band, "") if current else "",
         "band_badge": BAND_BADGES.get(current.band, "") if current else "",
+        "rate_pct": f"{float(current.absence_rate) * 100:.1f}%" if current else "",
         "sparkline": sparkline_for(student.pk, today - datetime.timedelta(days=today.weekday())),
         "open_flags": [flag for flag in flags if flag.is_open],
         "checklist": _checklist(access, student, flags, actions, current, today),

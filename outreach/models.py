@@ -183,7 +183,7 @@ class OutreachAction(models.Model):
     notes = models.TextField(blank=True)
     # Health or family matters: the notes, barrier and support show only to counselors and the author.
     sensitive = models.BooleanField(default=False)
-    author = models.ForeignKey(Membership, on_delete=models.PROTECT, related_name="+")
+    author = models.ForeignKey(Membership, on_delete=models.RESTRICT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = ScopedManager(district="district")
@@ -207,11 +207,13 @@ class Escalation(models.Model):
     district = models.ForeignKey(District, on_delete=models.CASCADE, related_name="+")
     student = models.ForeignKey(Student, on_delete=models.CASCADE, related_name="escalations")
     row = models.ForeignKey(HuddleRow, on_delete=models.CASCADE, related_name="escalations")
-    tier3_flag = models.ForeignKey(Flag, on_delete=models.PROTECT, related_name="escalations")
+    # RESTRICT, not PROTECT: the referral keeps its flag, yet removing the student (or the
+    # district) removes both together, as a reseeded demo or a district's offboarding needs.
+    tier3_flag = models.ForeignKey(Flag, on_delete=models.RESTRICT, related_name="escalations")
     tier2_flags = models.ManyToManyField(Flag, through="EscalationFlag", related_name="+", blank=True)
     reason = models.TextField()
     history = models.TextField(blank=True)
-    escalated_by = models.ForeignKey(Membership, on_delete=models.PROTECT, related_name="+")
+    escalated_by = models.ForeignKey(Membership, on_delete=models.RESTRICT, related_name="+")
     escalated_at = models.DateTimeField()
 
     objects = ScopedManager(district="district")

@@ -239,3 +239,16 @@ def test_a_mentor_can_own_a_row_but_a_stranger_cannot(tenant_a, tenant_b, school
         stranger = tenant_b.user(Role.MENTOR).memberships.get()
     with pytest.raises(Exception, match="another district"):
         services.huddle_row_plan(row=row, by=by, owner=stranger, next_step="", next_step_due=None)
+
+
+def test_removing_a_student_removes_their_huddle_work_but_a_referrals_flag_stays_put(tenant_a, school):
+    student = student_at(school)
+    flag(student, first_met=WEEK - datetime.timedelta(days=3))
+    row = _generate(tenant_a).rows.get()
+    author = lead(tenant_a)
+    services.outreach_action_create(student=student, author=author, attempt_date=WEEK, method="call", reached=True)
+    escalation = services.huddle_row_escalate(row=row, by=author, reason="Needs a case manager")
+    with pytest.raises(Exception, match="restricted|Cannot delete"):
+        escalation.tier3_flag.delete()
+    student.delete()
+    assert not HuddleRow.objects.exists() and not OutreachAction.objects.exists()

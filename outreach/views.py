@@ -77,7 +77,8 @@ def _attendance_form(huddle, data=None):
 @require_POST
 def huddle_generate_now(request, district):
     """Build this week's huddle by hand: before Monday's run, or to add this morning's flags."""
-    school = School.objects.filter(pk=request.POST.get("school") or 0).first()
+    school_id = request.POST.get("school", "")
+    school = School.objects.filter(pk=int(school_id)).first() if school_id.isdigit() else None
     if school is None or not permissions.runs_huddle(request.access, school.pk):
         raise PermissionDenied("Only the school's attendance team generates its huddle.")
     huddle = services.huddle_generate(district=request.district, school=school, week_start=services.week_start_of(_today()))

@@ -193,3 +193,14 @@ def test_aggregates_are_computed_once_per_run(data, tenant_a, login, monkeypatch
         later = services.compute_metrics(district=data.district, as_of=OCT_31)
     client.get(api("aggregates"))
     assert computed == [later.pk - 1, later.pk]
+
+
+def test_aggregates_keep_grades_as_text(data, tenant_a, login):
+    """Through PostgreSQL's COPY a grade column with a blank would come back as 7.0."""
+    with scope(district=data.district):
+        Student.objects.filter(pk=data.mover.pk).update(grade="")
+        Student.objects.update(race_ethnicity="")
+        services.compute_metrics(district=data.district, as_of=OCT_31)
+    response = login(tenant_a.user(Role.DISTRICT_STAFF)).get(api("aggregates"))
+    assert set(groups(response, "grade")) == {"3", "7"} and groups(response, "grade")["7"]["students"] == 3
+    assert groups(response, "race_ethnicity") == {}

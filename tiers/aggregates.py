@@ -19,7 +19,7 @@ import pandas as pd
 from django.core.cache import cache
 
 from districts.models import District
-from districts.tenancy import district_cache_key, district_frame
+from districts.tenancy import district_cache_key, district_fetchall, district_frame
 
 from .loading import SchoolYear
 from .models import MetricsRun
@@ -89,7 +89,7 @@ def _compute(district: District, run: MetricsRun) -> dict:
     school_rows = _flags(district_frame(district, SCHOOL_SQL, params, columns=_columns(SCHOOL_SQL)), ["chronic"])
     previous = _previous_year(SchoolYear.containing(district, run.as_of))
     prior = _prior(district, previous, policy)
-    schools = dict(district_frame(district, SCHOOLS_SQL, columns=["id", "name"]).itertuples(index=False, name=None))
+    schools = dict(district_fetchall(district, SCHOOLS_SQL))
 
     groups = [_group("district", "all", district.name, metrics, prior)]
     for school_id, rows in school_rows.groupby("school_id"):
@@ -126,7 +126,11 @@ def _flags(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
 
 
 def _students(district: District) -> pd.DataFrame:
-    frame = district_frame(district, STUDENTS_SQL, columns=["student_id", *_columns(STUDENTS_SQL)[1:]])
+    # Fetched as tuples, not through CSV: a CSV read would turn grade "07" into 7 and an empty
+    # column of text into floats.
+    rows = district_fetchall(district, STUDENTS_SQL)
+    frame = pd.DataFrame(rows, columns=["student_id", *_columns(STUDENTS_SQL)[1:]], dtype=object)
+    frame["student_id"] = frame["student_id"].astype("int64")
     frame = _flags(frame, list(SUBGROUPS))
     frame["grade"] = frame["grade"].fillna("").astype(str)
     frame["race_ethnicity"] = frame["race_ethnicity"].fillna("").astype(str)

@@ -131,7 +131,7 @@ def test_student_profile_shows_the_attendance_panel(page, computed, demo_distric
     expect(panel.get_by_role("img", name="Absence rate, week by week")).to_be_visible()
     expect(panel.locator("table.heatmap td.day--present").first).to_be_visible()
     expect(panel.get_by_role("list", name="Calendar legend")).to_contain_text("Absent, unexcused")
-    expect(panel.get_by_role("columnheader", name="Why")).to_be_visible()
+    expect(panel.get_by_role("columnheader", name="Why it was raised")).to_be_visible()
     panel.get_by_text("Week by week", exact=True).click()
     expect(panel.get_by_text(re.compile(r"^Week of \w{3} \d+: "))).not_to_have_count(0)
     assert_accessible(page)

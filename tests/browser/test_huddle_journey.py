@@ -5,6 +5,7 @@ WCAG 2.1 AA violations, and the browser logs no errors (the `page` fixture check
 
 import datetime
 import io
+import re
 
 import pytest
 from django.core.management import call_command
@@ -122,3 +123,28 @@ def test_the_lead_runs_the_huddle_by_keyboard(page, demo_huddle, sign_in, assert
         assert (call.method, call.reached, call.barrier, call.follow_up_date) == ("call", True, "transportation", follow_up)
         assert second_row.outcome == "escalated"
         assert Flag.objects.filter(student=second_row.student, tier=3, rule="t3_after_tier2", status="new").exists()
+
+
+def test_without_javascript_every_action_is_a_plain_form(browser, live_server, demo_huddle, page, sign_in, assert_accessible):
+    """The row page carries every form; it passes axe, and with scripts off a logged contact
+    posts, redirects back to the huddle and shows there."""
+    sign_in(page, LEAD)
+    row_url = page.get_by_role("link", name=re.compile("^Log action")).first.get_attribute("href")
+    page.goto(row_url)
+    expect(page.get_by_role("heading", name=re.compile("^Log an action"))).to_be_visible()
+    assert_accessible(page)
+
+    context = browser.new_context(base_url=live_server.url, java_script_enabled=False)
+    context.add_cookies(page.context.cookies())
+    plain = context.new_page()
+    plain.goto(row_url)
+    form = plain.locator("#action form")
+    form.get_by_label("Method").select_option("home_visit")
+    form.get_by_label("Reached?").select_option("no")
+    form.get_by_label("Barrier").select_option("housing")
+    form.get_by_role("button", name="Save action").click()
+    expect(plain.get_by_role("heading", level=1)).to_have_text("Weekly huddle")
+    expect(plain.get_by_text("Logged the home visit")).to_be_visible()
+    context.close()
+    with scope(district=demo_huddle):
+        assert OutreachAction.objects.filter(method="home_visit", reached=False, barrier="housing").count() == 1

@@ -133,6 +133,9 @@ def test_without_javascript_every_action_is_a_plain_form(browser, live_server, d
     page.goto(row_url)
     expect(page.get_by_role("heading", name=re.compile("^Log an action"))).to_be_visible()
     assert_accessible(page)
+    page.get_by_role("link", name="Full timeline").click()
+    expect(page.get_by_role("heading", name="Timeline")).to_be_visible()
+    assert_accessible(page)
 
     context = browser.new_context(base_url=live_server.url, java_script_enabled=False)
     context.add_cookies(page.context.cookies())

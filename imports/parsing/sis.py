@@ -7,6 +7,8 @@ most of the rest) takes it. Dates are detected per column and per file unless th
 their order; attendance may be absences only or one row per student per day, present included.
 """
 
+import pandas as pd
+
 from ..schema import ENTITIES, ROW
 from .csvread import header_of, read_csv_text
 from .dates import AUTO
@@ -61,5 +63,5 @@ def _table(source: SourceFile, entity: str, fields: dict, formats: dict) -> Sour
         if column is not None:
             canonical[field] = text[column]
             headers[field] = column
-    frame = text.__class__(canonical)
+    frame = pd.DataFrame(canonical)
     return SourceTable(entity, source.name, frame, headers=headers, formats=formats, date_default=AUTO)

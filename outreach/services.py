@@ -213,6 +213,10 @@ def outreach_action_create(
         raise ValidationError({"flag": "That flag belongs to another student."})
     if huddle_row is not None and huddle_row.student_id != student.pk:
         raise ValidationError({"huddle_row": "That huddle row is another student's."})
+    if flag is None and huddle_row is not None:
+        # A contact logged on a huddle row answers the row's oldest open flag.
+        covered = Flag.objects.filter(pk__in=huddle_row.flag_links.values("flag_id"), status__in=Flag.OPEN_STATUSES)
+        flag = covered.order_by("first_met", "id").first()
     if follow_up_date and follow_up_date < attempt_date:
         raise ValidationError({"follow_up_date": "The follow-up date cannot be before the attempt."})
     action = OutreachAction(

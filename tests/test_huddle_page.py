@@ -139,6 +139,7 @@ def test_log_a_call_with_a_barrier_and_a_follow_up(tenant_a, huddle, login):
     with scope(district=tenant_a.district):
         action = OutreachAction.objects.get()
         assert (action.method, action.reached, action.barrier, action.huddle_row_id) == ("call", True, "transportation", row.pk)
+        assert action.flag.rule == "t2_recent_absences", "the row's oldest open flag"
         assert action.author == lead(tenant_a)
         assert set(Flag.objects.filter(student=row.student).values_list("status", flat=True)) == {"in_progress"}
 

@@ -158,7 +158,8 @@ class HuddleRowListAPI(HuddleAPIMixin, generics.ListAPIView):
             return HuddleRow.objects.none()
         huddle = selectors.huddle_get_visible(access=self.request.access, huddle_id=self.kwargs["huddle_id"])
         _audit(self.request, "huddle", huddle.pk, str(huddle), api=True)
-        return selectors.huddle_row_list_visible(access=self.request.access, huddle=huddle).select_related("student").order_by("position", "id")
+        rows = selectors.huddle_row_list_visible(access=self.request.access, huddle=huddle)
+        return rows.select_related("student").order_by("position", "id")
 
 
 class HuddleRowDetailAPI(HuddleAPIMixin, generics.GenericAPIView):

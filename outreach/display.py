@@ -192,17 +192,29 @@ def row_views(
     can_run: bool,
     csrf_token: str = "",
 ) -> list[RowView]:
-    """The display of many rows at once: one query each for actions, snapshots and calendar."""
+    """The display of many rows at once: one query each for actions, guardians and the calendar."""
     ids = [row.student_id for row in rows]
     since_dates = [row.tier2_since for row in rows if row.tier2_since]
     earliest = min(since_dates, default=huddle.week_start) - datetime.timedelta(days=120)
     actions = defaultdict(list)
     for action in selectors.outreach_actions_for_students(student_ids=ids, since=earliest):
         actions[action.student_id].append(action)
-    calendar = school_days(school=huddle.school, start=min(since_dates, default=today), end=today + datetime.timedelta(days=120))
+    horizon = today + datetime.timedelta(days=120)
+    calendar = school_days(school=huddle.school, start=min(since_dates, default=today), end=horizon)
     deadlines = tier2_deadlines(access.district)
     links = _Links(access.district.slug)
     guardians = selectors.guardians_by_student(student_ids=ids)
+
+    def checklist(row, mine):
+        if not (row.tier2_since and row.is_open):
+            return []
+        return tier2_checklist(since=row.tier2_since, actions=mine, calendar=calendar, deadlines=deadlines, today=today)
+
+    def works(row):
+        return row.is_open and permissions.works_on_student(
+            access, school_id=huddle.school_id, student_id=row.student_id, mentees=mentees
+        )
+
     views = []
     for row in rows:
         mine = actions.get(row.student_id, [])
@@ -212,10 +224,8 @@ def row_views(
                 guardians=guardians.get(row.student_id, []),
                 sparkline=sparkline_svg(row.trend_points),
                 last_contact=_contact(access, mine[0], huddle.school_id) if mine else None,
-                checklist=tier2_checklist(since=row.tier2_since, actions=mine, calendar=calendar, deadlines=deadlines, today=today)
-                if row.tier2_since and row.is_open
-                else [],
-                can_work=row.is_open and permissions.works_on_student(access, school_id=huddle.school_id, student_id=row.student_id, mentees=mentees),
+                checklist=checklist(row, mine),
+                can_work=works(row),
                 can_run=can_run and row.is_open,
                 today=today,
                 urls=links.for_row(row),

@@ -471,3 +471,14 @@ def _wait_for(district, run) -> None:
         while MetricsRun.objects.get(pk=run.pk).status in (MetricsRun.Status.QUEUED, MetricsRun.Status.RUNNING):
             assert time.monotonic() < deadline, "the worker did not finish the run within 60 s"
             time.sleep(0.2)
+
+
+def test_a_flag_the_team_resolved_does_not_reopen_while_its_rule_keeps_holding(year):
+    compute(year.district, OCT_31)
+    flag = open_flag(year.district, year.monday, "t2_chronic")
+    with scope(district=year.district):
+        Flag.objects.filter(pk=flag.pk).update(status=Flag.Status.RESOLVED, resolution="Family plan agreed")
+    compute(year.district, NOV_28)  # still chronic
+    with scope(district=year.district):
+        flags = list(Flag.objects.filter(student=year.monday, rule="t2_chronic"))
+    assert [(f.pk, f.status, f.currently_met) for f in flags] == [(flag.pk, Flag.Status.RESOLVED, True)]

@@ -302,7 +302,7 @@ def flags_sync(*, district: District, result: EngineResult, as_of: datetime.date
         columns=["id", "student_id", "rule", "currently_met"],
     )
     merged = fired.merge(open_flags, on=["student_id", "rule"], how="outer", indicator=True)
-    new = merged[merged["_merge"] == "left_only"]
+    new = _not_closed_while_holding(merged[merged["_merge"] == "left_only"], fired)
     held_again = merged[(merged["_merge"] == "both") & ~merged["currently_met"].astype(bool)]
     lapsed = merged[(merged["_merge"] == "right_only") & merged["currently_met"].astype(bool)]
 
@@ -327,6 +327,21 @@ def flags_sync(*, district: District, result: EngineResult, as_of: datetime.date
     # One set-based statement moves "last met" for every flag that still holds.
     Flag.objects.filter(status__in=Flag.OPEN_STATUSES, currently_met=True).exclude(last_met=as_of).update(last_met=as_of)
     return len(new)
+
+
+def _not_closed_while_holding(candidates: pd.DataFrame, fired: pd.DataFrame) -> pd.DataFrame:
+    """A flag the team resolved or escalated is their decision: while its rule keeps holding no
+    new flag opens (the student would come back as "newly flagged" the next night). Once the
+    rule stops holding the episode is over, and a later firing opens a new flag."""
+    closed = pd.DataFrame(
+        list(Flag.objects.exclude(status__in=Flag.OPEN_STATUSES).filter(currently_met=True).values("id", "student_id", "rule")),
+        columns=["id", "student_id", "rule"],
+    )
+    still = closed.merge(fired, on=["student_id", "rule"])
+    ended = closed[~closed["id"].isin(still["id"])]
+    Flag.objects.filter(pk__in=[int(pk) for pk in ended["id"]]).update(currently_met=False)
+    held = candidates.merge(still[["student_id", "rule"]].drop_duplicates(), on=["student_id", "rule"], how="left", indicator="closed")
+    return candidates[(held["closed"] == "left_only").to_numpy()]
 
 
 def _why_texts(pairs: pd.DataFrame, students: pd.DataFrame, absences: pd.DataFrame, policy: Policy) -> list[str]:

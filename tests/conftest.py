@@ -9,6 +9,7 @@ from django_scopes import scope, scopes_disabled
 
 from districts.models import Role
 
+from .district_data import district_records
 from .factories import PASSWORD, DistrictFactory, RoleGrantFactory, SchoolFactory, UserFactory
 
 
@@ -102,3 +103,14 @@ def _fresh_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture
+def records_a(tenant_a):
+    """District A's objects of every kind, for the API tests and the isolation matrix."""
+    return district_records(tenant_a, prefix="A")
+
+
+@pytest.fixture
+def records_b(tenant_b):
+    return district_records(tenant_b, prefix="B")

@@ -1,7 +1,6 @@
 """The district API: who sees which schools and students, the audit trail, tokens, the schema."""
 
 import pytest
-from django.core.cache import cache
 from django.urls import reverse
 from drf_spectacular.validation import validate_schema
 from rest_framework.authtoken.models import Token
@@ -13,27 +12,7 @@ from rest_framework.views import APIView
 from districts.api import DistrictAPIMixin
 from districts.models import AuditEvent, Role
 
-from .district_data import district_records
 from .factories import PASSWORD
-
-
-@pytest.fixture(autouse=True)
-def _fast_hashing_and_clean_cache(settings):
-    """Fixtures create twenty users; PBKDF2 would make that slow. Throttle counters live in the cache."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    cache.clear()
-    yield
-    cache.clear()
-
-
-@pytest.fixture
-def records_a(tenant_a):
-    return district_records(tenant_a, prefix="A")
-
-
-@pytest.fixture
-def records_b(tenant_b):
-    return district_records(tenant_b, prefix="B")
 
 
 def api(district, name, **kwargs):

@@ -12,7 +12,6 @@ import re
 
 import pytest
 from django.apps import apps
-from django.core.cache import cache
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django_scopes import scopes_disabled
 from rest_framework.authtoken.models import Token
@@ -20,7 +19,6 @@ from rest_framework.authtoken.models import Token
 from districts.api import DistrictAPIMixin
 from districts.models import AuditEvent, Role
 
-from .district_data import district_records
 from .import_support import import_objects_of
 from .outreach_records import outreach_records
 from .tiers_data import metrics_run_of
@@ -127,25 +125,6 @@ def request_leaves_no_trace(client, method, url, **extra):
     changed = [label for label in before if before[label] != after[label]]
     assert not changed, f"{method.upper()} {url} changed {changed}"
     return response
-
-
-@pytest.fixture(autouse=True)
-def _fast_hashing_and_clean_cache(settings):
-    """Each case builds two districts of five users; PBKDF2 would make the matrix crawl."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    cache.clear()
-    yield
-    cache.clear()
-
-
-@pytest.fixture
-def records_a(tenant_a):
-    return district_records(tenant_a, prefix="A")
-
-
-@pytest.fixture
-def records_b(tenant_b):
-    return district_records(tenant_b, prefix="B")
 
 
 # --- the route list itself ------------------------------------------------------------------

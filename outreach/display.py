@@ -9,8 +9,10 @@ rows and looked up in dictionaries.
 import dataclasses
 import datetime
 from collections import defaultdict
+from typing import NamedTuple
 
 from django.urls import reverse
+from django.utils.safestring import SafeString, mark_safe
 
 from districts.access import DistrictAccess
 from tiers.models import BAND_CHOICES, WeeklySnapshot
@@ -129,10 +131,22 @@ class RowView:
         return fragments.row_html(self, focus=True)
 
 
+class PageSection(NamedTuple):
+    value: str
+    label: str
+    help: str
+    views: list[RowView]
+
+    @property
+    def rows_html(self) -> SafeString:
+        """The section's rows as one string: a template partial per row cost ~15 ms at 150 rows."""
+        return mark_safe("".join(view.row_html for view in self.views))
+
+
 @dataclasses.dataclass
 class HuddlePage:
     huddle: Huddle
-    sections: list[tuple[str, str, str, list[RowView]]]
+    sections: list[PageSection]
     rows: list[RowView]
     attendance: list[HuddleAttendance]
     before: dict | None
@@ -170,7 +184,9 @@ def huddle_page(*, access: DistrictAccess, huddle: Huddle, today: datetime.date,
     return HuddlePage(
         huddle=huddle,
         sections=[
-            (value, label, SECTION_HELP[value], by_section[value]) for value, label in Section.choices if by_section[value]
+            PageSection(value, label, SECTION_HELP[value], by_section[value])
+            for value, label in Section.choices
+            if by_section[value]
         ],
         rows=views,
         attendance=selectors.huddle_attendance(huddle=huddle),

@@ -13,11 +13,27 @@ from html import escape
 
 from django.utils.safestring import SafeString, mark_safe
 
+from students.models import Guardian
+
+from .models import Barrier, HuddleRow, Method
+
 WHYS_SHOWN = 3  # beyond three rules, the rest are named without their "why" to keep rows short
 
 
 def _e(value) -> str:
     return escape(str(value), quote=True)
+
+
+# Choice labels looked up in plain dicts: get_FOO_display() rebuilds its mapping on every call,
+# some 500 times a page.
+_CHANNELS = dict(Guardian.Channel.choices)
+_METHODS = dict(Method.choices)
+_BARRIERS = dict(Barrier.choices)
+_OUTCOMES = dict(HuddleRow.Outcome.choices)
+
+
+def _label(labels: dict, value: str) -> str:
+    return str(labels.get(value, value))
 
 
 def reasons_html(reasons: list[dict]) -> SafeString:
@@ -58,7 +74,7 @@ def guardian_html(guardians: list) -> SafeString:
         return mark_safe('<span class="guardian"><span class="badge badge--warn">No guardian contact</span></span>')
     g = guardians[0]
     relation = f" ({_e(g.relationship)})" if g.relationship else ""
-    channel = f"prefers {_e(g.get_preferred_channel_display().lower())}" if g.preferred_channel else "no preferred channel"
+    channel = f"prefers {_e(_label(_CHANNELS, g.preferred_channel).lower())}" if g.preferred_channel else "no preferred channel"
     phone = f'<br><span class="nowrap">{_e(g.phone)}</span>' if g.phone else ""
     language = _e(g.language) if g.language else "language not recorded"
     return mark_safe(
@@ -71,14 +87,14 @@ def contact_html(contact) -> SafeString:
         return mark_safe('<span class="muted">No contact logged yet</span>')
     action = contact.action
     parts = [
-        f'<span class="figure">{action.attempt_date:%b %-d} · {_e(action.get_method_display())} · '
+        f'<span class="figure">{action.attempt_date:%b %-d} · {_e(_label(_METHODS, action.method))} · '
         f"<strong>{contact.result}</strong></span>"
     ]
     if contact.restricted:
         parts.append('<span class="figure muted">Details restricted (sensitive)</span>')
     else:
         if action.barrier:
-            parts.append(f'<span class="figure">Barrier: {_e(action.get_barrier_display())}</span>')
+            parts.append(f'<span class="figure">Barrier: {_e(_label(_BARRIERS, action.barrier))}</span>')
         if action.support_offered:
             parts.append(f'<span class="figure">Support: {_e(action.support_offered)}</span>')
     if action.follow_up_date:
@@ -167,7 +183,7 @@ def plan_html(view) -> str:
         text = f"due {row.next_step_due:%b} {row.next_step_due.day}"
         due = f' · <span class="badge badge--bad">overdue, {text}</span>' if view.next_step_state == "overdue" else f" · {text}"
     outcome = (
-        f'<span class="figure"><span class="badge">{_e(row.get_outcome_display())}</span> {_e(row.outcome_reason)}</span>'
+        f'<span class="figure"><span class="badge">{_e(_label(_OUTCOMES, row.outcome))}</span> {_e(row.outcome_reason)}</span>'
         if not row.is_open
         else ""
     )

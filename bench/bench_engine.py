@@ -31,6 +31,7 @@ django.setup()
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 
+from bench.database import ensure_database  # noqa: E402
 from bench.generate_engine_district import generate  # noqa: E402
 from districts.models import District  # noqa: E402
 from districts.services import district_create  # noqa: E402
@@ -120,6 +121,7 @@ def main() -> None:
         sys.exit("The benchmark needs PostgreSQL: set DATABASE_URL=postgres://…")
     if "bench" not in connection.settings_dict["NAME"]:
         sys.exit("Refusing to run: the benchmark empties its database; use one named *bench*.")
+    ensure_database()
     call_command("migrate", verbosity=0)
     call_command("flush", interactive=False, verbosity=0)  # TRUNCATE: leftovers of earlier runs
     table = []

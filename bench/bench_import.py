@@ -32,6 +32,7 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from django_scopes import scopes_disabled  # noqa: E402
 
+from bench.database import ensure_database  # noqa: E402
 from bench.generate_district import generate  # noqa: E402
 from districts.models import District  # noqa: E402
 from districts.services import district_create  # noqa: E402
@@ -122,6 +123,7 @@ def main() -> None:
     args = parser.parse_args()
     if connection.vendor != "postgresql":
         raise SystemExit("Set DATABASE_URL to a PostgreSQL database: the benchmark measures the COPY path.")
+    ensure_database()
     call_command("migrate", verbosity=0)
     print(f"database {settings.DATABASES['default']['NAME']}, data in {DATA}")
     for students in sorted(args.students):

@@ -23,6 +23,7 @@ from django_scopes import scope, scopes_disabled
 
 from attendnc.celery import app as celery_app
 from tiers import selectors, services, tasks
+from students.models import CalendarDay
 from tiers.models import CalculationPolicy, Flag, MetricsRun, StudentMetrics, StudentSchoolMetrics, WeeklySnapshot
 
 from .tiers_data import FIRST_DAY, OCT_31, count_school_days, tiers_year
@@ -68,6 +69,24 @@ def snapshot_rows(district) -> list[tuple]:
 def open_flag(district, student, rule) -> Flag:
     with scope(district=district):
         return Flag.objects.get(student=student, rule=rule, status__in=Flag.OPEN_STATUSES)
+
+
+# --- reading the year from the database --------------------------------------------------------
+
+
+def test_non_instructional_days_are_not_school_days_on_either_database(year):
+    """A holiday is a calendar row with instructional false. On PostgreSQL the calendar arrives
+    through COPY's CSV, where a false boolean is the letter f: it must still read as false."""
+    holidays = [datetime.date(2025, 10, 13), datetime.date(2025, 10, 24)]  # a Monday and a Friday
+    with scope(district=year.district):
+        CalendarDay.objects.filter(school=None, date=holidays[0]).update(instructional=False, event="Holiday")
+        CalendarDay.objects.create(district=year.district, school=year.school, date=holidays[1], instructional=False, event="Teacher workday")
+    run = compute(year.district, OCT_31)
+    with scope(district=year.district):
+        steady = StudentMetrics.objects.get(run=run, student=year.steady)
+        mover = StudentMetrics.objects.get(run=run, student=year.mover)
+    assert steady.membership_days == 50 - 2  # both days off at the tenant's school
+    assert mover.membership_days == 50 - 1  # at the other school since Oct 1: only the district holiday
 
 
 # --- idempotence and crash safety -------------------------------------------------------------

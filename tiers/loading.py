@@ -29,8 +29,9 @@ class SchoolYear:
         return cls(datetime.date(first_year, 7, 1), datetime.date(first_year + 1, 6, 30))
 
 
+# `instructional` as 1/0: COPY's CSV writes booleans as t/f, and pandas reads "f" as a true string.
 CALENDAR_SQL = """
-    SELECT school_id, date, instructional, minutes FROM students_calendarday
+    SELECT school_id, date, CASE WHEN instructional THEN 1 ELSE 0 END AS instructional, minutes FROM students_calendarday
     WHERE district_id = %(district_id)s AND date BETWEEN %(start)s AND %(end)s
 """
 SCHOOLS_SQL = "SELECT id FROM districts_school WHERE district_id = %(district_id)s"
@@ -75,7 +76,7 @@ def _school_calendars(district: District, window: dict) -> pd.DataFrame:
     the school does not list itself."""
     rows = district_frame(district, CALENDAR_SQL, window, columns=["school_id", "date", "instructional", "minutes"])
     rows["date"] = pd.to_datetime(rows["date"])
-    rows["instructional"] = rows["instructional"].astype(bool)
+    rows["instructional"] = rows["instructional"].astype("int64") == 1
     own = rows[rows["school_id"].notna()].astype({"school_id": "int64"})
     defaults = rows[rows["school_id"].isna()].drop(columns="school_id")
     schools = district_frame(district, SCHOOLS_SQL, columns=["school_id"])

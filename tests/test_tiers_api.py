@@ -1,17 +1,19 @@
 """The tiers API: a student's current figures and flags, the flag list with its filters, and the
 district aggregates (SPEC §4) with the prior year beside them."""
 
+import datetime
+
 import pytest
 from django.urls import reverse
 from django_scopes import scope
 from rest_framework.authtoken.models import Token
 
 from districts.models import AuditEvent, Role
-from students.models import PriorYearSummary, Student
+from students.models import AttendanceRecord, CalendarDay, Enrollment, PriorYearSummary, Student
 from tiers import aggregates, services
 
 from .factories import EnrollmentFactory, StudentFactory
-from .tiers_data import OCT_31, tiers_year
+from .tiers_data import OCT_31, mondays, school_days, tiers_year
 
 
 @pytest.fixture
@@ -138,8 +140,37 @@ def test_district_aggregates_count_chronic_absence_bands_and_shares(data, tenant
     assert district["prior_year"] == {
         "students": 2, "students_eligible": 2, "chronic": 1, "chronic_rate": 0.5,
         "bands": {"satisfactory": 1, "at_risk": 0, "moderate": 1, "severe": 0, "acute": 0, "insufficient_days": 0},
-        "average_days_missed": 17.0,
+        "average_days_missed": 17.0, "shares": None,  # the summaries have no category split
     }  # fmt: skip
+
+
+def test_the_prior_year_is_to_date_when_last_years_daily_attendance_is_on_record(data, tenant_a, login):
+    """With last year's calendar, enrollments and absences loaded, the prior year is computed as
+    of Oct 31, 2024 (SPEC: prior year to date), not taken from the full-year summaries."""
+    start, then = datetime.date(2024, 8, 26), datetime.date(2024, 10, 31)
+    holiday = datetime.date(2024, 10, 14)
+    with scope(district=data.district):
+        CalendarDay.objects.bulk_create(
+            [CalendarDay(district=data.district, date=day, minutes=360, instructional=day != holiday) for day in school_days(start, datetime.date(2025, 6, 11))]
+        )
+        for student in (data.steady, data.monday):
+            Enrollment.objects.create(district=data.district, student=student, school=data.school, grade="6", entry_date=start, exit_date=datetime.date(2025, 6, 12))
+        absences = [AttendanceRecord(district=data.district, student=data.monday, school=data.school, date=day, code="U", category="absent_unexcused") for day in mondays(start, then) if day != holiday]
+        absences.append(AttendanceRecord(district=data.district, student=data.steady, school=data.school, date=datetime.date(2024, 9, 10), code="E", category="absent_excused"))
+        AttendanceRecord.objects.bulk_create(absences)
+    body = login(tenant_a.user(Role.DISTRICT_STAFF)).get(api("aggregates")).json()
+    assert body["prior_year"] == "2024-25"
+    assert body["prior_year_basis"].startswith("Prior year to date: 2024-25 through Oct 31, 2024")
+    district = next(group for group in body["groups"] if group["dimension"] == "district")
+    # 48 school days to Oct 31 (49 weekdays less the holiday): Monday 9 absent (18.75%), Steady 1.
+    assert district["prior_year"] == {
+        "students": 2, "students_eligible": 2, "chronic": 1, "chronic_rate": 0.5,
+        "bands": {"satisfactory": 1, "at_risk": 0, "moderate": 1, "severe": 0, "acute": 0, "insufficient_days": 0},
+        "average_days_missed": 5.0,
+        "shares": {"excused": 0.1, "unexcused": 0.9, "suspension": 0.0, "partial_days": 0.0},
+    }  # fmt: skip
+    # This year's figures are unchanged by last year's rows.
+    assert (district["students"], district["chronic"], district["average_days_missed"]) == (5, 1, 3.0)
 
 
 def test_aggregates_by_school_use_school_level_figures(data, tenant_a, login):

@@ -17,11 +17,13 @@ import pytest
 from celery.signals import task_prerun
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.cache import cache
 from django.core.management import call_command
 from django.db import IntegrityError, transaction
 from django_scopes import scope, scopes_disabled
 
 from attendnc.celery import app as celery_app
+from districts.tenancy import district_cache_key
 from tiers import selectors, services, tasks
 from students.models import CalendarDay
 from tiers.models import CalculationPolicy, Flag, MetricsRun, StudentMetrics, StudentSchoolMetrics, WeeklySnapshot
@@ -401,6 +403,13 @@ def test_nightly_dispatch_does_not_start_a_second_run_for_the_same_night(
     assert sorted(sent) == sorted(
         ((district.pk, "2025-11-03"), {"run_id": run_ids[district.pk]}) for district in (hawaii, new_york)
     )
+
+
+def test_the_nightly_task_fills_the_figures_cache_for_the_morning(year):
+    run_id = tasks.compute_district_metrics.delay(year.district.pk, "2025-10-31").get()
+    with scope(district=year.district):
+        run = MetricsRun.objects.get(pk=run_id)
+    assert cache.get(district_cache_key(year.district, "tiers", "aggregates", run.pk))["run_id"] == run.pk
 
 
 def test_a_task_delivered_twice_does_not_run_a_finished_run_again(year):

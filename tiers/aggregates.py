@@ -6,10 +6,12 @@ the run's id — not computed and stored by the run itself. A run is immutable o
 the cache never goes stale (the next run has a new id), the nightly run stays as fast as the
 issue's budget needs, and no extra table has to be kept in step with the swap.
 
-The prior year comes from PriorYearSummary: full-year totals (days enrolled, days absent), so the
-prior-year figures are for the whole prior school year, not the prior year to date, and have no
-split by absence category. Groups are this year's: a student counts in their current grade and
-subgroups for both years.
+The prior year is the prior year to date (SPEC §4) when the district loaded last year's daily
+attendance (calendar and enrollments in last year's window): the same engine and this year's
+policy, as of the same date a year earlier, with the category split. Without that, it falls back
+to PriorYearSummary, full-year totals (days enrolled, days absent) with no category split; the
+report's `prior_year_basis` says which one it is. Groups are this year's: a student counts in
+their current grade and subgroups for both years.
 """
 
 import datetime
@@ -21,7 +23,8 @@ from django.core.cache import cache
 from districts.models import District
 from districts.tenancy import district_cache_key, district_fetchall, district_frame
 
-from .loading import SchoolYear
+from . import engine
+from .loading import SchoolYear, load_year
 from .models import MetricsRun
 from .policy import BAND_EDGES, BANDS, INSUFFICIENT_DAYS, Policy
 
@@ -41,6 +44,10 @@ SUBGROUPS = {
 PRIOR_YEAR_BASIS = (
     "Full prior school year {year} from the prior-year summaries (days enrolled and absent); "
     "the prior year to date and its absence categories are not on record. Students are grouped as they are this year."
+)
+PRIOR_YEAR_TO_DATE_BASIS = (
+    "Prior year to date: {year} through {as_of:%b} {as_of.day}, {as_of.year}, computed from last year's daily attendance "
+    "with this year's policy. Students are grouped as they are this year."
 )
 ALL_BANDS = [*BANDS, INSUFFICIENT_DAYS]
 
@@ -63,6 +70,13 @@ SCHOOLS_SQL = "SELECT id, name FROM districts_school WHERE district_id = %(distr
 PRIOR_SQL = """
     SELECT student_id, days_enrolled, days_absent FROM students_prioryearsummary
     WHERE district_id = %(district_id)s AND school_year = %(school_year)s
+"""
+PRIOR_DAILY_SQL = """
+    SELECT
+      (SELECT COUNT(*) FROM students_calendarday
+        WHERE district_id = %(district_id)s AND instructional AND date BETWEEN %(start)s AND %(as_of)s),
+      (SELECT COUNT(*) FROM students_enrollment
+        WHERE district_id = %(district_id)s AND entry_date <= %(as_of)s AND (exit_date IS NULL OR exit_date >= %(start)s))
 """
 WEEKS_SQL = """
     SELECT week_start, student_id, membership_days, absent_days, band FROM tiers_weeklysnapshot
@@ -87,28 +101,32 @@ def _compute(district: District, run: MetricsRun) -> dict:
     metrics = _flags(district_frame(district, METRICS_SQL, params, columns=_columns(METRICS_SQL)), ["chronic"])
     metrics = metrics.merge(students, on="student_id", how="left")
     school_rows = _flags(district_frame(district, SCHOOL_SQL, params, columns=_columns(SCHOOL_SQL)), ["chronic"])
-    previous = _previous_year(SchoolYear.containing(district, run.as_of))
-    prior = _prior(district, previous, policy)
+    year = SchoolYear.containing(district, run.as_of)
+    previous = _previous_year(year)
+    prior, basis = _prior_to_date(district, year, run.as_of, policy)
+    if prior is None:
+        prior, basis = _prior(district, previous, policy), PRIOR_YEAR_BASIS.format(year=previous)
+    prior_shares = "absent_excused" in prior.columns
     schools = dict(district_fetchall(district, SCHOOLS_SQL))
 
-    groups = [_group("district", "all", district.name, metrics, prior)]
+    groups = [_group("district", "all", district.name, metrics, prior, prior_shares=prior_shares)]
     for school_id, rows in school_rows.groupby("school_id"):
         groups.append(_group("school", str(school_id), schools.get(school_id, str(school_id)), rows, prior, shares=False))
     for grade, rows in metrics[metrics["grade"] != ""].groupby("grade"):
-        groups.append(_group("grade", grade, f"Grade {grade}", rows, prior))
+        groups.append(_group("grade", grade, f"Grade {grade}", rows, prior, prior_shares=prior_shares))
     for band, rows in metrics[metrics["grade_band"] != ""].groupby("grade_band"):
-        groups.append(_group("grade_band", band, f"Grades {band}", rows, prior))
+        groups.append(_group("grade_band", band, f"Grades {band}", rows, prior, prior_shares=prior_shares))
     for flag, label in SUBGROUPS.items():
-        groups.append(_group("subgroup", flag, label, metrics[metrics[flag]], prior))
+        groups.append(_group("subgroup", flag, label, metrics[metrics[flag]], prior, prior_shares=prior_shares))
     for race, rows in metrics[metrics["race_ethnicity"] != ""].groupby("race_ethnicity"):
-        groups.append(_group("race_ethnicity", race, race, rows, prior))
-    groups += _weeks(district, policy, SchoolYear.containing(district, run.as_of))
+        groups.append(_group("race_ethnicity", race, race, rows, prior, prior_shares=prior_shares))
+    groups += _weeks(district, policy, year)
     return {
         "run_id": run.pk,
         "as_of": run.as_of,
         "policy_version": run.policy.version,
         "prior_year": previous,
-        "prior_year_basis": PRIOR_YEAR_BASIS.format(year=previous),
+        "prior_year_basis": basis,
         "groups": sorted(groups, key=lambda group: (DIMENSIONS.index(group["dimension"]), _order(group))),
     }
 
@@ -136,6 +154,29 @@ def _students(district: District) -> pd.DataFrame:
     frame["race_ethnicity"] = frame["race_ethnicity"].fillna("").astype(str)
     frame["grade_band"] = frame["grade"].map(GRADE_BANDS).fillna("")
     return frame
+
+
+def _prior_to_date(district: District, year: SchoolYear, as_of: datetime.date, policy: Policy):
+    """Each student's figures a year before `as_of`, from last year's daily attendance, or None
+    when that year is not on record (no instructional days or no enrollments in its window)."""
+    last_year = SchoolYear(_a_year_before(year.start), _a_year_before(year.end))
+    then = _a_year_before(as_of)
+    days, enrollments = district_fetchall(district, PRIOR_DAILY_SQL, {"start": last_year.start, "as_of": then})[0]
+    if not days or not enrollments:
+        return None, None
+    result = engine.compute(load_year(district, last_year), as_of=then, policy=policy)
+    students = result.students[result.students["membership_days"] > 0]
+    columns = ["absent_days", "absent_excused", "absent_unexcused", "absent_suspension", "absent_partial", "chronic", "band"]
+    basis = PRIOR_YEAR_TO_DATE_BASIS.format(year=_previous_year(year), as_of=then)
+    return students[columns], basis
+
+
+def _a_year_before(day: datetime.date) -> datetime.date:
+    """The same date a year earlier; February 29 becomes February 28."""
+    try:
+        return day.replace(year=day.year - 1)
+    except ValueError:
+        return day.replace(year=day.year - 1, day=28)
 
 
 def _previous_year(year: SchoolYear) -> str:
@@ -185,8 +226,13 @@ def _shares(rows: pd.DataFrame) -> dict | None:
     return {name: round(float(rows[column].astype(float).sum()) / total, 4) for name, column in parts.items()}
 
 
-def _group(dimension: str, key: str, label: str, rows: pd.DataFrame, prior: pd.DataFrame, *, shares: bool = True) -> dict:
+def _group(
+    dimension: str, key: str, label: str, rows: pd.DataFrame, prior: pd.DataFrame, *, shares: bool = True, prior_shares: bool = False
+) -> dict:
     last_year = prior.loc[prior.index.intersection(rows["student_id"].unique())]
+    prior_year = _figures(last_year) if len(last_year) else None
+    if prior_year is not None:
+        prior_year["shares"] = _shares(last_year) if shares and prior_shares else None
     return {
         "dimension": dimension,
         "key": key,
@@ -194,7 +240,7 @@ def _group(dimension: str, key: str, label: str, rows: pd.DataFrame, prior: pd.D
         **_figures(rows),
         # School rows are school-level figures (SPEC §4), which are stored without a category split.
         "shares": _shares(rows) if shares else None,
-        "prior_year": _figures(last_year) if len(last_year) else None,
+        "prior_year": prior_year,
     }
 
 

@@ -140,6 +140,13 @@ class AggregateFiguresSerializer(serializers.Serializer):
     average_days_missed = serializers.FloatField(allow_null=True)
 
 
+class PriorYearFiguresSerializer(AggregateFiguresSerializer):
+    shares = serializers.DictField(
+        child=serializers.FloatField(), allow_null=True,
+        help_text="As the group's shares, when the prior year to date was computed from daily attendance; else null.",
+    )  # fmt: skip
+
+
 class AggregateGroupSerializer(AggregateFiguresSerializer):
     dimension = serializers.ChoiceField(choices=DIMENSIONS)
     key = serializers.CharField()
@@ -149,7 +156,7 @@ class AggregateGroupSerializer(AggregateFiguresSerializer):
         help_text="Shares of absent days: excused, unexcused, suspension, partial days. Null for school rows "
         "(school-level figures are stored without a category split) and weeks.",
     )  # fmt: skip
-    prior_year = AggregateFiguresSerializer(allow_null=True)
+    prior_year = PriorYearFiguresSerializer(allow_null=True)
 
 
 class AggregateReportSerializer(serializers.Serializer):

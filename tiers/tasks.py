@@ -7,6 +7,7 @@ a second tick the same night does nothing.
 """
 
 import datetime
+import logging
 
 from celery import shared_task
 from django.utils import timezone
@@ -16,10 +17,12 @@ from districts.models import District
 from districts.tasks import DistrictTask
 from districts.tenancy import district_scope
 
+from .aggregates import district_aggregates
 from .models import MetricsRun
 from .services import metrics_run_create, metrics_run_execute, metrics_run_start
 
 NIGHTLY_HOUR = 2
+logger = logging.getLogger(__name__)
 
 
 @shared_task(base=DistrictTask)
@@ -32,7 +35,20 @@ def compute_district_metrics(district, as_of: str, run_id: int | None = None, tr
     )
     if run.status == MetricsRun.Status.SUCCEEDED:
         return run.pk  # a message delivered twice (acks_late after a lost ack): the run is done
-    return metrics_run_execute(run=run).pk
+    run = metrics_run_execute(run=run)
+    if trigger == MetricsRun.Trigger.NIGHTLY:
+        _warm_aggregates(district, run)
+    return run.pk
+
+
+def _warm_aggregates(district: District, run: MetricsRun) -> None:
+    """Fill the figures' cache at night: with last year's daily data on record, the prior year to
+    date is a second engine pass, which the first person to open the figures page should not wait for.
+    The run itself is done and current by now, so a failure here is logged, not raised."""
+    try:
+        district_aggregates(district=district, run=run)
+    except Exception:
+        logger.exception("warming the aggregates of run %s failed", run.pk)
 
 
 def districts_due(now: datetime.datetime) -> list[tuple[District, datetime.date]]:

@@ -173,6 +173,16 @@ def test_the_prior_year_is_to_date_when_last_years_daily_attendance_is_on_record
     assert (district["students"], district["chronic"], district["average_days_missed"]) == (5, 1, 3.0)
 
 
+def test_last_years_calendar_without_its_attendance_keeps_the_summaries(data, tenant_a, login):
+    """A calendar and enrollments alone would make every student look perfectly present."""
+    start = datetime.date(2024, 8, 26)
+    with scope(district=data.district):
+        CalendarDay.objects.bulk_create([CalendarDay(district=data.district, date=day, minutes=360) for day in school_days(start, datetime.date(2025, 6, 11))])
+        Enrollment.objects.create(district=data.district, student=data.steady, school=data.school, grade="6", entry_date=start, exit_date=datetime.date(2025, 6, 12))
+    body = login(tenant_a.user(Role.DISTRICT_STAFF)).get(api("aggregates")).json()
+    assert body["prior_year_basis"].startswith("Full prior school year 2024-25")
+
+
 def test_aggregates_by_school_use_school_level_figures(data, tenant_a, login):
     schools = groups(login(tenant_a.user(Role.DISTRICT_ADMIN)).get(api("aggregates"), {"dimension": "school"}), "school")
     middle, high = schools[str(data.school.pk)], schools[str(data.other_school.pk)]

@@ -7,7 +7,7 @@ the cache never goes stale (the next run has a new id), the nightly run stays as
 issue's budget needs, and no extra table has to be kept in step with the swap.
 
 The prior year is the prior year to date (SPEC §4) when the district loaded last year's daily
-attendance (calendar and enrollments in last year's window): the same engine and this year's
+attendance (calendar, enrollments and absences in last year's window): the same engine and this year's
 policy, as of the same date a year earlier, with the category split. Without that, it falls back
 to PriorYearSummary, full-year totals (days enrolled, days absent) with no category split; the
 report's `prior_year_basis` says which one it is. Groups are this year's: a student counts in
@@ -71,12 +71,16 @@ PRIOR_SQL = """
     SELECT student_id, days_enrolled, days_absent FROM students_prioryearsummary
     WHERE district_id = %(district_id)s AND school_year = %(school_year)s
 """
+# Last year counts as on record when its window holds instructional days, enrollments and
+# attendance events: a calendar alone would make everyone look perfectly present.
 PRIOR_DAILY_SQL = """
     SELECT
-      (SELECT COUNT(*) FROM students_calendarday
+      EXISTS (SELECT 1 FROM students_calendarday
         WHERE district_id = %(district_id)s AND instructional AND date BETWEEN %(start)s AND %(as_of)s),
-      (SELECT COUNT(*) FROM students_enrollment
-        WHERE district_id = %(district_id)s AND entry_date <= %(as_of)s AND (exit_date IS NULL OR exit_date >= %(start)s))
+      EXISTS (SELECT 1 FROM students_enrollment
+        WHERE district_id = %(district_id)s AND entry_date <= %(as_of)s AND (exit_date IS NULL OR exit_date >= %(start)s)),
+      EXISTS (SELECT 1 FROM students_attendancerecord
+        WHERE district_id = %(district_id)s AND date BETWEEN %(start)s AND %(as_of)s)
 """
 WEEKS_SQL = """
     SELECT week_start, student_id, membership_days, absent_days, band FROM tiers_weeklysnapshot
@@ -158,11 +162,10 @@ def _students(district: District) -> pd.DataFrame:
 
 def _prior_to_date(district: District, year: SchoolYear, as_of: datetime.date, policy: Policy):
     """Each student's figures a year before `as_of`, from last year's daily attendance, or None
-    when that year is not on record (no instructional days or no enrollments in its window)."""
+    when that year is not on record (see PRIOR_DAILY_SQL)."""
     last_year = SchoolYear(_a_year_before(year.start), _a_year_before(year.end))
     then = _a_year_before(as_of)
-    days, enrollments = district_fetchall(district, PRIOR_DAILY_SQL, {"start": last_year.start, "as_of": then})[0]
-    if not days or not enrollments:
+    if not all(district_fetchall(district, PRIOR_DAILY_SQL, {"start": last_year.start, "as_of": then})[0]):
         return None, None
     result = engine.compute(load_year(district, last_year), as_of=then, policy=policy)
     students = result.students[result.students["membership_days"] > 0]

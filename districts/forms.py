@@ -1,4 +1,5 @@
 from django import forms
+from django.core.exceptions import ValidationError
 
 from .models import AuditEvent, Role, School
 
@@ -27,3 +28,13 @@ class AuditFilterForm(forms.Form):
     def __init__(self, *args, object_types, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["object_type"].choices = [("", "Any record"), *[(name, name) for name in object_types]]
+
+
+def add_validation_errors(form: forms.Form, error: ValidationError) -> None:
+    """A service's ValidationError shown on the form that called it: on the field it names when
+    the form has one, else above the form."""
+    if hasattr(error, "error_dict"):
+        for field, errors in error.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error.messages)

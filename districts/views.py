@@ -8,7 +8,7 @@ from django.views.decorators.http import require_POST
 
 from . import selectors, services
 from .access import role_required
-from .forms import AuditFilterForm, MemberAddForm
+from .forms import AuditFilterForm, MemberAddForm, add_validation_errors
 from .models import Role, RoleGrant
 
 
@@ -19,7 +19,7 @@ def people(request, district):
         try:
             grant = services.member_add(district=request.district, **form.cleaned_data)
         except ValidationError as error:
-            _add_errors(form, error)
+            add_validation_errors(form, error)
         else:
             messages.success(request, f"{grant.membership.user.email} is now {grant}.")
             return redirect("districts:people", district=district)
@@ -55,9 +55,3 @@ def audit_log(request, district):
     return render(request, template, {"form": form, "page": page, "query": query.urlencode()})
 
 
-def _add_errors(form, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for field, errors in error.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error.messages)

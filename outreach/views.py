@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 from django_htmx.http import reswap, retarget, trigger_client_event
 
 from districts.access import role_required
+from districts.forms import add_validation_errors
 from districts.models import AuditEvent, School
 from districts.services import audit_record
 from students.selectors import student_get_visible
@@ -159,7 +160,7 @@ def _row_post(panel: str, apply):
             try:
                 message = apply(request, row, form.cleaned_data)
             except ValidationError as error:
-                _add_errors(form, error)
+                add_validation_errors(form, error)
             else:
                 return _row_saved(request, row, message)
         return _row_invalid(request, row, panel, form)
@@ -242,12 +243,6 @@ def _reloaded(request, row: HuddleRow) -> HuddleRow:
     return selectors.huddle_rows_for_page(access=request.access, huddle=row.huddle, row_id=row.pk)[0]
 
 
-def _add_errors(form, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for field, errors in error.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error.messages)
 
 
 def _require(allowed: bool) -> None:
@@ -280,7 +275,7 @@ def student_action_create(request, district, student_id):
         try:
             services.outreach_action_create(student=student, author=request.access.membership, **form.cleaned_data)
         except ValidationError as error:
-            _add_errors(form, error)
+            add_validation_errors(form, error)
         else:
             messages.success(request, f"Logged the contact for {student.full_name}.")
             return redirect("outreach:student_timeline", district=district, student_id=student.pk)

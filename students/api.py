@@ -7,10 +7,10 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 
 from districts.api import DistrictAPIMixin, SchoolRefSerializer
-from districts.models import AuditEvent, School
-from districts.services import audit_record
+from districts.models import School
 
 from . import selectors
+from .services import student_view_record
 from .models import Enrollment, Guardian, Student
 
 
@@ -113,13 +113,5 @@ class StudentDetailAPI(DistrictAPIMixin, generics.GenericAPIView):
 
     def get(self, request, district, student_id):
         student = selectors.student_get_visible(access=request.access, student_id=student_id)
-        audit_record(
-            district=request.district,
-            user=request.user,
-            action=AuditEvent.Action.VIEW,
-            object_type="student",
-            object_id=student.pk,
-            object_label=f"{student.full_name} ({student.sis_id})",
-            request=request,
-        )
+        student_view_record(request=request, student=student)
         return Response(self.get_serializer(student).data)

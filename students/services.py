@@ -1,8 +1,23 @@
 """Writes for students, their calendars and attendance. Management commands and views share these."""
 
-from districts.models import District
+from districts.models import AuditEvent, District
+from districts.services import audit_record
 
-from .models import DEFAULT_CODE_MAP, AttendanceCode
+from .models import DEFAULT_CODE_MAP, AttendanceCode, Student
+
+
+def student_view_record(*, request, student: Student, detail: dict | None = None) -> AuditEvent:
+    """Every read of a student's record, page or API, leaves the same trace (SPEC §9)."""
+    return audit_record(
+        district=request.district,
+        user=request.user,
+        action=AuditEvent.Action.VIEW,
+        object_type="student",
+        object_id=student.pk,
+        object_label=f"{student.full_name} ({student.sis_id})",
+        request=request,
+        detail=detail,
+    )
 
 
 def attendance_codes_install_defaults(*, district: District) -> list[AttendanceCode]:

@@ -5,12 +5,12 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from districts.access import role_required
-from districts.models import AuditEvent, Role
-from districts.services import audit_record
+from districts.models import Role
 
 from . import selectors
 from .forms import RosterFilterForm
 from .panels import student_panels
+from .services import student_view_record
 
 
 def roster(request, district):
@@ -34,15 +34,7 @@ def roster(request, district):
 def student_detail(request, district, student_id):
     student = selectors.student_get_visible(access=request.access, student_id=student_id)
     today = timezone.localdate()
-    audit_record(
-        district=request.district,
-        user=request.user,
-        action=AuditEvent.Action.VIEW,
-        object_type="student",
-        object_id=student.pk,
-        object_label=f"{student.full_name} ({student.sis_id})",
-        request=request,
-    )
+    student_view_record(request=request, student=student)
     return render(
         request,
         "students/student_detail.html",

@@ -7,9 +7,9 @@ from rest_framework import generics, serializers
 from rest_framework.response import Response
 
 from districts.api import DistrictAPIMixin, SchoolRefSerializer
-from districts.models import AuditEvent, Role, School
-from districts.services import audit_record
+from districts.models import Role, School
 from students.selectors import school_list_visible, student_get_visible
+from students.services import student_view_record
 
 from . import selectors
 from .aggregates import DIMENSIONS
@@ -78,11 +78,7 @@ class StudentMetricsAPI(DistrictAPIMixin, generics.GenericAPIView):
 
     def get(self, request, district, student_id):
         student = student_get_visible(access=request.access, student_id=student_id)
-        audit_record(
-            district=request.district, user=request.user, action=AuditEvent.Action.VIEW, object_type="student",
-            object_id=student.pk, object_label=f"{student.full_name} ({student.sis_id})", request=request,
-            detail={"view": "metrics"},
-        )  # fmt: skip
+        student_view_record(request=request, student=student, detail={"view": "metrics"})
         metrics = selectors.student_metrics_get(student=student)
         run = metrics.run if metrics else selectors.current_run()
         body = {

@@ -23,7 +23,8 @@ RUN groupadd --system --gid 10001 attendnc \
 
 WORKDIR /app
 COPY . /app
-RUN pip install /app && rm -rf /app/build /app/*.egg-info
+RUN pip install --require-hashes -r /app/requirements.lock \
+    && pip install --no-deps /app && rm -rf /app/build /app/*.egg-info
 
 # Static files are collected at build time (hashed names, compressed) so containers start
 # without writing to the image. These two values exist only for this step.

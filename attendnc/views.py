@@ -14,9 +14,7 @@ from .navigation import home_url_name
 @login_required
 def home(request):
     with scopes_disabled():  # the user's own memberships across districts, nothing more
-        memberships = list(
-            Membership.objects.filter(user=request.user, is_active=True).select_related("district")
-        )
+        memberships = list(Membership.objects.filter(user=request.user, is_active=True).select_related("district"))
     if len(memberships) == 1:
         return redirect("district_home", district=memberships[0].district.slug)
     return render(request, "home.html", {"memberships": memberships})

@@ -63,7 +63,9 @@ FROM membership LEFT JOIN absent USING (student_id)
 
 def build(students: int) -> District:
     slug = f"bench-{students}"
-    district = district_create(slug=slug, name=f"Bench {students:,}", school_year_start=START, school_year_end=datetime.date(2026, 6, 30))
+    district = district_create(
+        slug=slug, name=f"Bench {students:,}", school_year_start=START, school_year_end=datetime.date(2026, 6, 30)
+    )
     started = time.perf_counter()
     with district_scope(district):
         counts = generate(district.pk, students, start=START)
@@ -105,7 +107,9 @@ def floor(district: District) -> float:
     started = time.perf_counter()
     rows = district_fetchall(district, FLOOR_SQL, {"as_of": AS_OF})
     elapsed = time.perf_counter() - started
-    print(f"  floor SQL: {rows[0][0]:,} students, {rows[0][1]:,} membership days, {rows[0][2]:,} absent days in {elapsed:.1f}s")
+    print(
+        f"  floor SQL: {rows[0][0]:,} students, {rows[0][1]:,} membership days, {rows[0][2]:,} absent days in {elapsed:.1f}s"
+    )
     return elapsed
 
 
@@ -141,7 +145,9 @@ def main() -> None:
             f"{figures['records']:,} records, {figures['chronic_share']:.1%} chronic"
         )
         table.append((students, figures))
-    print("\nstudents   recompute   engine   load   floor   recompute/floor   (load+engine)/floor   peak MB   s per 10k students")
+    print(
+        "\nstudents   recompute   engine   load   floor   recompute/floor   (load+engine)/floor   peak MB   s per 10k students"
+    )
     for students, f in table:
         print(
             f"{students:>8,}   {f['nightly_run_s']:>8.1f}s  {f['engine_s']:>6.1f}s  {f['load_s']:>5.1f}s  {f['floor_s']:>5.1f}s"

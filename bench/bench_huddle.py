@@ -106,8 +106,12 @@ def _measure(url, user, rows, options) -> None:
         timings.append((time.perf_counter() - start) * 1000)
         cpu.append((time.process_time() - start_cpu) * 1000)
     p95 = _p95(timings)
-    print(f"requests: {len(timings)}; page {len(response.content) / 1024:.0f} KiB; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
-    print(f"server time ms: min {min(timings):.1f}  p50 {statistics.median(timings):.1f}  p95 {p95:.1f}  max {max(timings):.1f}")
+    print(
+        f"requests: {len(timings)}; page {len(response.content) / 1024:.0f} KiB; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs"
+    )
+    print(
+        f"server time ms: min {min(timings):.1f}  p50 {statistics.median(timings):.1f}  p95 {p95:.1f}  max {max(timings):.1f}"
+    )
     # On a shared machine wall time includes waiting for a CPU; the process's own CPU time does not.
     print(f"CPU time ms:    min {min(cpu):.1f}  p50 {statistics.median(cpu):.1f}  p95 {_p95(cpu):.1f}")
     print(f"queries per request: {query_count}")

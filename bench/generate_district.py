@@ -19,13 +19,54 @@ import numpy as np
 import pandas as pd
 
 START = datetime.date(2025, 8, 25)
-HOLIDAYS = ["2025-09-01", "2025-10-13", "2025-11-11", "2025-11-26", "2025-11-27", "2025-11-28", "2026-01-19", "2026-02-16"]
+HOLIDAYS = [
+    "2025-09-01",
+    "2025-10-13",
+    "2025-11-11",
+    "2025-11-26",
+    "2025-11-27",
+    "2025-11-28",
+    "2026-01-19",
+    "2026-02-16",
+]
 WINTER_BREAK = ("2025-12-22", "2026-01-02")
 SPRING_BREAK = ("2026-03-30", "2026-04-03")
 ABSENT_CODES, ABSENT_WEIGHTS = ["E", "U", "S"], [0.45, 0.5, 0.05]
 MINUTE_CODES = ["T", "D", "H"]
-FIRST = ["Ana", "Ben", "Cy", "Dee", "Eli", "Fay", "Gus", "Hana", "Ivan", "Jade", "Kofi", "Lena", "Mateo", "Nia", "Omar", "Priya"]
-LAST = ["Rivera", "Okafor", "Lund", "Nguyen", "Brooks", "Ortiz", "Hale", "Patel", "Kim", "Smith", "Garcia", "Jones", "Chen", "Diallo"]
+FIRST = [
+    "Ana",
+    "Ben",
+    "Cy",
+    "Dee",
+    "Eli",
+    "Fay",
+    "Gus",
+    "Hana",
+    "Ivan",
+    "Jade",
+    "Kofi",
+    "Lena",
+    "Mateo",
+    "Nia",
+    "Omar",
+    "Priya",
+]
+LAST = [
+    "Rivera",
+    "Okafor",
+    "Lund",
+    "Nguyen",
+    "Brooks",
+    "Ortiz",
+    "Hale",
+    "Patel",
+    "Kim",
+    "Smith",
+    "Garcia",
+    "Jones",
+    "Chen",
+    "Diallo",
+]
 LANGUAGES, LANGUAGE_WEIGHTS = ["English", "Spanish", "Vietnamese", "Arabic", "Mandarin"], [0.78, 0.15, 0.03, 0.02, 0.02]
 RACES = ["White", "Black", "Hispanic", "Asian", "Two or more", "American Indian"]
 RACE_WEIGHTS = [0.45, 0.25, 0.2, 0.05, 0.04, 0.01]
@@ -54,10 +95,19 @@ def generate(students: int, out: Path, *, seed: int = 11) -> dict[str, int]:
     calendar = school_calendar()
     days = calendar.loc[calendar["instructional"], "date"].to_numpy()
 
-    pd.DataFrame({"school_id": school_ids, "name": [f"School {n}" for n in range(1, schools + 1)], "grade_low": "K", "grade_high": "12"}).to_csv(out / "schools.csv", index=False)
+    pd.DataFrame(
+        {
+            "school_id": school_ids,
+            "name": [f"School {n}" for n in range(1, schools + 1)],
+            "grade_low": "K",
+            "grade_high": "12",
+        }
+    ).to_csv(out / "schools.csv", index=False)
 
     grade = GRADES[rng.integers(0, len(GRADES), students)]
-    birth = pd.Timestamp("2019-06-01") - pd.to_timedelta(grade_years(grade) * 365 + rng.integers(0, 365, students), unit="D")
+    birth = pd.Timestamp("2019-06-01") - pd.to_timedelta(
+        grade_years(grade) * 365 + rng.integers(0, 365, students), unit="D"
+    )
     flags = lambda share: np.where(rng.random(students) < share, "Y", "N")  # noqa: E731
     pd.DataFrame(
         {
@@ -80,7 +130,15 @@ def generate(students: int, out: Path, *, seed: int = 11) -> dict[str, int]:
     movers = rng.random(students) < 0.03
     move_day = rng.integers(20, 160, students)
     other = (home + rng.integers(1, max(2, schools), students)) % schools
-    first = pd.DataFrame({"student_id": student_ids, "school_id": school_ids[home], "grade": grade, "entry_date": str(START), "exit_date": ""})
+    first = pd.DataFrame(
+        {
+            "student_id": student_ids,
+            "school_id": school_ids[home],
+            "grade": grade,
+            "entry_date": str(START),
+            "exit_date": "",
+        }
+    )
     first.loc[movers, "exit_date"] = pd.DatetimeIndex(days[move_day[movers]]).strftime("%Y-%m-%d")
     second = pd.DataFrame(
         {"student_id": student_ids[movers], "school_id": school_ids[other[movers]], "grade": grade[movers],
@@ -107,7 +165,10 @@ def generate(students: int, out: Path, *, seed: int = 11) -> dict[str, int]:
     pd.DataFrame(
         {
             "student_id": student_ids[owners],
-            "name": [f"Guardian {n} of {student_ids[o]}" for n, o in zip(np.r_[np.ones(students, int), np.full(second_guardian.sum(), 2)], owners)],
+            "name": [
+                f"Guardian {n} of {student_ids[o]}"
+                for n, o in zip(np.r_[np.ones(students, int), np.full(second_guardian.sum(), 2)], owners)
+            ],
             "relationship": rng.choice(["mother", "father", "grandparent", "guardian"], len(owners)),
             "phone": [f"919-555-{n % 10000:04d}" for n in range(len(owners))],
             "email": "",
@@ -119,9 +180,9 @@ def generate(students: int, out: Path, *, seed: int = 11) -> dict[str, int]:
     prior = rng.random(students) < 0.9
     enrolled = rng.integers(150, 181, prior.sum())
     absent = np.minimum(enrolled, rng.poisson(rng.gamma(0.9, 0.09, prior.sum()).clip(0, 0.6) * enrolled))
-    pd.DataFrame({"student_id": student_ids[prior], "school_year": "2024-25", "days_enrolled": enrolled, "days_absent": absent}).to_csv(
-        out / "prior_year.csv", index=False
-    )
+    pd.DataFrame(
+        {"student_id": student_ids[prior], "school_year": "2024-25", "days_enrolled": enrolled, "days_absent": absent}
+    ).to_csv(out / "prior_year.csv", index=False)
     return {
         "schools": schools, "students": students, "enrollments": len(enrollments), "calendar": len(calendar_rows),
         "attendance": len(records), "guardians": len(owners), "prior_year": int(prior.sum()),
@@ -163,7 +224,10 @@ def main(argv=None) -> None:
     args = parser.parse_args(argv)
     started = time.perf_counter()
     counts = generate(args.students, args.out, seed=args.seed)
-    print(f"Wrote {args.out} in {time.perf_counter() - started:.1f}s: " + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
+    print(
+        f"Wrote {args.out} in {time.perf_counter() - started:.1f}s: "
+        + ", ".join(f"{k} {v:,}" for k, v in counts.items())
+    )
 
 
 if __name__ == "__main__":

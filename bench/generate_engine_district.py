@@ -14,7 +14,14 @@ from django.db import connection
 
 ABSENT = ["absent_excused", "absent_unexcused", "suspension_out_of_school"]
 PARTIAL = ["tardy", "early_dismissal", "partial_day"]
-CODES = {"absent_excused": "E", "absent_unexcused": "U", "suspension_out_of_school": "S", "tardy": "T", "early_dismissal": "D", "partial_day": "H"}
+CODES = {
+    "absent_excused": "E",
+    "absent_unexcused": "U",
+    "suspension_out_of_school": "S",
+    "tardy": "T",
+    "early_dismissal": "D",
+    "partial_day": "H",
+}
 
 
 def school_days(start: datetime.date, count: int) -> pd.DatetimeIndex:
@@ -37,7 +44,14 @@ def generate(district_id: int, students: int, *, start: datetime.date, seed: int
     other = school_ids[rng.integers(0, schools, students)]
     first = pd.DataFrame({"student_id": student_ids, "school_id": home, "entry_date": days[0], "exit_date": pd.NaT})
     first.loc[movers, "exit_date"] = move_day[movers]
-    second = pd.DataFrame({"student_id": student_ids[movers], "school_id": other[movers], "entry_date": move_day[movers], "exit_date": pd.NaT})
+    second = pd.DataFrame(
+        {
+            "student_id": student_ids[movers],
+            "school_id": other[movers],
+            "entry_date": move_day[movers],
+            "exit_date": pd.NaT,
+        }
+    )
     enrollments = pd.concat([first, second], ignore_index=True)
 
     # Calendar: every school's 180 instructional days.
@@ -50,19 +64,36 @@ def generate(district_id: int, students: int, *, start: datetime.date, seed: int
     day_index = rng.integers(0, 180, len(owner))
     events = pd.DataFrame({"owner": owner, "day": day_index}).drop_duplicates()
     owner, day_index = events["owner"].to_numpy(), events["day"].to_numpy()
-    kind = np.where(rng.random(len(owner)) < 0.85, rng.choice(ABSENT, len(owner), p=[0.45, 0.5, 0.05]), rng.choice(PARTIAL, len(owner)))
+    kind = np.where(
+        rng.random(len(owner)) < 0.85,
+        rng.choice(ABSENT, len(owner), p=[0.45, 0.5, 0.05]),
+        rng.choice(PARTIAL, len(owner)),
+    )
     dates = days[day_index]
     school = np.where(movers[owner] & (dates >= move_day[owner]), other[owner], home[owner])
     minutes = np.where(np.isin(kind, PARTIAL), rng.integers(10, 300, len(owner)), -1)
     records = pd.DataFrame(
-        {"student_id": student_ids[owner], "school_id": school, "date": dates, "code": [CODES[k] for k in kind], "category": kind, "minutes_absent": minutes}
+        {
+            "student_id": student_ids[owner],
+            "school_id": school,
+            "date": dates,
+            "code": [CODES[k] for k in kind],
+            "category": kind,
+            "minutes_absent": minutes,
+        }
     )
     records["minutes_absent"] = records["minutes_absent"].where(records["minutes_absent"] >= 0).astype("Int64")
 
     _copy("students_enrollment", district_id, enrollments.assign(grade="", exit_reason=""))
     _copy("students_calendarday", district_id, calendar.assign(instructional=True, minutes=360, event=""))
     _copy("students_attendancerecord", district_id, records)
-    return {"schools": schools, "students": students, "enrollments": len(enrollments), "calendar_days": len(calendar), "records": len(records)}
+    return {
+        "schools": schools,
+        "students": students,
+        "enrollments": len(enrollments),
+        "calendar_days": len(calendar),
+        "records": len(records),
+    }
 
 
 def _insert_schools(district_id: int, count: int) -> list[int]:
@@ -92,5 +123,8 @@ def _copy(table: str, district_id: int, frame: pd.DataFrame) -> None:
     buffer = io.StringIO()
     frame.to_csv(buffer, index=False, header=False, na_rep="\\N", date_format="%Y-%m-%d")
     columns = ", ".join(frame.columns)
-    with connection.connection.cursor() as cursor, cursor.copy(f"COPY {table} ({columns}) FROM STDIN WITH (FORMAT csv, NULL '\\N')") as copy:
+    with (
+        connection.connection.cursor() as cursor,
+        cursor.copy(f"COPY {table} ({columns}) FROM STDIN WITH (FORMAT csv, NULL '\\N')") as copy,
+    ):
         copy.write(buffer.getvalue())

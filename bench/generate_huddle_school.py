@@ -75,7 +75,9 @@ def _calendar(district, school, week_start) -> None:
 
 
 def _run(district, week_start) -> MetricsRun:
-    policy = CalculationPolicy.objects.order_by("-version").first() or CalculationPolicy.objects.create(district=district, version=1)
+    policy = CalculationPolicy.objects.order_by("-version").first() or CalculationPolicy.objects.create(
+        district=district, version=1
+    )
     MetricsRun.objects.filter(is_current=True).update(is_current=False)
     return MetricsRun.objects.create(
         district=district, policy=policy, as_of=week_start - datetime.timedelta(days=1),
@@ -116,13 +118,19 @@ def _snapshots(district, student, absent, membership, week_start) -> list[Weekly
 def _flags(district, student, week_start, rng) -> list[Flag]:
     kind = rng.random()
     if kind < 0.15:
-        rules, first_met = [("t3_severe_rate", 3), ("t2_chronic", 2)], week_start - datetime.timedelta(days=rng.randint(10, 40))
+        rules, first_met = (
+            [("t3_severe_rate", 3), ("t2_chronic", 2)],
+            week_start - datetime.timedelta(days=rng.randint(10, 40)),
+        )
     elif kind < 0.30:
         rules, first_met = [(rng.choice(T2_RULES), 2)], week_start - datetime.timedelta(days=3)
     elif kind < 0.35:
         rules, first_met = [("t2_prior_year_chronic", 2)], week_start - datetime.timedelta(days=2)
     else:
-        rules, first_met = [(rng.choice(T2_RULES), 2), ("t2_at_risk_rate", 2)], week_start - datetime.timedelta(days=rng.randint(8, 60))
+        rules, first_met = (
+            [(rng.choice(T2_RULES), 2), ("t2_at_risk_rate", 2)],
+            week_start - datetime.timedelta(days=rng.randint(8, 60)),
+        )
     return [
         Flag(district=district, student=student, rule=rule, tier=tier, first_met=first_met, last_met=week_start,
              why=f"{rule} fired: synthetic school for the huddle benchmark", policy_version=1)

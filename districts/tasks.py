@@ -1,6 +1,7 @@
 """The base for every task that works on one district's data."""
 
 from celery import Task
+
 from .models import District
 from .tenancy import district_scope
 

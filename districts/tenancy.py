@@ -64,8 +64,9 @@ def district_fetchall(district: District | int, sql: str, params: dict | None = 
         return cursor.fetchall()
 
 
-
-def district_frame(district: District | int, sql: str, params: dict | None = None, *, columns: list[str]) -> pd.DataFrame:
+def district_frame(
+    district: District | int, sql: str, params: dict | None = None, *, columns: list[str]
+) -> pd.DataFrame:
     """A district-bound query read straight into a DataFrame.
 
     On PostgreSQL the rows stream through COPY, about ten times faster than fetching tuples

@@ -53,5 +53,3 @@ def audit_log(request, district):
     query.pop("page", None)
     template = "districts/audit_log.html#results" if request.htmx else "districts/audit_log.html"
     return render(request, template, {"form": form, "page": page, "query": query.urlencode()})
-
-

@@ -38,7 +38,9 @@ class ImportRunSerializer(serializers.ModelSerializer):
 
 class ImportUploadSerializer(serializers.Serializer):
     format = serializers.ChoiceField(choices=ImportFormat.choices)
-    mapping = serializers.CharField(required=False, allow_blank=True, help_text="Name of a saved column mapping (SIS CSV).")
+    mapping = serializers.CharField(
+        required=False, allow_blank=True, help_text="Name of a saved column mapping (SIS CSV)."
+    )
     files = serializers.ListField(child=serializers.FileField(), allow_empty=False, max_length=20)
 
 
@@ -80,7 +82,9 @@ class ImportRunListAPI(DistrictAPIMixin, generics.ListAPIView):
         name = data.get("mapping") or ""
         if data["format"] != ImportFormat.SIS_CSV:
             return None
-        mapping = selectors.column_mapping_list().filter(format=ImportFormat.SIS_CSV, name=name).first() if name else None
+        mapping = (
+            selectors.column_mapping_list().filter(format=ImportFormat.SIS_CSV, name=name).first() if name else None
+        )
         if mapping is None:
             raise ValidationError({"mapping": ["An SIS export needs the name of a saved column mapping."]})
         return mapping

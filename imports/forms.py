@@ -68,11 +68,15 @@ class HeldFilterForm(forms.Form):
 
 
 class MappingCreateForm(forms.Form):
-    name = forms.CharField(max_length=100, label="Name", help_text="e.g. “PowerSchool nightly”. Imports choose it by this name.")
+    name = forms.CharField(
+        max_length=100, label="Name", help_text="e.g. “PowerSchool nightly”. Imports choose it by this name."
+    )
 
 
 class SampleForm(forms.Form):
-    entity = forms.ChoiceField(choices=[(name, entity.label) for name, entity in ENTITIES.items()], label="This file holds")
+    entity = forms.ChoiceField(
+        choices=[(name, entity.label) for name, entity in ENTITIES.items()], label="This file holds"
+    )
     sample = forms.FileField(label="Sample export file (CSV)", help_text="Only its header row is read.")
 
 
@@ -132,7 +136,11 @@ class ColumnMappingForm(forms.Form):
         columns, formats = {}, {}
         for section in self.sections:
             entity = section["entity"]
-            picked = {name: self.cleaned_data[f"{entity.name}__{name}"] for name in entity.columns if self.cleaned_data.get(f"{entity.name}__{name}")}
+            picked = {
+                name: self.cleaned_data[f"{entity.name}__{name}"]
+                for name in entity.columns
+                if self.cleaned_data.get(f"{entity.name}__{name}")
+            }
             if picked:
                 columns[entity.name] = picked
             chosen = {

@@ -66,20 +66,38 @@ TABLES = {
     "students": Table(
         Student,
         ("sis_id",),
-        ("first_name", "last_name", "birth_date", "grade", "home_language", "econ_disadvantaged", "disability",
-         "english_learner", "race_ethnicity", "homeless", "foster"),
+        (
+            "first_name",
+            "last_name",
+            "birth_date",
+            "grade",
+            "home_language",
+            "econ_disadvantaged",
+            "disability",
+            "english_learner",
+            "race_ethnicity",
+            "homeless",
+            "foster",
+        ),
         touch="updated_at",
     ),  # fmt: skip
-    "enrollments": Table(
-        Enrollment, ("student_id", "school_id", "entry_date"), ("grade", "exit_date", "exit_reason")
-    ),
+    "enrollments": Table(Enrollment, ("student_id", "school_id", "entry_date"), ("grade", "exit_date", "exit_reason")),
     "calendar": Table(
-        CalendarDay, ("school_id", "date"), ("instructional", "minutes", "event"), conflict_where="school_id IS NOT NULL"
+        CalendarDay,
+        ("school_id", "date"),
+        ("instructional", "minutes", "event"),
+        conflict_where="school_id IS NOT NULL",
     ),
     "calendar_default": Table(
-        CalendarDay, ("date",), ("instructional", "minutes", "event"), conflict_where="school_id IS NULL", null_key="school_id"
+        CalendarDay,
+        ("date",),
+        ("instructional", "minutes", "event"),
+        conflict_where="school_id IS NULL",
+        null_key="school_id",
     ),
-    "guardians": Table(Guardian, ("student_id", "name"), ("relationship", "phone", "email", "language", "preferred_channel")),
+    "guardians": Table(
+        Guardian, ("student_id", "name"), ("relationship", "phone", "email", "language", "preferred_channel")
+    ),
     "prior_year": Table(PriorYearSummary, ("student_id", "school_year"), ("days_enrolled", "days_absent")),
     "attendance": Table(AttendanceRecord, ("student_id", "school_id", "date", "code"), ("category", "minutes_absent")),
 }
@@ -91,7 +109,9 @@ def load_entity(district: District, entity: str, rows: pd.DataFrame, scope: Scop
         return upsert(district, TABLES[entity], rows, scope)
     default = rows["school_id"].to_numpy() == DEFAULT_CALENDAR
     counts = upsert(district, TABLES["calendar"], rows[~default], _scope_part(scope, default=False))
-    counts += upsert(district, TABLES["calendar_default"], rows[default].drop(columns="school_id"), _scope_part(scope, default=True))
+    counts += upsert(
+        district, TABLES["calendar_default"], rows[default].drop(columns="school_id"), _scope_part(scope, default=True)
+    )
     return counts
 
 
@@ -135,7 +155,9 @@ def _pg_upsert(district, table: Table, rows: pd.DataFrame, update_columns: list[
     counts = Counts()
     with connection.cursor() as cursor:
         cursor.execute(f"DROP TABLE IF EXISTS {temp}")
-        cursor.execute(f"CREATE TEMP TABLE {temp} ON COMMIT DROP AS SELECT {', '.join(columns)} FROM {table.db_table} WITH NO DATA")
+        cursor.execute(
+            f"CREATE TEMP TABLE {temp} ON COMMIT DROP AS SELECT {', '.join(columns)} FROM {table.db_table} WITH NO DATA"
+        )
         _copy_rows(cursor, temp, columns, rows)
         cursor.execute(f"ANALYZE {temp}")
         if len(rows):
@@ -186,7 +208,9 @@ def _insert_sql(table: Table, temp: str, update_columns: list[str]) -> str:
     if table.touch:
         insert_columns.append(table.touch)
         selected.append("now()")
-    target = f"(district_id, {', '.join(table.keys)})" + (f" WHERE {table.conflict_where}" if table.conflict_where else "")
+    target = f"(district_id, {', '.join(table.keys)})" + (
+        f" WHERE {table.conflict_where}" if table.conflict_where else ""
+    )
     if update_columns:
         assignments = [f"{column} = EXCLUDED.{column}" for column in update_columns]
         if table.touch:
@@ -199,8 +223,8 @@ def _insert_sql(table: Table, temp: str, update_columns: list[str]) -> str:
     # xmax = 0 on a freshly inserted row version; an updated one carries this transaction's id.
     return f"""
         WITH written AS (
-            INSERT INTO {table.db_table} AS t ({', '.join(insert_columns)})
-            SELECT {', '.join(selected)} FROM {temp}
+            INSERT INTO {table.db_table} AS t ({", ".join(insert_columns)})
+            SELECT {", ".join(selected)} FROM {temp}
             ON CONFLICT {target} {action}
             RETURNING (t.xmax = 0) AS inserted
         )
@@ -238,7 +262,7 @@ def _orm_upsert(district, table: Table, rows: pd.DataFrame, update_columns: list
         stored = stored.filter(_scope_q(table, scope))
     elif len(rows) < 10_000:
         stored = stored.filter(**{f"{keys[0]}__in": sorted(set(_python(rows[keys[0]])))})
-    existing = {tuple(row[:len(keys)]): row for row in stored.values_list(*keys, "pk", *update_columns)}
+    existing = {tuple(row[: len(keys)]): row for row in stored.values_list(*keys, "pk", *update_columns)}
     records = _records(rows)
     counts, new, changed, seen = Counts(), [], [], set()
     for record in records:
@@ -288,4 +312,6 @@ def _python(series: pd.Series) -> list:
         return [bool(value) for value in series.to_numpy()]
     if pd.api.types.is_integer_dtype(series):
         return [None if pd.isna(value) else int(value) for value in series]
-    return [None if value is None or (isinstance(value, float) and np.isnan(value)) else value for value in series.tolist()]
+    return [
+        None if value is None or (isinstance(value, float) and np.isnan(value)) else value for value in series.tolist()
+    ]

@@ -40,9 +40,7 @@ class ColumnMapping(models.Model):
 
     class Meta:
         ordering = ["name"]
-        constraints = [
-            models.UniqueConstraint(fields=["district", "format", "name"], name="columnmapping_unique_name")
-        ]
+        constraints = [models.UniqueConstraint(fields=["district", "format", "name"], name="columnmapping_unique_name")]
 
     def __str__(self) -> str:
         return self.name
@@ -166,9 +164,7 @@ class QuarantinedRow(models.Model):
         ordering = ["run", "file_name", "row_number"]
         indexes = [
             models.Index(fields=["district", "resolved", "reason"], name="quarantine_open_idx"),
-            models.Index(
-                fields=["district", "code"], condition=Q(resolved=False), name="quarantine_open_code_idx"
-            ),
+            models.Index(fields=["district", "code"], condition=Q(resolved=False), name="quarantine_open_code_idx"),
         ]
 
     def __str__(self) -> str:

@@ -57,9 +57,7 @@ class Outcome:
         return sum(getattr(outcome, name) for outcome in self.entities.values())
 
 
-def import_parsed(
-    *, run: ImportRun, parsed: ParsedImport, install_default_codes: bool, progress: Progress
-) -> Outcome:
+def import_parsed(*, run: ImportRun, parsed: ParsedImport, install_default_codes: bool, progress: Progress) -> Outcome:
     """Load a parsed import. Raises ImportRejected (nothing written) if a file cannot be read."""
     progress(stage="Reading files", rows_read=parsed.rows_read)
     typed = parsed.typed()
@@ -131,7 +129,9 @@ def _lock_district(district: District) -> None:
         return  # SQLite serialises writers on its own
     with connection.cursor() as cursor:
         sql, params = district_sql(
-            district, "SELECT pg_advisory_xact_lock(%(namespace)s, %(district_id)s)", {"namespace": ADVISORY_LOCK_NAMESPACE}
+            district,
+            "SELECT pg_advisory_xact_lock(%(namespace)s, %(district_id)s)",
+            {"namespace": ADVISORY_LOCK_NAMESPACE},
         )
         cursor.execute(sql, params)
 
@@ -142,7 +142,11 @@ def _install_standard_codes(district: District, codes: dict[str, str]) -> None:
     if not codes:
         return
     existing = set(AttendanceCode.objects.values_list("code", flat=True))
-    new = [AttendanceCode(district=district, code=code, category=category) for code, category in codes.items() if code not in existing]
+    new = [
+        AttendanceCode(district=district, code=code, category=category)
+        for code, category in codes.items()
+        if code not in existing
+    ]
     for code in new:
         code.full_clean()
     AttendanceCode.objects.bulk_create(new)
@@ -228,9 +232,9 @@ def _supersede(run: ImportRun, hashes: list[str]) -> None:
     file does not double the quarantine list."""
     now = timezone.now()
     for start in range(0, len(hashes), 5000):
-        QuarantinedRow.objects.filter(resolved=False, row_hash__in=hashes[start : start + 5000]).exclude(run=run).update(
-            resolved=True, resolution=QuarantinedRow.Resolution.SUPERSEDED, resolved_at=now
-        )
+        QuarantinedRow.objects.filter(resolved=False, row_hash__in=hashes[start : start + 5000]).exclude(
+            run=run
+        ).update(resolved=True, resolution=QuarantinedRow.Resolution.SUPERSEDED, resolved_at=now)
 
 
 def canonical_values(frame: pd.DataFrame) -> list[dict]:
@@ -282,7 +286,14 @@ def _settle(held: list[QuarantinedRow], placement: Placement, counts: Counts) ->
         else:
             row.resolved, row.resolution, row.resolved_at = True, QuarantinedRow.Resolution.REPLAYED, now
             placed.append(row)
-    QuarantinedRow.objects.bulk_update([*placed, *changed], ["resolved", "resolution", "resolved_at", "reason", "field", "message"], batch_size=2000)
+    QuarantinedRow.objects.bulk_update(
+        [*placed, *changed], ["resolved", "resolution", "resolved_at", "reason", "field", "message"], batch_size=2000
+    )
     return EntityOutcome(
-        read=len(held), added=counts.added, changed=counts.changed, quarantined=len(still), resolved=len(placed), dropped=placement.dropped
+        read=len(held),
+        added=counts.added,
+        changed=counts.changed,
+        quarantined=len(still),
+        resolved=len(placed),
+        dropped=placement.dropped,
     )

@@ -158,7 +158,9 @@ def _differing_fields(frame: pd.DataFrame, keys: list[str], conflicting: np.ndar
     firsts = kept.loc[pd.MultiIndex.from_frame(later[keys])] if len(keys) > 1 else kept.loc[later[keys[0]]]
     fields = []
     for (_, row), (_, first) in zip(later.iterrows(), firsts.iterrows()):
-        differing = [column for column in first.index if column not in (FILE, ROW) and not _same(row[column], first[column])]
+        differing = [
+            column for column in first.index if column not in (FILE, ROW) and not _same(row[column], first[column])
+        ]
         fields.append(differing[0] if differing else "")
     return fields
 
@@ -268,7 +270,9 @@ def _place_attendance(frame, index, holds):
 
 def _in_enrollment(student_ids, school_ids, dates, index: DistrictIndex) -> np.ndarray:
     enrollments = index.enrollments()
-    events = pd.DataFrame({"student": student_ids, "school": school_ids, "date": dates, "position": np.arange(len(dates))})
+    events = pd.DataFrame(
+        {"student": student_ids, "school": school_ids, "date": dates, "position": np.arange(len(dates))}
+    )
     joined = events.merge(enrollments, on=["student", "school"], how="inner")
     ends = joined["exit"].to_numpy(dtype="datetime64[ns]")
     if index.exit_inclusive:
@@ -284,7 +288,9 @@ def _calendar_days(school_ids, dates, index: DistrictIndex) -> tuple[np.ndarray,
     """(on the calendar, instructional) per row: the school's own day, else the district default."""
     calendar = index.calendar()
     day_numbers = dates.astype("datetime64[D]").astype("int64")
-    keys = pd.Index(calendar["school"].to_numpy() * 100_000 + calendar["date"].to_numpy(dtype="datetime64[D]").astype("int64"))
+    keys = pd.Index(
+        calendar["school"].to_numpy() * 100_000 + calendar["date"].to_numpy(dtype="datetime64[D]").astype("int64")
+    )
     flags = calendar["instructional"].to_numpy(dtype=bool)
     own = keys.get_indexer(school_ids * 100_000 + day_numbers)
     fallback = keys.get_indexer(DEFAULT_CALENDAR * 100_000 + day_numbers)

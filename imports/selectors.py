@@ -121,7 +121,10 @@ def import_health(*, today: datetime.date) -> dict:
             "overlaps": enrollment_issues["overlaps"].get(school.pk, []),
             "no_guardian_contact": no_contact.get(school.pk, []),
         }
-        row["clean"] = not any(row[key] for key in ("days_without_attendance", "unknown_codes", "held", "gaps", "overlaps", "no_guardian_contact"))
+        row["clean"] = not any(
+            row[key]
+            for key in ("days_without_attendance", "unknown_codes", "held", "gaps", "overlaps", "no_guardian_contact")
+        )
         rows.append(row)
     known = {school.sis_id for school in schools}
     unplaced = {sis_id: figures for sis_id, figures in held.items() if sis_id not in known}
@@ -141,7 +144,9 @@ def _days_without_attendance(schools, until: datetime.date | None) -> dict[int, 
     if until is None:
         return {}
     default, own = {}, defaultdict(dict)
-    for school_id, day, instructional in CalendarDay.objects.filter(date__lte=until).values_list("school_id", "date", "instructional"):
+    for school_id, day, instructional in CalendarDay.objects.filter(date__lte=until).values_list(
+        "school_id", "date", "instructional"
+    ):
         (own[school_id] if school_id else default)[day] = instructional
     with_records = defaultdict(set)
     for school_id, day in AttendanceRecord.objects.filter(date__lte=until).values_list("school_id", "date").distinct():
@@ -151,7 +156,9 @@ def _days_without_attendance(schools, until: datetime.date | None) -> dict[int, 
         if school.pk not in with_records:
             continue
         calendar = {**default, **own.get(school.pk, {})}
-        days = sorted(day for day, instructional in calendar.items() if instructional and day not in with_records[school.pk])
+        days = sorted(
+            day for day, instructional in calendar.items() if instructional and day not in with_records[school.pk]
+        )
         if days:
             missing[school.pk] = days
     return missing
@@ -200,7 +207,9 @@ def _instructional_between(days: list[datetime.date], start: datetime.date, end:
 
 
 def _students_without_guardian_contact(today: datetime.date) -> dict[int, list]:
-    current = Enrollment.objects.filter(entry_date__lte=today).filter(Q(exit_date__isnull=True) | Q(exit_date__gt=today))
+    current = Enrollment.objects.filter(entry_date__lte=today).filter(
+        Q(exit_date__isnull=True) | Q(exit_date__gt=today)
+    )
     reachable = Guardian.objects.exclude(phone="", email="").values("student_id")
     missing = current.exclude(student_id__in=reachable).select_related("student").order_by("student__last_name")
     by_school = defaultdict(list)

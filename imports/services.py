@@ -54,12 +54,18 @@ def import_run_create(
     if mapping is not None and mapping.district_id != district.pk:
         raise ValidationError({"mapping": "That column mapping belongs to another district."})
     run = ImportRun.objects.create(
-        district=district, format=format, mapping=mapping, created_by=user if getattr(user, "pk", None) else None, source=source
+        district=district,
+        format=format,
+        mapping=mapping,
+        created_by=user if getattr(user, "pk", None) else None,
+        source=source,
     )
     with _staged(path=path, uploads=uploads) as (staged, name):
         digest, size = _sha256(staged)
         with open(staged, "rb") as handle:
-            stored = default_storage.save(district_storage_path(district, "imports", str(run.pk), name), File(handle, name=name))
+            stored = default_storage.save(
+                district_storage_path(district, "imports", str(run.pk), name), File(handle, name=name)
+            )
     run.original_name, run.stored_path, run.sha256, run.size_bytes = name, stored, digest, size
     run.save(update_fields=["original_name", "stored_path", "sha256", "size_bytes"])
     return run
@@ -87,13 +93,27 @@ def import_run_process(*, run: ImportRun) -> ImportRun:
                 parsed = parse_source(path, format=run.format, **_mapping_args(run))
                 run.notes = parsed.notes
                 outcome = import_parsed(
-                    run=run, parsed=parsed, install_default_codes=run.format in {ImportFormat.CSV, ImportFormat.SIS_CSV}, progress=progress
+                    run=run,
+                    parsed=parsed,
+                    install_default_codes=run.format in {ImportFormat.CSV, ImportFormat.SIS_CSV},
+                    progress=progress,
                 )
     except ImportRejected as rejected:
         _finish(run, ImportRun.Status.REJECTED, errors=[error.as_dict() for error in rejected.errors])
     except Exception:
         logger.exception("Import %s of district %s failed", run.pk, run.district_id)
-        _finish(run, ImportRun.Status.FAILED, errors=[{"file": run.original_name, "row": None, "column": "", "message": "The import stopped on an unexpected error; nothing was written. The team has been notified."}])
+        _finish(
+            run,
+            ImportRun.Status.FAILED,
+            errors=[
+                {
+                    "file": run.original_name,
+                    "row": None,
+                    "column": "",
+                    "message": "The import stopped on an unexpected error; nothing was written. The team has been notified.",
+                }
+            ],
+        )
         raise
     else:
         _finish(run, ImportRun.Status.SUCCEEDED, outcome=outcome)
@@ -102,7 +122,11 @@ def import_run_process(*, run: ImportRun) -> ImportRun:
 
 def quarantine_replay_create(*, district: District, user=None, source: str = ImportRun.Source.UPLOAD) -> ImportRun:
     return ImportRun.objects.create(
-        district=district, kind=ImportRun.Kind.REPLAY, format="", created_by=user if getattr(user, "pk", None) else None, source=source
+        district=district,
+        kind=ImportRun.Kind.REPLAY,
+        format="",
+        created_by=user if getattr(user, "pk", None) else None,
+        source=source,
     )
 
 
@@ -271,7 +295,11 @@ def column_mapping_add_sample(*, mapping: ColumnMapping, entity: str, upload) ->
             for chunk in upload.chunks():
                 out.write(chunk)
         try:
-            headers = [name for name in header_of(SourceFile(_safe_name(upload.name), "sample.csv", lambda: open(local, "rb"))) if name]
+            headers = [
+                name
+                for name in header_of(SourceFile(_safe_name(upload.name), "sample.csv", lambda: open(local, "rb")))
+                if name
+            ]
         except ImportRejected as rejected:
             raise ValidationError({"sample": str(rejected)}) from rejected
     known = mapping.columns.get(entity, {})

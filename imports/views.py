@@ -59,10 +59,16 @@ def codes(request, district):
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
         else:
-            messages.success(request, f"Code {code.code} now means {code.get_category_display()}. Replay the held rows to place them.")
+            messages.success(
+                request,
+                f"Code {code.code} now means {code.get_category_display()}. Replay the held rows to place them.",
+            )
         return redirect("imports:codes", district=district)
     unknown = selectors.unknown_code_list()
-    forms = [(row, CodeMapForm(initial={"code": row["code"]}, auto_id=f"code-{index}-%s")) for index, row in enumerate(unknown)]
+    forms = [
+        (row, CodeMapForm(initial={"code": row["code"]}, auto_id=f"code-{index}-%s"))
+        for index, row in enumerate(unknown)
+    ]
     return render(
         request,
         "imports/codes.html",
@@ -122,13 +128,17 @@ def mapping_edit(request, district, mapping_id):
         if sample_form.is_valid():
             try:
                 services.column_mapping_add_sample(
-                    mapping=mapping, entity=sample_form.cleaned_data["entity"], upload=sample_form.cleaned_data["sample"]
+                    mapping=mapping,
+                    entity=sample_form.cleaned_data["entity"],
+                    upload=sample_form.cleaned_data["sample"],
                 )
             except ValidationError as error:
                 sample_form.add_error("sample", error.messages)
             else:
                 return redirect("imports:mapping_edit", district=district, mapping_id=mapping.pk)
-    form = ColumnMappingForm(request.POST if request.method == "POST" and "sample" not in request.FILES else None, mapping=mapping)
+    form = ColumnMappingForm(
+        request.POST if request.method == "POST" and "sample" not in request.FILES else None, mapping=mapping
+    )
     if form.is_bound and form.is_valid():
         columns, formats = form.mapping_values()
         services.column_mapping_save(
@@ -148,4 +158,8 @@ def mapping_edit(request, district, mapping_id):
 @role_required(Role.DISTRICT_ADMIN)
 def health(request, district):
     report = selectors.import_health(today=timezone.localdate())
-    return render(request, "imports/health.html", {"report": report, "last_run": selectors.import_run_list().filter(kind=ImportRun.Kind.IMPORT).first()})
+    return render(
+        request,
+        "imports/health.html",
+        {"report": report, "last_run": selectors.import_run_list().filter(kind=ImportRun.Kind.IMPORT).first()},
+    )

@@ -211,12 +211,21 @@ class OutreachActionListAPI(HuddleAPIMixin, generics.ListCreateAPIView):
             return OutreachAction.objects.none()
         query = ActionQuerySerializer(data=self.request.query_params)
         query.is_valid(raise_exception=True)
-        actions = selectors.outreach_action_list_visible(access=self.request.access).prefetch_related("student__enrollments")
+        actions = selectors.outreach_action_list_visible(access=self.request.access).prefetch_related(
+            "student__enrollments"
+        )
         if "student" in query.validated_data:
             actions = actions.filter(student_id=query.validated_data["student"])
         if "since" in query.validated_data:
             actions = actions.filter(attempt_date__gte=query.validated_data["since"])
-        _audit(self.request, "outreach_actions", "", "action log", api=True, **{k: str(v) for k, v in query.validated_data.items()})
+        _audit(
+            self.request,
+            "outreach_actions",
+            "",
+            "action log",
+            api=True,
+            **{k: str(v) for k, v in query.validated_data.items()},
+        )
         return actions
 
     def create(self, request, *args, **kwargs):
@@ -255,6 +264,7 @@ class _as_drf_errors:
 
     def __exit__(self, kind, error, traceback):
         if kind is not None and issubclass(kind, ValidationError):
-            raise DRFValidationError(error.message_dict if hasattr(error, "error_dict") else {"non_field_errors": error.messages})
+            raise DRFValidationError(
+                error.message_dict if hasattr(error, "error_dict") else {"non_field_errors": error.messages}
+            )
         return False
-

@@ -270,7 +270,9 @@ class _Links:
 
 
 def _contact(access: DistrictAccess, action: OutreachAction, school_id: int) -> Contact:
-    restricted = action.sensitive and not permissions.reads_sensitive(access, author_id=action.author_id, school_ids=[school_id])
+    restricted = action.sensitive and not permissions.reads_sensitive(
+        access, author_id=action.author_id, school_ids=[school_id]
+    )
     return Contact(action, restricted)
 
 

@@ -74,7 +74,11 @@ def guardian_html(guardians: list) -> SafeString:
         return mark_safe('<span class="guardian"><span class="badge badge--warn">No guardian contact</span></span>')
     g = guardians[0]
     relation = f" ({_e(g.relationship)})" if g.relationship else ""
-    channel = f"prefers {_e(_label(_CHANNELS, g.preferred_channel).lower())}" if g.preferred_channel else "no preferred channel"
+    channel = (
+        f"prefers {_e(_label(_CHANNELS, g.preferred_channel).lower())}"
+        if g.preferred_channel
+        else "no preferred channel"
+    )
     phone = f'<br><span class="nowrap">{_e(g.phone)}</span>' if g.phone else ""
     language = _e(g.language) if g.language else "language not recorded"
     return mark_safe(
@@ -142,7 +146,9 @@ def figures_html(view) -> SafeString:
     elif row.absences_left == 0:
         left = "<strong>No absences left</strong> before the year is chronic"
     else:
-        left = f"<strong>{row.absences_left}</strong> absence{'' if row.absences_left == 1 else 's'} left before chronic"
+        left = (
+            f"<strong>{row.absences_left}</strong> absence{'' if row.absences_left == 1 else 's'} left before chronic"
+        )
     trend = f'<span class="muted">{_e(view.trend_text)}</span>' if view.trend_text else ""
     return mark_safe(
         f'<span class="figure"><strong>{_e(view.days_missed)}</strong> missed of {row.membership_days} days</span>'
@@ -181,7 +187,11 @@ def plan_html(view) -> str:
     due = ""
     if row.next_step_due:
         text = f"due {row.next_step_due:%b} {row.next_step_due.day}"
-        due = f' · <span class="badge badge--bad">overdue, {text}</span>' if view.next_step_state == "overdue" else f" · {text}"
+        due = (
+            f' · <span class="badge badge--bad">overdue, {text}</span>'
+            if view.next_step_state == "overdue"
+            else f" · {text}"
+        )
     outcome = (
         f'<span class="figure"><span class="badge">{_e(_label(_OUTCOMES, row.outcome))}</span> {_e(row.outcome_reason)}</span>'
         if not row.is_open

@@ -73,12 +73,12 @@ class Huddle(models.Model):
             models.UniqueConstraint(fields=["district", "school", "week_start"], name="huddle_unique_school_week"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.school} huddle, week of {self.week_start:%b %-d, %Y}"
+
     def clean(self):
         if self.week_start and self.week_start.weekday() != 0:
             raise ValidationError({"week_start": "A huddle week starts on a Monday."})
-
-    def __str__(self) -> str:
-        return f"{self.school} huddle, week of {self.week_start:%b %-d, %Y}"
 
 
 class HuddleRow(models.Model):
@@ -231,6 +231,4 @@ class EscalationFlag(models.Model):
     objects = ScopedManager(district="district")
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["district", "escalation", "flag"], name="escalationflag_unique")
-        ]
+        constraints = [models.UniqueConstraint(fields=["district", "escalation", "flag"], name="escalationflag_unique")]

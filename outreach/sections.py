@@ -121,7 +121,10 @@ def _approaching(metrics, candidates, placed):
     near.sort(key=lambda sid: (metrics[sid]["absences_left"], -metrics[sid]["absence_rate"], sid))
     for sid in near[:APPROACHING_LIMIT]:
         left = metrics[sid]["absences_left"]
-        yield sid, f"{_pct(metrics[sid]['absence_rate'])} absent; {left} more absence{'s' if left != 1 else ''} makes the year chronic"
+        yield (
+            sid,
+            f"{_pct(metrics[sid]['absence_rate'])} absent; {left} more absence{'s' if left != 1 else ''} makes the year chronic",
+        )
 
 
 def reasons(placement: Placement) -> list[dict]:

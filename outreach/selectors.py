@@ -77,9 +77,13 @@ def _trend_points(students, week_start: datetime.date) -> dict[int, list]:
     """Each student's cumulative rate at the end of the last weeks, for the row's sparkline."""
     points: dict[int, list] = {}
     snapshots = WeeklySnapshot.objects.filter(
-        student_id__in=students, week_start__gte=week_start - datetime.timedelta(weeks=TREND_WEEKS), week_start__lte=week_start
+        student_id__in=students,
+        week_start__gte=week_start - datetime.timedelta(weeks=TREND_WEEKS),
+        week_start__lte=week_start,
     )
-    for student_id, week, rate in snapshots.order_by("week_start").values_list("student_id", "week_start", "absence_rate"):
+    for student_id, week, rate in snapshots.order_by("week_start").values_list(
+        "student_id", "week_start", "absence_rate"
+    ):
         points.setdefault(student_id, []).append([week.isoformat(), str(rate)])
     return points
 
@@ -148,10 +152,14 @@ def huddle_list_visible(*, access: DistrictAccess) -> QuerySet[Huddle]:
 
 def huddle_list_with_counts(*, access: DistrictAccess) -> QuerySet[Huddle]:
     """Visible huddles with their row and discussed counts (of every row: the meeting's progress)."""
-    return huddle_list_visible(access=access).annotate(
-        row_count=Count("rows", distinct=True),
-        discussed_count=Count("rows", filter=Q(rows__discussed=True), distinct=True),
-    ).order_by("-week_start", "school__name")
+    return (
+        huddle_list_visible(access=access)
+        .annotate(
+            row_count=Count("rows", distinct=True),
+            discussed_count=Count("rows", filter=Q(rows__discussed=True), distinct=True),
+        )
+        .order_by("-week_start", "school__name")
+    )
 
 
 def huddle_get_visible(*, access: DistrictAccess, huddle_id: int) -> Huddle:

@@ -260,7 +260,9 @@ def huddle_row_escalate(*, row: HuddleRow, by: Membership, reason: str) -> Escal
         district_id=row.district_id, student_id=row.student_id, row=row, tier3_flag=tier3, reason=reason.strip(),
         history=history, escalated_by=by, escalated_at=timezone.now(),
     )  # fmt: skip
-    EscalationFlag.objects.bulk_create([EscalationFlag(district_id=row.district_id, escalation=escalation, flag=f) for f in tier2])
+    EscalationFlag.objects.bulk_create(
+        [EscalationFlag(district_id=row.district_id, escalation=escalation, flag=f) for f in tier2]
+    )
     Flag.objects.filter(pk__in=[f.pk for f in tier2]).update(
         status=Flag.Status.ESCALATED, resolved_on=today, resolution=f"Escalated to Tier 3: {reason.strip()}"[:200],
         updated_at=timezone.now(),
@@ -334,7 +336,9 @@ def huddle_attendance_record(*, huddle: Huddle, members: list[Membership], by: M
     now = timezone.now()
     HuddleAttendance.objects.bulk_create(
         [
-            HuddleAttendance(district_id=huddle.district_id, huddle=huddle, member=member, recorded_at=now, recorded_by=by)
+            HuddleAttendance(
+                district_id=huddle.district_id, huddle=huddle, member=member, recorded_at=now, recorded_by=by
+            )
             for member in members
             if member.pk not in present
         ]

@@ -15,7 +15,11 @@ def outreach_panel(*, request, student) -> dict | None:
     school_ids = {enrollment.school_id for enrollment in student.enrollments.all()}
     actions = list(OutreachAction.objects.filter(student=student).select_related("author__user")[:RECENT_CONTACTS])
     contacts = [
-        (action, action.sensitive and not permissions.reads_sensitive(access, author_id=action.author_id, school_ids=school_ids))
+        (
+            action,
+            action.sensitive
+            and not permissions.reads_sensitive(access, author_id=action.author_id, school_ids=school_ids),
+        )
         for action in actions
     ]
     row = (

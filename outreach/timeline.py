@@ -67,7 +67,9 @@ def student_timeline(*, access: DistrictAccess, student: Student, today: datetim
         "open_flags": [flag for flag in flags if flag.is_open],
         "checklist": _checklist(access, student, flags, actions, current, today),
         "events": events,
-        "can_log": permissions.works_on_student(access, school_id=current_school_id, student_id=student.pk, mentees=mentees),
+        "can_log": permissions.works_on_student(
+            access, school_id=current_school_id, student_id=student.pk, mentees=mentees
+        ),
         "reads_all_notes": bool(access.school_ids(Role.COUNSELOR) & school_ids),
     }
 
@@ -76,18 +78,27 @@ _KIND_ORDER = {"escalation": 0, "flag_closed": 1, "action": 2, "huddle": 3, "fla
 
 
 def _attendance_events(student: Student, year: SchoolYear):
-    records = AttendanceRecord.objects.filter(student=student, date__range=(year.start, year.end)).select_related("school")
+    records = AttendanceRecord.objects.filter(student=student, date__range=(year.start, year.end)).select_related(
+        "school"
+    )
     for record in records.order_by("-date"):
         kind = "absence" if record.category in ABSENT_KINDS else "partial"
         minutes = f", {record.minutes_absent} minutes" if record.minutes_absent else ""
-        yield Event(record.date, kind, record.get_category_display(), f"Code {record.code}{minutes}", meta=record.school.name)
+        yield Event(
+            record.date, kind, record.get_category_display(), f"Code {record.code}{minutes}", meta=record.school.name
+        )
 
 
 def _flag_events(flags: list[Flag]):
     for flag in flags:
         yield Event(flag.first_met, "flag", f"Flagged, Tier {flag.tier}: {flag.label}", flag.why)
         if flag.resolved_on:
-            yield Event(flag.resolved_on, "flag_closed", f"Flag {flag.get_status_display().lower()}: {flag.label}", flag.resolution)
+            yield Event(
+                flag.resolved_on,
+                "flag_closed",
+                f"Flag {flag.get_status_display().lower()}: {flag.label}",
+                flag.resolution,
+            )
 
 
 def _huddle_events(rows: list[HuddleRow]):
@@ -95,7 +106,9 @@ def _huddle_events(rows: list[HuddleRow]):
         owner = row.owner.user.get_full_name() or row.owner.user.email if row.owner else "no owner"
         parts = [row.get_section_display(), f"owner: {owner}"]
         if row.next_step:
-            parts.append(f"next step: {row.next_step}" + (f" by {row.next_step_due:%b %-d}" if row.next_step_due else ""))
+            parts.append(
+                f"next step: {row.next_step}" + (f" by {row.next_step_due:%b %-d}" if row.next_step_due else "")
+            )
         if row.outcome:
             parts.append(f"{row.get_outcome_display().lower()}: {row.outcome_reason}")
         title = f"On the {row.huddle.school.name} huddle" + (" (discussed)" if row.discussed else "")
@@ -109,7 +122,9 @@ def _huddle_events(rows: list[HuddleRow]):
 
 def _action_events(access: DistrictAccess, actions: list[OutreachAction], school_ids: set[int]):
     for action in actions:
-        restricted = action.sensitive and not permissions.reads_sensitive(access, author_id=action.author_id, school_ids=school_ids)
+        restricted = action.sensitive and not permissions.reads_sensitive(
+            access, author_id=action.author_id, school_ids=school_ids
+        )
         result = "reached" if action.reached else "not reached"
         details = []
         if not restricted:
@@ -134,4 +149,6 @@ def _checklist(access, student, flags, actions, current, today):
         return []
     since = min(tier2)
     calendar = school_days(school=current.current_school, start=since, end=today + datetime.timedelta(days=120))
-    return tier2_checklist(since=since, actions=actions, calendar=calendar, deadlines=tier2_deadlines(access.district), today=today)
+    return tier2_checklist(
+        since=since, actions=actions, calendar=calendar, deadlines=tier2_deadlines(access.district), today=today
+    )

@@ -54,7 +54,12 @@ def huddle_current(request, district):
         return _render_huddle(request, summaries[0]["huddle"])
     if not summaries and len(mine) == 1:
         return _render_huddle(request, mine[0])
-    context = {"summaries": summaries, "mentor_huddles": mine, "week_start": week, "team_school_ids": permissions.team_school_ids(access)}
+    context = {
+        "summaries": summaries,
+        "mentor_huddles": mine,
+        "week_start": week,
+        "team_school_ids": permissions.team_school_ids(access),
+    }
     return render(request, "outreach/huddle_index.html", context)
 
 
@@ -82,7 +87,9 @@ def huddle_generate_now(request, district):
     school = School.objects.filter(pk=int(school_id)).first() if school_id.isdigit() else None
     if school is None or not permissions.runs_huddle(request.access, school.pk):
         raise PermissionDenied("Only the school's attendance team generates its huddle.")
-    huddle = services.huddle_generate(district=request.district, school=school, week_start=services.week_start_of(_today()))
+    huddle = services.huddle_generate(
+        district=request.district, school=school, week_start=services.week_start_of(_today())
+    )
     messages.success(request, f"Generated {huddle}.")
     return redirect("outreach:huddle_detail", district=district, huddle_id=huddle.pk)
 
@@ -100,7 +107,9 @@ def huddle_attendance(request, district, huddle_id):
         messages.success(request, f"Attendance recorded: {len(present)} at the huddle.")
     else:
         messages.error(request, "Tick at least one person to record who is at the huddle.")
-    return redirect(reverse("outreach:huddle_detail", kwargs={"district": district, "huddle_id": huddle.pk}) + "#attendance")
+    return redirect(
+        reverse("outreach:huddle_detail", kwargs={"district": district, "huddle_id": huddle.pk}) + "#attendance"
+    )
 
 
 # ----------------------------------------------------------------------------- a row and its forms
@@ -144,7 +153,9 @@ def _blank_form(row: HuddleRow, panel: str):
 def _bound_form(request, row: HuddleRow, panel: str):
     if panel == "plan":
         return RowPlanForm(request.POST, row=row, owners=selectors.owner_choices(school=row.huddle.school))
-    return {"action": OutreachActionForm, "escalate": EscalateForm, "resolve": ResolveForm}[panel](request.POST, row=row)
+    return {"action": OutreachActionForm, "escalate": EscalateForm, "resolve": ResolveForm}[panel](
+        request.POST, row=row
+    )
 
 
 def _row_post(panel: str, apply):
@@ -181,7 +192,9 @@ def _apply_action(request, row, data):
 
 def _apply_escalate(request, row, data):
     escalation = services.huddle_row_escalate(row=row, by=request.access.membership, reason=data["reason"])
-    _audit(request, AuditEvent.Action.CHANGE, "flag", escalation.tier3_flag, f"Tier 3 referral of {row.student.full_name}")
+    _audit(
+        request, AuditEvent.Action.CHANGE, "flag", escalation.tier3_flag, f"Tier 3 referral of {row.student.full_name}"
+    )
     return f"Escalated {row.student.full_name} to Tier 3; the counselors' queue has the referral."
 
 
@@ -200,7 +213,9 @@ huddle_row_resolve = _row_post("resolve", _apply_resolve)
 @require_POST
 def huddle_row_discussed(request, district, row_id):
     row = selectors.huddle_row_get_visible(access=request.access, row_id=row_id)
-    _require(permissions.runs_huddle(request.access, row.huddle.school_id) and selectors.huddle_is_latest(huddle=row.huddle))
+    _require(
+        permissions.runs_huddle(request.access, row.huddle.school_id) and selectors.huddle_is_latest(huddle=row.huddle)
+    )
     discussed = request.POST.get("discussed", "1") != "0"
     services.huddle_row_mark_discussed(row=row, by=request.access.membership, discussed=discussed)
     verb = "Marked" if discussed else "Unmarked"
@@ -226,7 +241,9 @@ def _row_invalid(request, row: HuddleRow, panel: str, form) -> HttpResponse:
     view = _row_view(request, row)
     forms = {f"{name}_form": _blank_form(row, name) for name in PANELS if _may(request, row, name)}
     forms[f"{panel}_form"] = form
-    return render(request, "outreach/huddle_row.html", {"row": row, "view": view, "huddle": row.huddle, **forms}, status=400)
+    return render(
+        request, "outreach/huddle_row.html", {"row": row, "view": view, "huddle": row.huddle, **forms}, status=400
+    )
 
 
 def _row_view(request, row: HuddleRow) -> display.RowView:
@@ -243,8 +260,6 @@ def _reloaded(request, row: HuddleRow) -> HuddleRow:
     return selectors.huddle_rows_for_page(access=request.access, huddle=row.huddle, row_id=row.pk)[0]
 
 
-
-
 def _require(allowed: bool) -> None:
     if not allowed:
         raise PermissionDenied("Your role here does not include this.")
@@ -256,10 +271,14 @@ def _require(allowed: bool) -> None:
 @role_required(*permissions.HUDDLE_ROLES)
 def student_timeline(request, district, student_id):
     student = student_get_visible(access=request.access, student_id=student_id)
-    _audit(request, AuditEvent.Action.VIEW, "student", student, f"{student.full_name} ({student.sis_id})", page="timeline")
+    _audit(
+        request, AuditEvent.Action.VIEW, "student", student, f"{student.full_name} ({student.sis_id})", page="timeline"
+    )
     context = timeline.student_timeline(access=request.access, student=student, today=_today())
     if context["can_log"]:
-        context["action_form"] = OutreachActionForm(initial={"attempt_date": _today(), "method": "call", "reached": "yes"})
+        context["action_form"] = OutreachActionForm(
+            initial={"attempt_date": _today(), "method": "call", "reached": "yes"}
+        )
     return render(request, "outreach/student_timeline.html", context)
 
 

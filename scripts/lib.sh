@@ -27,11 +27,12 @@ find_python() {
 }
 
 deps_key() {
-    sha256sum "$ROOT/pyproject.toml" | cut -d' ' -f1
+    cat "$ROOT/pyproject.toml" "$ROOT/requirements-dev.lock" | sha256sum | cut -d' ' -f1
 }
 
-# Creates .venv if missing (or broken) and runs `pip install -e '.[dev]'` only when pyproject.toml
-# changed since the last successful install. A lock keeps two scripts from installing at once.
+# Creates .venv if missing (or broken) and installs the hashed lock (requirements-dev.lock, made by
+# scripts/lock from pyproject.toml) plus the project itself, only when either changed since the
+# last successful install. A lock keeps two scripts from installing at once.
 ensure_venv() {
     if [[ ! -x "$PY" ]] || ! "$PY" -c 'import sys' >/dev/null 2>&1; then
         local base
@@ -51,8 +52,9 @@ ensure_venv() {
             flock 9
         fi
         [[ "$(cat "$STAMP" 2>/dev/null)" == "$key" ]] && exit 0
-        say "Installing Python dependencies into .venv (first run or pyproject.toml changed; a few minutes)"
-        "$PY" -m pip install --disable-pip-version-check --quiet -e "$ROOT[dev]"
+        say "Installing Python dependencies into .venv (first run or the lock changed; a few minutes)"
+        "$PY" -m pip install --disable-pip-version-check --quiet --require-hashes -r "$ROOT/requirements-dev.lock"
+        "$PY" -m pip install --disable-pip-version-check --quiet --no-deps -e "$ROOT"
         echo "$key" >"$STAMP"
     ) || die "pip install failed (see above)."
 }

@@ -10,8 +10,8 @@ from districts.api import DistrictAPIMixin, SchoolRefSerializer
 from districts.models import School
 
 from . import selectors
-from .services import student_view_record
 from .models import Enrollment, Guardian, Student
+from .services import student_view_record
 
 
 class SchoolSerializer(serializers.ModelSerializer):

@@ -144,9 +144,11 @@ def demo_movements(rng: random.Random, school_sis_ids: list[str]) -> dict[int, s
     transfers = elementary[: round(0.03 * count)]
     moving = set(transfers)
     withdraws = [index for index in rest if index not in moving][: max(1, round(0.01 * count))]
-    return {index: "enters" for index in enters} | {index: "transfers" for index in transfers} | {
-        index: "withdraws" for index in withdraws
-    }
+    return (
+        {index: "enters" for index in enters}
+        | {index: "transfers" for index in transfers}
+        | {index: "withdraws" for index in withdraws}
+    )
 
 
 def demo_student(rng: random.Random, *, district: District, index: int, grade: str, fall_year: int) -> Student:

@@ -109,9 +109,7 @@ class Guardian(models.Model):
 
     class Meta:
         ordering = ["student", "name"]
-        constraints = [
-            models.UniqueConstraint(fields=["district", "student", "name"], name="guardian_unique_name")
-        ]
+        constraints = [models.UniqueConstraint(fields=["district", "student", "name"], name="guardian_unique_name")]
 
     def __str__(self) -> str:
         return self.name
@@ -240,7 +238,9 @@ class PriorYearSummary(models.Model):
         ordering = ["student", "-school_year"]
         constraints = [
             models.UniqueConstraint(fields=["district", "student", "school_year"], name="prioryear_unique_year"),
-            models.CheckConstraint(condition=Q(days_absent__lte=F("days_enrolled")), name="prioryear_absent_le_enrolled"),
+            models.CheckConstraint(
+                condition=Q(days_absent__lte=F("days_enrolled")), name="prioryear_absent_le_enrolled"
+            ),
         ]
 
     def __str__(self) -> str:

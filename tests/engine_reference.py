@@ -75,8 +75,16 @@ def compute(
     for student in [int(s) for s in inputs.students["student_id"]]:
         dates = sorted(set().union(*(days for (s, _), days in membership.items() if s == student)))
         year = StudentYear(dates, district_marks.get(student, {}), tardy_dates.get(student, set()), policy)
-        rows[student] = _student_row(student, year, enrollments.get(student, []), school_days,
-                                     prior_years.get(student, []), plans.get(student, []), as_of, policy)
+        rows[student] = _student_row(
+            student,
+            year,
+            enrollments.get(student, []),
+            school_days,
+            prior_years.get(student, []),
+            plans.get(student, []),
+            as_of,
+            policy,
+        )
         absences += [
             (student, day, ordinal, _number(weight, policy), kind) for day, ordinal, weight, kind in year.absent_days()
         ]
@@ -119,7 +127,9 @@ def _read_calendar(calendar: pd.DataFrame) -> dict[int, dict[datetime.date, int]
 def _read_enrollments(enrollments: pd.DataFrame) -> dict[int, list[Enrollment]]:
     by_student = defaultdict(list)
     for row in enrollments.itertuples(index=False):
-        by_student[int(row.student_id)].append(Enrollment(int(row.school_id), _day(row.entry_date), _day(row.exit_date)))
+        by_student[int(row.student_id)].append(
+            Enrollment(int(row.school_id), _day(row.entry_date), _day(row.exit_date))
+        )
     return by_student
 
 
@@ -362,7 +372,9 @@ def _fired_rules(year: StudentYear, prior_chronic: bool, plans, as_of, policy: P
         "t3_after_tier2": after_tier2,
         "t3_repeat_chronic": lambda r: prior_chronic and year.chronic,
     }
-    return tuple(rule_id for rule_id in DEFAULT_RULES if policy.enabled(rule_id) and fires[rule_id](policy.rule(rule_id)))
+    return tuple(
+        rule_id for rule_id in DEFAULT_RULES if policy.enabled(rule_id) and fires[rule_id](policy.rule(rule_id))
+    )
 
 
 # --- output frames ------------------------------------------------------------------------------
@@ -388,10 +400,32 @@ def _students_frame(rows: dict, policy: Policy) -> pd.DataFrame:
     index = pd.Index(list(rows), dtype="int64", name="student_id")
     frame = pd.DataFrame(list(rows.values()), columns=STUDENT_COLUMNS, index=index)
     dtypes = {column: _count_dtype(policy) for column in DAY_COUNT_COLUMNS}
-    dtypes |= {c: "int64" for c in ["membership_days", "tardy_days", "remaining_days", "absences_left",
-                                    "last10_tardy", "last20_tardy", "longest_streak", "chronic_years", "tier"]}
-    dtypes |= {c: "float64" for c in ["absence_rate", "recent_rate", "projected_rate", "monday_friday_share",
-                                      "previous_rate", "trend", "prior_rate"]}
+    dtypes |= {
+        c: "int64"
+        for c in [
+            "membership_days",
+            "tardy_days",
+            "remaining_days",
+            "absences_left",
+            "last10_tardy",
+            "last20_tardy",
+            "longest_streak",
+            "chronic_years",
+            "tier",
+        ]
+    }
+    dtypes |= {
+        c: "float64"
+        for c in [
+            "absence_rate",
+            "recent_rate",
+            "projected_rate",
+            "monday_friday_share",
+            "previous_rate",
+            "trend",
+            "prior_rate",
+        ]
+    }
     dtypes |= {"chronic": "bool", "prior_year_chronic": "bool", "current_school_id": "Int64", "rules": "object"}
     return frame.astype(dtypes)
 
@@ -402,14 +436,29 @@ def _student_schools_frame(membership, school_marks, policy: Policy) -> pd.DataF
         absent = sum((w for (s, sc, _), (w, _) in school_marks.items() if (s, sc) == (student, school)), Fraction(0))
         rate = absent / len(days) if days else Fraction(0)
         chronic = len(days) >= policy.min_membership_days and rate >= policy.chronic_threshold
-        rows.append((student, school, len(days), _number(absent, policy), _round_half_up(rate), chronic,
-                     _band(len(days), rate, policy)))
+        rows.append(
+            (
+                student,
+                school,
+                len(days),
+                _number(absent, policy),
+                _round_half_up(rate),
+                chronic,
+                _band(len(days), rate, policy),
+            )
+        )
     types = ["int64", "int64", "int64", _count_dtype(policy), "float64", "bool", "str"]
     return _frame(rows, dict(zip(STUDENT_SCHOOL_COLUMNS, types)))
 
 
 ABSENCE_TYPES = {"student_id": "int64", "date": "datetime64[ns]", "ordinal": "int64", "weight": None, "kind": "str"}
-SKIPPED_TYPES = {"student_id": "int64", "school_id": "int64", "date": "datetime64[ns]", "category": "str", "reason": "str"}
+SKIPPED_TYPES = {
+    "student_id": "int64",
+    "school_id": "int64",
+    "date": "datetime64[ns]",
+    "category": "str",
+    "reason": "str",
+}
 
 
 def _count_dtype(policy: Policy) -> str:
@@ -454,12 +503,15 @@ def make_input(*, calendar=(), enrollments=(), records=(), prior_years=(), stude
 
     return EngineInput(
         calendar=frame(calendar, ["school_id", "date", "minutes"], ["int", "date", "int"]),
-        enrollments=frame(enrollments, ["student_id", "school_id", "entry_date", "exit_date"],
-                          ["int", "int", "date", "date"]),
-        records=frame(records, ["student_id", "school_id", "date", "category", "minutes"],
-                      ["int", "int", "date", "str", "float"]),
-        prior_years=frame(prior_years, ["student_id", "school_year", "days_enrolled", "days_absent"],
-                          ["int", "str", "int", "int"]),
+        enrollments=frame(
+            enrollments, ["student_id", "school_id", "entry_date", "exit_date"], ["int", "int", "date", "date"]
+        ),
+        records=frame(
+            records, ["student_id", "school_id", "date", "category", "minutes"], ["int", "int", "date", "str", "float"]
+        ),
+        prior_years=frame(
+            prior_years, ["student_id", "school_year", "days_enrolled", "days_absent"], ["int", "str", "int", "int"]
+        ),
         students=pd.DataFrame({"student_id": pd.Series(list(students), dtype="int64")}),
     )
 

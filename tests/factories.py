@@ -44,6 +44,7 @@ class UserFactory(factory.django.DjangoModelFactory):
     email = factory.Sequence(lambda n: f"user{n}@example.org")
     first_name = "Pat"
     last_name = factory.Sequence(lambda n: f"Member{n}")
+
     @factory.post_generation
     def password(user, create, extracted, **kwargs):
         user.set_password(extracted or PASSWORD)

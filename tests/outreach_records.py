@@ -32,11 +32,22 @@ def _create(records) -> OutreachRecords:
         school = student.enrollments.get().school
         author = Membership.objects.get(grants__role=Role.ATTENDANCE_LEAD, grants__school=school)
         huddle = Huddle.objects.create(
-            district=district, school=school, week_start=datetime.date(2025, 11, 17), generated_at=datetime.datetime.now(datetime.UTC)
+            district=district,
+            school=school,
+            week_start=datetime.date(2025, 11, 17),
+            generated_at=datetime.datetime.now(datetime.UTC),
         )
-        row = HuddleRow.objects.create(district=district, huddle=huddle, student=student, section="new", grade=student.grade)
+        row = HuddleRow.objects.create(
+            district=district, huddle=huddle, student=student, section="new", grade=student.grade
+        )
         action = OutreachAction.objects.create(
-            district=district, student=student, huddle_row=row, author=author, attempt_date=datetime.date(2025, 11, 18),
-            method="call", reached=True, barrier="transportation",
+            district=district,
+            student=student,
+            huddle_row=row,
+            author=author,
+            attempt_date=datetime.date(2025, 11, 18),
+            method="call",
+            reached=True,
+            barrier="transportation",
         )
     return OutreachRecords(huddle, row, action)

@@ -60,9 +60,7 @@ def test_student_list_filters_by_school_grade_and_name(tenant_a, records_a, logi
     assert sis_ids(client.get(url, {"q": "A-3"})) == {"A-3"}
 
 
-def test_school_filter_outside_the_callers_view_is_refused_like_a_missing_one(
-    tenant_a, tenant_b, records_a, login
-):
+def test_school_filter_outside_the_callers_view_is_refused_like_a_missing_one(tenant_a, tenant_b, records_a, login):
     url = api(tenant_a.district, "student_list")
     lead = login(tenant_a.user(Role.ATTENDANCE_LEAD))
     other_school = lead.get(url, {"school": tenant_a.other_school.pk})
@@ -91,7 +89,10 @@ def test_student_detail_has_enrollments_and_guardians_and_is_audited(tenant_a, r
     with in_scope(tenant_a.district):
         event = AuditEvent.objects.get()
     assert (event.user, event.action, event.object_type, event.object_id) == (
-        user, AuditEvent.Action.VIEW, "student", str(records_a.student.pk)
+        user,
+        AuditEvent.Action.VIEW,
+        "student",
+        str(records_a.student.pk),
     )
     assert event.object_label == f"{records_a.student.full_name} (A-1)"
     assert event.path.startswith(f"/d/{tenant_a.district.slug}/api/students/")

@@ -27,6 +27,8 @@ def test_create_user_needs_a_known_school_for_school_roles(tenant_a, in_scope):
         call_command("create_user", district="alpha", email="l@alpha.org", role="attendance_lead", school="NOPE")
     with pytest.raises(CommandError, match="school role"):
         call_command("create_user", district="alpha", email="l@alpha.org", role="attendance_lead")
-    call_command("create_user", district="alpha", email="l@alpha.org", role="attendance_lead", school=tenant_a.school.sis_id)
+    call_command(
+        "create_user", district="alpha", email="l@alpha.org", role="attendance_lead", school=tenant_a.school.sis_id
+    )
     with in_scope(tenant_a.district):
         assert Membership.objects.filter(user__email="l@alpha.org").exists()

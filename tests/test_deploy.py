@@ -12,7 +12,9 @@ import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
-APP_VARIABLES = re.compile(r"(?:envbool|envint|envlist|os\.environ\.get|os\.environ\[|getenv)\(?\s*\"([A-Z][A-Z0-9_]*)\"")
+APP_VARIABLES = re.compile(
+    r"(?:envbool|envint|envlist|os\.environ\.get|os\.environ\[|getenv)\(?\s*\"([A-Z][A-Z0-9_]*)\""
+)
 
 
 def settings_variables() -> set[str]:
@@ -133,7 +135,9 @@ def docker_compose_command() -> list[str] | None:
 def test_docker_compose_config_is_valid(tmp_path):
     command = docker_compose_command()
     if command is None:
-        pytest.skip("the docker client with the compose plugin is not installed; compose file checked structurally only")
+        pytest.skip(
+            "the docker client with the compose plugin is not installed; compose file checked structurally only"
+        )
     for name in ("docker-compose.yml", "Dockerfile"):
         shutil.copy(ROOT / name, tmp_path / name)
     shutil.copy(ROOT / ".env.example", tmp_path / ".env")
@@ -148,7 +152,11 @@ def test_web_health_check_passes_against_a_running_server(live_server):
 
     result = subprocess.run(
         [sys.executable, "scripts/healthcheck.py", f"{live_server.url}/healthz"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=30,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=30,
     )
 
     assert result.returncode == 0, result.stderr
@@ -157,7 +165,10 @@ def test_web_health_check_passes_against_a_running_server(live_server):
 def test_web_health_check_fails_when_nothing_answers():
     result = subprocess.run(
         [sys.executable, "scripts/healthcheck.py", "http://127.0.0.1:9/healthz"],
-        cwd=ROOT, capture_output=True, text=True, timeout=30,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=30,
     )
 
     assert result.returncode == 1

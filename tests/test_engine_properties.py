@@ -58,7 +58,9 @@ def enrollments(draw, student: int, schools: list[int], calendar: list[tuple], d
         school = draw(st.sampled_from(schools))
         first_day = min(d for s, d, _ in calendar if s == school)
         entry = draw(st.just(first_day) | dates)
-        exit_date = draw(st.none() | st.integers(-2, 45).map(lambda n: shift(entry, n)))  # may end before it starts
+        exit_date = draw(
+            st.none() | st.integers(-2, 45).map(lambda n, start=entry: shift(start, n))
+        )  # may end before it starts
         rows.append((student, school, entry, exit_date))
     return rows
 
@@ -146,7 +148,9 @@ def tier2_plans(draw, students: list[int], as_of: datetime.date) -> pd.DataFrame
     return pd.DataFrame(
         {
             "student_id": pd.Series([r[0] for r in rows], dtype="int64"),
-            "started": pd.Series(pd.to_datetime(pd.Series([r[1] for r in rows], dtype="object")), dtype="datetime64[ns]"),
+            "started": pd.Series(
+                pd.to_datetime(pd.Series([r[1] for r in rows], dtype="object")), dtype="datetime64[ns]"
+            ),
             "supports": pd.Series([r[2] for r in rows], dtype="int64"),
         }
     )
@@ -172,7 +176,9 @@ def python_values(frame: pd.DataFrame, column: str) -> list:
 
 def assert_frames_agree(name: str, engine_frame: pd.DataFrame, reference_frame: pd.DataFrame, keys: list[str]):
     assert list(engine_frame.columns) == list(reference_frame.columns), name
-    assert len(engine_frame) == len(reference_frame), f"{name}: {len(engine_frame)} rows, reference {len(reference_frame)}"
+    assert len(engine_frame) == len(reference_frame), (
+        f"{name}: {len(engine_frame)} rows, reference {len(reference_frame)}"
+    )
     engine_frame = engine_frame.sort_values(keys, kind="stable").reset_index(drop=True)
     reference_frame = reference_frame.sort_values(keys, kind="stable").reset_index(drop=True)
     key_rows = list(zip(*(python_values(reference_frame, k) for k in keys)))

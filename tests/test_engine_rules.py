@@ -284,7 +284,12 @@ def test_out_of_school_suspension_is_absent_in_school_suspension_is_present(comp
     records = absent([2], "suspension_out_of_school") + absent([3], "suspension_in_school") + absent([4], "present")
     result = run(compute, days=10, records=records)
     row = student(result)
-    assert (row["absent_days"], row["absent_suspension"], row["absent_excused"], row["absent_unexcused"]) == (1, 1, 0, 0)
+    assert (row["absent_days"], row["absent_suspension"], row["absent_excused"], row["absent_unexcused"]) == (
+        1,
+        1,
+        0,
+        0,
+    )
     assert absence_rows(result) == [(1, day(2), 2, 1, "suspension_out_of_school")]
     assert skipped_rows(result) == set()
 

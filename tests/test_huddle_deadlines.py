@@ -14,7 +14,13 @@ FRIDAY = datetime.date(2025, 11, 21)
 
 
 def _action(day, method="call", reached=True, support="", pk=None):
-    return {"id": pk or day.toordinal(), "attempt_date": day, "method": method, "reached": reached, "support_offered": support}
+    return {
+        "id": pk or day.toordinal(),
+        "attempt_date": day,
+        "method": method,
+        "reached": reached,
+        "support_offered": support,
+    }
 
 
 def _weekdays(start, end, closed=()):
@@ -43,7 +49,9 @@ def test_the_schools_own_calendar_wins_over_the_district_default(tenant_a, in_sc
         school = tenant_a.school
         for day in (datetime.date(2025, 11, 24), datetime.date(2025, 11, 25)):
             CalendarDay.objects.create(district=tenant_a.district, school=None, date=day, instructional=True)
-        CalendarDay.objects.create(district=tenant_a.district, school=school, date=datetime.date(2025, 11, 24), instructional=False)
+        CalendarDay.objects.create(
+            district=tenant_a.district, school=school, date=datetime.date(2025, 11, 24), instructional=False
+        )
         days = school_days(school=school, start=datetime.date(2025, 11, 1), end=datetime.date(2025, 11, 30))
     assert days.days == [datetime.date(2025, 11, 25)]
 
@@ -51,7 +59,9 @@ def test_the_schools_own_calendar_wins_over_the_district_default(tenant_a, in_sc
 def test_a_district_sets_its_own_deadlines(tenant_a):
     assert tier2_deadlines(tenant_a.district) == Deadlines(3, 3, 10)
     tenant_a.district.settings = {"tier2_deadlines": {"family_contact_days": 2, "follow_up_days": 5}}
-    assert tier2_deadlines(tenant_a.district) == Deadlines(student_check_in_days=3, family_contact_days=2, follow_up_days=5)
+    assert tier2_deadlines(tenant_a.district) == Deadlines(
+        student_check_in_days=3, family_contact_days=2, follow_up_days=5
+    )
 
 
 def _checklist(actions, today, deadlines=Deadlines()):
@@ -93,7 +103,9 @@ def test_a_follow_up_needs_a_support_before_it_and_late_steps_say_so():
 
 
 def test_actions_before_the_flag_do_not_count():
-    steps = _checklist([_action(datetime.date(2025, 11, 10), method="student_check_in")], today=datetime.date(2025, 11, 21))
+    steps = _checklist(
+        [_action(datetime.date(2025, 11, 10), method="student_check_in")], today=datetime.date(2025, 11, 21)
+    )
     assert steps["check_in"][0] == "open"
 
 

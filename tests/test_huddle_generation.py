@@ -115,8 +115,12 @@ def test_unresolved_rows_carry_over_with_their_owner_and_next_step(tenant_a, sch
         flag(student, first_met=LAST_WEEK - datetime.timedelta(days=2))
     last = _generate(tenant_a, LAST_WEEK)
     rows = {row.student_id: row for row in last.rows.all()}
-    services.huddle_row_plan(row=rows[waiting.pk], by=owner, owner=owner, next_step="Home visit", next_step_due=NEXT_WEEK)
-    services.huddle_row_plan(row=rows[due.pk], by=owner, owner=owner, next_step="Call back", next_step_due=WEEK + datetime.timedelta(days=1))
+    services.huddle_row_plan(
+        row=rows[waiting.pk], by=owner, owner=owner, next_step="Home visit", next_step_due=NEXT_WEEK
+    )
+    services.huddle_row_plan(
+        row=rows[due.pk], by=owner, owner=owner, next_step="Call back", next_step_due=WEEK + datetime.timedelta(days=1)
+    )
     services.huddle_row_resolve(row=rows[resolved.pk], by=owner, reason="improved")
     OutreachAction.objects.all().delete()
 

@@ -21,13 +21,14 @@ from .outreach_support import flag, lead, student_at, weekday_calendar
 HX = {"HX-Request": "true"}
 
 
-
 @pytest.fixture
 def huddle(tenant_a):
     """This week's huddle at the leads' school with two flagged students."""
     week = services.week_start_of(timezone.localdate(timezone=tenant_a.district.tzinfo))
     with scope(district=tenant_a.district):
-        weekday_calendar(tenant_a.school, start=week - datetime.timedelta(days=120), end=week + datetime.timedelta(days=90))
+        weekday_calendar(
+            tenant_a.school, start=week - datetime.timedelta(days=120), end=week + datetime.timedelta(days=90)
+        )
         for name in ("Rivera", "Okafor"):
             student = student_at(tenant_a.school, last_name=name, absent=6, band="moderate")
             flag(student, first_met=week - datetime.timedelta(days=3))
@@ -49,12 +50,16 @@ def test_the_lead_lands_on_this_weeks_huddle(tenant_a, huddle, login):
     page = response.content.decode()
     assert response.status_code == 200
     assert "<h1>Weekly huddle</h1>" in page and "Alpha County Schools Middle" in page
-    assert page.count('data-row ') + page.count("data-row>") == 2
+    assert page.count("data-row ") + page.count("data-row>") == 2
     assert "Keyboard shortcuts" in page and "<kbd>j</kbd>" in page
 
 
 def test_every_htmx_link_also_has_a_real_href(tenant_a, huddle, login):
-    page = login(tenant_a.user(Role.ATTENDANCE_LEAD)).get(_url("huddle_detail", huddle, huddle_id=huddle.pk)).content.decode()
+    page = (
+        login(tenant_a.user(Role.ATTENDANCE_LEAD))
+        .get(_url("huddle_detail", huddle, huddle_id=huddle.pk))
+        .content.decode()
+    )
     tags = re.findall(r"<[^>]*hx-get=[^>]*>", page)
     assert tags and all(' href="' in tag for tag in tags)
     assert all(" action=" in tag for tag in re.findall(r"<form[^>]*hx-post=[^>]*>", page))
@@ -69,7 +74,9 @@ def test_viewing_the_huddle_is_audited(tenant_a, huddle, login):
 
 def test_a_panel_arrives_as_a_partial_for_htmx(tenant_a, huddle, login):
     row = _row(huddle)
-    response = login(tenant_a.user(Role.ATTENDANCE_LEAD)).get(_url("huddle_row", huddle, row_id=row.pk) + "?panel=action", headers=HX)
+    response = login(tenant_a.user(Role.ATTENDANCE_LEAD)).get(
+        _url("huddle_row", huddle, row_id=row.pk) + "?panel=action", headers=HX
+    )
     body = response.content.decode()
     assert response.status_code == 200 and "<html" not in body
     assert f'id="id_row{row.pk}_barrier"' in body and "Transportation" in body
@@ -106,7 +113,9 @@ def test_assign_an_owner_and_next_step(tenant_a, huddle, login):
         mentor = tenant_a.user(Role.MENTOR).memberships.get()
     due = (timezone.localdate() + datetime.timedelta(days=3)).isoformat()
     response = login(tenant_a.user(Role.ATTENDANCE_LEAD)).post(
-        _url("huddle_row_plan", huddle, row_id=row.pk), {"owner": mentor.pk, "next_step": "Call home", "next_step_due": due}, headers=HX
+        _url("huddle_row_plan", huddle, row_id=row.pk),
+        {"owner": mentor.pk, "next_step": "Call home", "next_step_due": due},
+        headers=HX,
     )
     assert response.status_code == 200 and "Call home" in response.content.decode()
     row.refresh_from_db()
@@ -138,7 +147,12 @@ def test_log_a_call_with_a_barrier_and_a_follow_up(tenant_a, huddle, login):
     assert "Barrier: Transportation" in response.content.decode()
     with scope(district=tenant_a.district):
         action = OutreachAction.objects.get()
-        assert (action.method, action.reached, action.barrier, action.huddle_row_id) == ("call", True, "transportation", row.pk)
+        assert (action.method, action.reached, action.barrier, action.huddle_row_id) == (
+            "call",
+            True,
+            "transportation",
+            row.pk,
+        )
         assert action.flag.rule == "t2_recent_absences", "the row's oldest open flag"
         assert action.author == lead(tenant_a)
         assert set(Flag.objects.filter(student=row.student).values_list("status", flat=True)) == {"in_progress"}
@@ -248,7 +262,9 @@ def test_the_huddle_of_800_students_renders_within_20_queries(tenant_a, login, d
 def test_a_past_weeks_huddle_is_a_record_and_takes_no_changes(tenant_a, huddle, login):
     with scope(district=tenant_a.district):
         later = services.huddle_generate(
-            district=tenant_a.district, school=tenant_a.school, week_start=huddle.week_start + datetime.timedelta(days=7)
+            district=tenant_a.district,
+            school=tenant_a.school,
+            week_start=huddle.week_start + datetime.timedelta(days=7),
         )
         assert later.rows.filter(carried_over_from__huddle=huddle).count() == 2
     row = _row(huddle)

@@ -26,12 +26,16 @@ def setup(tenant_a, week):
     """Two flagged students at the leads' school (one of them the mentor's) and a huddle at
     the other school, where this district's lead and counselor have no role."""
     with scope(district=tenant_a.district):
-        weekday_calendar(tenant_a.school, start=week - datetime.timedelta(days=60), end=week + datetime.timedelta(days=60))
+        weekday_calendar(
+            tenant_a.school, start=week - datetime.timedelta(days=60), end=week + datetime.timedelta(days=60)
+        )
         mentee, other = student_at(tenant_a.school, last_name="Mentee"), student_at(tenant_a.school, last_name="Other")
         far = student_at(tenant_a.other_school, last_name="Faraway")
         for student in (mentee, other, far):
             flag(student, first_met=week - datetime.timedelta(days=2))
-        MentorAssignment.objects.create(district=tenant_a.district, student=mentee, mentor=membership(tenant_a, Role.MENTOR))
+        MentorAssignment.objects.create(
+            district=tenant_a.district, student=mentee, mentor=membership(tenant_a, Role.MENTOR)
+        )
         here = services.huddle_generate(district=tenant_a.district, school=tenant_a.school, week_start=week)
         there = services.huddle_generate(district=tenant_a.district, school=tenant_a.other_school, week_start=week)
         rows = {row.student.last_name: row for row in HuddleRow.objects.select_related("student")}
@@ -129,12 +133,19 @@ def test_the_timeline_lists_absences_flags_huddles_and_actions(tenant_a, setup, 
     from tests.factories import AttendanceRecordFactory
 
     with scope(district=tenant_a.district):
-        AttendanceRecordFactory(student=setup["mentee"], school=tenant_a.school, date=datetime.date(2026, 3, 2))  # in the school year
+        AttendanceRecordFactory(
+            student=setup["mentee"], school=tenant_a.school, date=datetime.date(2026, 3, 2)
+        )  # in the school year
     client = login(tenant_a.user(Role.ATTENDANCE_LEAD))
     action = {"attempt_date": timezone.localdate().isoformat(), "method": "home_visit", "reached": "no"}
     assert client.post(_url("student_action_create", student_id=setup["mentee"].pk), action).status_code == 302
     page = client.get(_url("student_timeline", student_id=setup["mentee"].pk)).content.decode()
-    for text in ("Absent, unexcused", "Flagged, Tier 2: Recent absences", "On the Alpha County Schools Middle huddle", "Home visit, not reached"):
+    for text in (
+        "Absent, unexcused",
+        "Flagged, Tier 2: Recent absences",
+        "On the Alpha County Schools Middle huddle",
+        "Home visit, not reached",
+    ):
         assert text in page
     with scopes_disabled():
         assert OutreachAction.objects.get().huddle_row is None

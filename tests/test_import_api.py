@@ -67,7 +67,12 @@ def test_a_rejected_file_is_reported_in_the_status(api, tenant_a, django_capture
 
     status = api.get(reverse("api:import_detail", kwargs={"district": "alpha", "import_run_id": body["id"]})).json()
     assert status["status"] == "rejected"
-    assert status["errors"][0] == {"file": "students.csv", "row": 2, "column": "student_id", "message": "this value is required and is blank"}
+    assert status["errors"][0] == {
+        "file": "students.csv",
+        "row": 2,
+        "column": "student_id",
+        "message": "this value is required and is blank",
+    }
 
 
 def test_an_sis_upload_names_a_saved_mapping(api, tenant_a):

@@ -13,7 +13,15 @@ from django.core.management import CommandError, call_command
 from django_scopes import scope
 
 from imports.models import ImportRun, QuarantinedRow
-from students.models import AttendanceCode, AttendanceRecord, CalendarDay, Enrollment, Guardian, PriorYearSummary, Student
+from students.models import (
+    AttendanceCode,
+    AttendanceRecord,
+    CalendarDay,
+    Enrollment,
+    Guardian,
+    PriorYearSummary,
+    Student,
+)
 
 from .import_support import FIXTURES, _media_in_tmp, replay, run_import  # noqa: F401
 
@@ -35,7 +43,9 @@ EXPECTED_HELD = [
 def _records(district) -> set[tuple]:
     with scope(district=district):
         return set(
-            AttendanceRecord.objects.values_list("student__sis_id", "school__sis_id", "date", "code", "category", "minutes_absent")
+            AttendanceRecord.objects.values_list(
+                "student__sis_id", "school__sis_id", "date", "code", "category", "minutes_absent"
+            )
         )
 
 
@@ -51,11 +61,18 @@ def test_canonical_folder_loads_every_entity(tenant_a):
     with scope(district=tenant_a.district):
         assert Student.objects.count() == 6
         ana = Student.objects.get(sis_id="S1")
-        assert (ana.first_name, ana.birth_date, ana.grade, ana.home_language) == ("Ana", datetime.date(2013, 4, 2), "7", "Spanish")
+        assert (ana.first_name, ana.birth_date, ana.grade, ana.home_language) == (
+            "Ana",
+            datetime.date(2013, 4, 2),
+            "7",
+            "Spanish",
+        )
         assert (ana.econ_disadvantaged, ana.english_learner, ana.disability) == (True, True, False)
         assert Student.objects.get(sis_id="S2").grade == "8"  # "08" in the file
         assert Enrollment.objects.filter(student__sis_id="S6").count() == 2
-        assert Enrollment.objects.get(student__sis_id="S6", school__sis_id="MS1").exit_date == datetime.date(2025, 9, 15)
+        assert Enrollment.objects.get(student__sis_id="S6", school__sis_id="MS1").exit_date == datetime.date(
+            2025, 9, 15
+        )
         assert CalendarDay.objects.filter(school__isnull=True).count() == 37
         assert not CalendarDay.objects.get(school__sis_id="MS1", date="2025-09-12").instructional
         channels = dict(Guardian.objects.values_list("student__sis_id", "preferred_channel"))
@@ -87,7 +104,13 @@ def test_rows_that_cannot_be_placed_are_held_with_file_row_field_and_reason(tena
     assert [(row.row_number, row.reason, row.field) for row in held] == EXPECTED_HELD
     assert {row.file_name for row in held} == {"attendance.csv"}
     unknown = next(row for row in held if row.reason == "unknown_student")
-    assert unknown.raw == {"student_id": "S99", "school_id": "MS1", "date": "2025-09-03", "code": "U", "minutes_absent": ""}
+    assert unknown.raw == {
+        "student_id": "S99",
+        "school_id": "MS1",
+        "date": "2025-09-03",
+        "code": "U",
+        "minutes_absent": "",
+    }
     assert "S99" in unknown.message
     assert next(row for row in held if row.reason == "unknown_code").code == "X"
 
@@ -196,17 +219,49 @@ def _broken_copy(tmp_path, file: str, text: str):
 @pytest.mark.parametrize(
     "file, text, row, column, words",
     [
-        ("attendance.csv", "student_id,school_id,date,code\nS1,MS1,2025-08-26,U\nS1,MS1,2025-02-30,U\n", 3, "date", "not a date"),
-        ("attendance.csv", "student_id,school_id,date,code\nS1,MS1,2025-08-26,U,5,extra\n", 2, "column 5", "values in a row"),
+        (
+            "attendance.csv",
+            "student_id,school_id,date,code\nS1,MS1,2025-08-26,U\nS1,MS1,2025-02-30,U\n",
+            3,
+            "date",
+            "not a date",
+        ),
+        (
+            "attendance.csv",
+            "student_id,school_id,date,code\nS1,MS1,2025-08-26,U,5,extra\n",
+            2,
+            "column 5",
+            "values in a row",
+        ),
         ("attendance.csv", "student_id,school_id,code\nS1,MS1,U\n", 1, "date", "need a 'date' column"),
         ("students.csv", "student_id,first_name,homeless\nS1,Ana,maybe\n", 2, "homeless", "not yes or no"),
         ("students.csv", "student_id,first_name\n,Ana\n", 2, "student_id", "required"),
-        ("attendance.csv", "student_id,school_id,date,code,minutes_absent\nS1,MS1,2025-08-26,T,-5\n", 2, "minutes_absent", "whole number"),
-        ("enrollments.csv", "student_id,school_id,entry_date,exit_date\nS1,MS1,2025-09-02,2025-08-30\n", 2, "exit_date", "before the entry date"),
-        ("prior_year.csv", "student_id,school_year,days_enrolled,days_absent\nS1,2024-25,170,171\n", 2, "days_absent", "more than the days enrolled"),
+        (
+            "attendance.csv",
+            "student_id,school_id,date,code,minutes_absent\nS1,MS1,2025-08-26,T,-5\n",
+            2,
+            "minutes_absent",
+            "whole number",
+        ),
+        (
+            "enrollments.csv",
+            "student_id,school_id,entry_date,exit_date\nS1,MS1,2025-09-02,2025-08-30\n",
+            2,
+            "exit_date",
+            "before the entry date",
+        ),
+        (
+            "prior_year.csv",
+            "student_id,school_year,days_enrolled,days_absent\nS1,2024-25,170,171\n",
+            2,
+            "days_absent",
+            "more than the days enrolled",
+        ),
     ],
 )
-def test_a_file_that_cannot_be_read_rejects_the_import_and_writes_nothing(tenant_a, tmp_path, file, text, row, column, words):
+def test_a_file_that_cannot_be_read_rejects_the_import_and_writes_nothing(
+    tenant_a, tmp_path, file, text, row, column, words
+):
     run = run_import(tenant_a.district, _broken_copy(tmp_path, file, text))
 
     assert run.status == ImportRun.Status.REJECTED
@@ -252,7 +307,9 @@ def test_replay_keeps_rows_whose_cause_is_not_fixed(tenant_a):
     replayed = replay(tenant_a.district)
 
     assert replayed.entity_counts["attendance"]["resolved"] == 0
-    assert [(row.row_number, row.reason) for row in _open_held(tenant_a.district)] == [(r, reason) for r, reason, _ in EXPECTED_HELD]
+    assert [(row.row_number, row.reason) for row in _open_held(tenant_a.district)] == [
+        (r, reason) for r, reason, _ in EXPECTED_HELD
+    ]
 
 
 def test_an_import_touches_only_its_own_district(tenant_a, tenant_b):
@@ -284,7 +341,9 @@ def test_command_line_exits_non_zero_when_a_file_is_rejected(tenant_a, tmp_path)
     err = io.StringIO()
 
     with pytest.raises(CommandError, match="rejected"):
-        call_command("import_sis", "--district", "alpha", "--format", "csv", str(folder), stdout=io.StringIO(), stderr=err)
+        call_command(
+            "import_sis", "--district", "alpha", "--format", "csv", str(folder), stdout=io.StringIO(), stderr=err
+        )
 
     assert "enrollments.csv, row 2, column 'entry_date'" in err.getvalue()
 

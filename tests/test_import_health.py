@@ -7,7 +7,12 @@ from django_scopes import scope
 from imports.selectors import import_health, unknown_code_list
 
 from .factories import (
-    AttendanceRecordFactory, CalendarDayFactory, EnrollmentFactory, GuardianFactory, SchoolFactory, StudentFactory,
+    AttendanceRecordFactory,
+    CalendarDayFactory,
+    EnrollmentFactory,
+    GuardianFactory,
+    SchoolFactory,
+    StudentFactory,
 )  # fmt: skip
 from .import_support import FIXTURES, _media_in_tmp, run_import  # noqa: F401
 
@@ -58,7 +63,9 @@ def _clean_school(district):
         EnrollmentFactory(student=student, school=school, entry_date=D(2025, 9, 1))
         GuardianFactory(student=student, phone="919-555-0100", email="")
         for day in (D(2025, 9, 1), D(2025, 9, 2)):
-            AttendanceRecordFactory(student=student, school=school, date=day, code="T", category="tardy", minutes_absent=5)
+            AttendanceRecordFactory(
+                student=student, school=school, date=day, code="T", category="tardy", minutes_absent=5
+            )
     return school, student
 
 

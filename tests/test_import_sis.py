@@ -14,7 +14,12 @@ from students.models import AttendanceCode, AttendanceRecord, Student
 
 from .import_support import CONTOSO, FIXTURES, _media_in_tmp, replay, run_import  # noqa: F401
 
-CONTOSO_ATTENDANCE = {"student_id": "student_id", "school_id": "school_id", "date": "attendance_date", "code": "AttendanceCode"}
+CONTOSO_ATTENDANCE = {
+    "student_id": "student_id",
+    "school_id": "school_id",
+    "date": "attendance_date",
+    "code": "AttendanceCode",
+}
 CONTOSO_DEMOGRAPHICS = {
     "student_id": "SIS ID",
     "race_ethnicity": "FederalRaceCategory",
@@ -35,7 +40,9 @@ BATCH1_SCHOOLS = [
 
 def _mapping(district, *, columns, formats=None, name="Contoso SIS"):
     with scope(district=district):
-        return services.column_mapping_save(district=district, name=name, columns=columns, formats=formats or {}, headers={})
+        return services.column_mapping_save(
+            district=district, name=name, columns=columns, formats=formats or {}, headers={}
+        )
 
 
 def _weekdays(start, end):
@@ -51,7 +58,9 @@ def _setup(tmp_path, district, *, schools, students, start, end, entry):
     folder = tmp_path / "setup"
     folder.mkdir()
     (folder / "schools.csv").write_text("school_id,name\n" + "".join(f"{s},School {s}\n" for s in schools))
-    (folder / "students.csv").write_text("student_id,first_name,last_name\n" + "".join(f"{s},First {s},Last {s}\n" for s in students))
+    (folder / "students.csv").write_text(
+        "student_id,first_name,last_name\n" + "".join(f"{s},First {s},Last {s}\n" for s in students)
+    )
     (folder / "enrollments.csv").write_text(
         "student_id,school_id,entry_date\n" + "".join(f"{s},{schools[0]},{entry}\n" for s in students)
     )
@@ -150,7 +159,9 @@ HELLO_STUDENTS = {
 def test_an_ambiguous_date_column_rejects_the_file_and_asks_the_admin_to_choose(hello_district, tmp_path):
     mapping = _mapping(hello_district, columns={"students": HELLO_STUDENTS})
 
-    run = run_import(hello_district, _copy(tmp_path, "hello_world_small_day2_students.csv"), format="sis_csv", mapping=mapping)
+    run = run_import(
+        hello_district, _copy(tmp_path, "hello_world_small_day2_students.csv"), format="sis_csv", mapping=mapping
+    )
 
     assert run.status == ImportRun.Status.REJECTED
     error = run.errors[0]
@@ -166,11 +177,15 @@ def _hello_enrolled(district, tmp_path):
         columns={"students": HELLO_STUDENTS, "attendance": CONTOSO_ATTENDANCE},
         formats={"students": {"birth_date": "mdy"}},
     )
-    students = run_import(district, _copy(tmp_path, "hello_world_small_day2_students.csv"), format="sis_csv", mapping=mapping)
+    students = run_import(
+        district, _copy(tmp_path, "hello_world_small_day2_students.csv"), format="sis_csv", mapping=mapping
+    )
     assert students.status == ImportRun.Status.SUCCEEDED, students.errors
     enrollments = tmp_path / "enrollments"
     enrollments.mkdir()
-    (enrollments / "enrollments.csv").write_text("student_id,school_id,entry_date\nst1,sch0,2019-08-26\nst2,sch0,2019-08-26\n")
+    (enrollments / "enrollments.csv").write_text(
+        "student_id,school_id,entry_date\nst1,sch0,2019-08-26\nst2,sch0,2019-08-26\n"
+    )
     assert run_import(district, enrollments).status == ImportRun.Status.SUCCEEDED
     return mapping
 
@@ -182,7 +197,10 @@ def test_day_first_dates_weekends_and_per_section_rows(hello_district, tmp_path)
         assert (al.first_name, al.birth_date, al.grade) == ("Al", datetime.date(2004, 4, 2), "11")
 
     run = run_import(
-        hello_district, _copy(tmp_path, "hello_world_small_day2_studentattendance.csv"), format="sis_csv", mapping=mapping
+        hello_district,
+        _copy(tmp_path, "hello_world_small_day2_studentattendance.csv"),
+        format="sis_csv",
+        mapping=mapping,
     )
 
     assert run.status == ImportRun.Status.SUCCEEDED, run.errors
@@ -198,7 +216,12 @@ def test_day_first_dates_weekends_and_per_section_rows(hello_district, tmp_path)
 
 def test_mapping_an_unknown_code_and_replaying_places_the_held_absences(hello_district, tmp_path):
     mapping = _hello_enrolled(hello_district, tmp_path)
-    run_import(hello_district, _copy(tmp_path, "hello_world_small_day2_studentattendance.csv"), format="sis_csv", mapping=mapping)
+    run_import(
+        hello_district,
+        _copy(tmp_path, "hello_world_small_day2_studentattendance.csv"),
+        format="sis_csv",
+        mapping=mapping,
+    )
     waiting = len(_held(hello_district, reason="unknown_code"))
     assert waiting > 0
     with scope(district=hello_district):
@@ -219,7 +242,12 @@ def test_mapping_an_unknown_code_and_replaying_places_the_held_absences(hello_di
 def test_an_absences_only_export_with_its_own_headers_and_codes(tenant_a, tmp_path):
     run_import(tenant_a.district, FIXTURES / "canonical")
     with scope(district=tenant_a.district):
-        for code, category in [("UNX", "absent_unexcused"), ("EXC", "absent_excused"), ("TDY", "tardy"), ("PRT", "partial_day")]:
+        for code, category in [
+            ("UNX", "absent_unexcused"),
+            ("EXC", "absent_excused"),
+            ("TDY", "tardy"),
+            ("PRT", "partial_day"),
+        ]:
             AttendanceCode.objects.create(district=tenant_a.district, code=code, category=category)
     mapping = _mapping(
         tenant_a.district,
@@ -255,7 +283,9 @@ def test_a_mapped_students_export_with_a_chosen_date_order(tenant_a, tmp_path):
         formats={"students": {"birth_date": "dmy", "english_learner": "nonblank"}},
     )  # fmt: skip
 
-    run = run_import(tenant_a.district, FIXTURES / "powerschool" / "ps_students_export.csv", format="sis_csv", mapping=mapping)
+    run = run_import(
+        tenant_a.district, FIXTURES / "powerschool" / "ps_students_export.csv", format="sis_csv", mapping=mapping
+    )
 
     assert run.status == ImportRun.Status.SUCCEEDED, run.errors
     with scope(district=tenant_a.district):
@@ -267,7 +297,9 @@ def test_a_mapped_students_export_with_a_chosen_date_order(tenant_a, tmp_path):
 def test_a_file_matching_no_mapped_entity_is_noted_and_rejected(tenant_a, tmp_path):
     mapping = _mapping(tenant_a.district, columns={"attendance": CONTOSO_ATTENDANCE})
 
-    run = run_import(tenant_a.district, _copy(tmp_path, "batch1_studentdemographics.csv"), format="sis_csv", mapping=mapping)
+    run = run_import(
+        tenant_a.district, _copy(tmp_path, "batch1_studentdemographics.csv"), format="sis_csv", mapping=mapping
+    )
 
     assert run.status == ImportRun.Status.REJECTED
     assert "no file matches the column mapping" in run.errors[0]["message"]
@@ -285,18 +317,30 @@ def test_names_and_demographics_from_two_files_both_apply_and_reimport_cleanly(t
         columns={"students": {"student_id": "Student_Number", "first_name": "First_Name", "last_name": "Last_Name"}},
     )
     demographics = _mapping(
-        tenant_a.district, name="Demographics", columns={"students": CONTOSO_DEMOGRAPHICS}, formats={"students": NONBLANK_FLAGS}
+        tenant_a.district,
+        name="Demographics",
+        columns={"students": CONTOSO_DEMOGRAPHICS},
+        formats={"students": NONBLANK_FLAGS},
     )
     run_import(tenant_a.district, export / "names.csv", format="sis_csv", mapping=mapping)
 
-    first = run_import(tenant_a.district, export / "batch2_studentdemographics.csv", format="sis_csv", mapping=demographics)
-    again = run_import(tenant_a.district, export / "batch2_studentdemographics.csv", format="sis_csv", mapping=demographics)
+    first = run_import(
+        tenant_a.district, export / "batch2_studentdemographics.csv", format="sis_csv", mapping=demographics
+    )
+    again = run_import(
+        tenant_a.district, export / "batch2_studentdemographics.csv", format="sis_csv", mapping=demographics
+    )
 
     assert (first.entity_counts["students"]["added"], first.entity_counts["students"]["changed"]) == (1, 2)
     assert (again.added, again.changed, again.rows_quarantined) == (0, 0, 0)
     with scope(district=tenant_a.district):
         al = Student.objects.get(sis_id="st1")
-        assert (al.first_name, al.last_name, al.english_learner, al.race_ethnicity) == ("Al", "Ibarra", True, "Hispanic")
+        assert (al.first_name, al.last_name, al.english_learner, al.race_ethnicity) == (
+            "Al",
+            "Ibarra",
+            True,
+            "Hispanic",
+        )
         assert Student.objects.get(sis_id="st3").first_name == ""
 
 
@@ -309,10 +353,22 @@ def test_command_line_reads_an_sis_export_through_a_named_mapping(batch_district
     export = _copy(tmp_path, "batch2_studentattendance.csv")
     out = io.StringIO()
 
-    call_command("import_sis", "--district", "alpha", "--format", "csv", "--mapping", "Contoso nightly", str(export), stdout=out)
+    call_command(
+        "import_sis", "--district", "alpha", "--format", "csv", "--mapping", "Contoso nightly", str(export), stdout=out
+    )
 
     assert "attendance: read 20" in out.getvalue()
     with pytest.raises(CommandError, match="No column mapping named 'nope'"):
-        call_command("import_sis", "--district", "alpha", "--format", "csv", "--mapping", "nope", str(export), stdout=io.StringIO())
+        call_command(
+            "import_sis",
+            "--district",
+            "alpha",
+            "--format",
+            "csv",
+            "--mapping",
+            "nope",
+            str(export),
+            stdout=io.StringIO(),
+        )
     with pytest.raises(CommandError, match="needs --mapping"):
         call_command("import_sis", "--district", "alpha", "--format", "sis-csv", str(export), stdout=io.StringIO())

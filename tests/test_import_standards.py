@@ -11,7 +11,12 @@ from django_scopes import scope
 
 from districts.models import School
 from imports.models import ImportRun, QuarantinedRow
-from imports.parsing.edfi import ATTENDANCE_EVENT_CATEGORIES, INSTRUCTIONAL_EVENTS, NON_INSTRUCTIONAL_EVENTS, resource_name
+from imports.parsing.edfi import (
+    ATTENDANCE_EVENT_CATEGORIES,
+    INSTRUCTIONAL_EVENTS,
+    NON_INSTRUCTIONAL_EVENTS,
+    resource_name,
+)
 from students.models import AttendanceCode, AttendanceRecord, CalendarDay, Enrollment, Guardian, Student
 
 from .import_support import FIXTURES, _media_in_tmp, run_import  # noqa: F401
@@ -88,7 +93,9 @@ def test_oneroster_students_meet_their_canonical_attendance(tenant_a, tmp_path):
     attendance = tmp_path / "attendance"
     attendance.mkdir()
     shutil.copy(FIXTURES / "canonical" / "calendar.csv", attendance)
-    (attendance / "attendance.csv").write_text("student_id,school_id,date,code\nS1,MS1,2025-08-26,U\nS4,HS1,2025-09-09,E\n")
+    (attendance / "attendance.csv").write_text(
+        "student_id,school_id,date,code\nS1,MS1,2025-08-26,U\nS4,HS1,2025-09-09,E\n"
+    )
 
     run = run_import(tenant_a.district, attendance)
 
@@ -206,4 +213,7 @@ def test_resource_names_from_files_and_elements():
     assert resource_name("studentSchoolAttendanceEvents.json") == "studentschoolattendanceevent"
     assert resource_name("StudentSchoolAttendanceEvent") == "studentschoolattendanceevent"
     assert resource_name("calendarDates.json") == "calendardate"
-    assert resource_name("ed-fi/studentEducationOrganizationAssociations.json") == "studenteducationorganizationassociation"
+    assert (
+        resource_name("ed-fi/studentEducationOrganizationAssociations.json")
+        == "studenteducationorganizationassociation"
+    )

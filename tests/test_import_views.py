@@ -52,7 +52,10 @@ def test_uploading_a_zip_runs_the_import_and_shows_its_outcome(tenant_a, admin, 
 
 
 def test_several_files_upload_as_one_export(tenant_a, admin, django_capture_on_commit_callbacks):
-    files = [SimpleUploadedFile(item.name, item.read_bytes(), content_type="text/csv") for item in sorted(CANONICAL.iterdir())]
+    files = [
+        SimpleUploadedFile(item.name, item.read_bytes(), content_type="text/csv")
+        for item in sorted(CANONICAL.iterdir())
+    ]
 
     with django_capture_on_commit_callbacks(execute=True):
         admin.post(_url("index", tenant_a), {"format": "csv", "files": files})
@@ -64,9 +67,13 @@ def test_several_files_upload_as_one_export(tenant_a, admin, django_capture_on_c
 
 def test_the_progress_fragment_is_what_htmx_polls(tenant_a, admin):
     with scope(district=tenant_a.district):
-        run = ImportRun.objects.create(district=tenant_a.district, status=ImportRun.Status.RUNNING, stage="Loading attendance")
+        run = ImportRun.objects.create(
+            district=tenant_a.district, status=ImportRun.Status.RUNNING, stage="Loading attendance"
+        )
 
-    fragment = admin.get(_url("run_detail", tenant_a, import_run_id=run.pk) + "?part=progress", headers={"HX-Request": "true"})
+    fragment = admin.get(
+        _url("run_detail", tenant_a, import_run_id=run.pk) + "?part=progress", headers={"HX-Request": "true"}
+    )
 
     html = fragment.content.decode()
     assert fragment.status_code == 200
@@ -110,7 +117,9 @@ def test_mapping_an_unknown_code_then_replaying(tenant_a, admin, django_capture_
     page = admin.get(_url("codes", tenant_a)).content.decode()
     assert "<code>X</code>" in page and "Map X" in page
 
-    mapped = admin.post(_url("codes", tenant_a), {"code": "X", "category": "absent_excused", "description": "Field trip"})
+    mapped = admin.post(
+        _url("codes", tenant_a), {"code": "X", "category": "absent_excused", "description": "Field trip"}
+    )
     with django_capture_on_commit_callbacks(execute=True):
         replayed = admin.post(_url("replay", tenant_a))
 
@@ -200,7 +209,9 @@ def test_another_districts_import_is_not_found(tenant_a, tenant_b, login):
     run = run_import(tenant_a.district, CANONICAL)
     client = login(tenant_b.user(Role.DISTRICT_ADMIN))
 
-    response = client.get(reverse("imports:run_detail", kwargs={"district": tenant_b.district.slug, "import_run_id": run.pk}))
+    response = client.get(
+        reverse("imports:run_detail", kwargs={"district": tenant_b.district.slug, "import_run_id": run.pk})
+    )
 
     assert response.status_code == 404
 

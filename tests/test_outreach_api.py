@@ -23,7 +23,9 @@ def data(tenant_a):
         mentee, other = student_at(tenant_a.school, last_name="Mentee"), student_at(tenant_a.school, last_name="Other")
         for student in (mentee, other):
             flag(student, first_met=week - datetime.timedelta(days=2))
-        MentorAssignment.objects.create(district=tenant_a.district, student=mentee, mentor=membership(tenant_a, Role.MENTOR))
+        MentorAssignment.objects.create(
+            district=tenant_a.district, student=mentee, mentor=membership(tenant_a, Role.MENTOR)
+        )
         huddle = services.huddle_generate(district=tenant_a.district, school=tenant_a.school, week_start=week)
         rows = {row.student.last_name: row for row in HuddleRow.objects.select_related("student")}
         note = services.outreach_action_create(
@@ -64,7 +66,9 @@ def test_patch_a_row_as_the_team_but_not_as_district_staff(tenant_a, data):
     response = _client(tenant_a.user(Role.ATTENDANCE_LEAD)).patch(url, changes, format="json")
     assert response.status_code == 200, response.json()
     assert (response.json()["owner"], response.json()["discussed"]) == (owner.pk, True)
-    assert _client(tenant_a.user(Role.DISTRICT_STAFF)).patch(url, {"discussed": False}, format="json").status_code == 403
+    assert (
+        _client(tenant_a.user(Role.DISTRICT_STAFF)).patch(url, {"discussed": False}, format="json").status_code == 403
+    )
     bad = _client(tenant_a.user(Role.ATTENDANCE_LEAD)).patch(url, {"owner": admin.pk}, format="json")
     assert bad.status_code == 400
 
@@ -76,9 +80,14 @@ def test_a_mentor_sees_only_their_students_rows(tenant_a, data):
     assert client.get(_api("huddle_row_detail", row_id=data["rows"]["Other"].pk)).status_code == 404
 
 
-@pytest.mark.parametrize("role, sees", [(Role.COUNSELOR, True), (Role.ATTENDANCE_LEAD, True), (Role.MENTOR, False), (Role.DISTRICT_STAFF, False)])
+@pytest.mark.parametrize(
+    "role, sees",
+    [(Role.COUNSELOR, True), (Role.ATTENDANCE_LEAD, True), (Role.MENTOR, False), (Role.DISTRICT_STAFF, False)],
+)
 def test_the_action_log_blanks_sensitive_details_for_others(tenant_a, data, role, sees):
-    actions = _client(tenant_a.user(role)).get(_api("outreach_action_list"), {"student": data["mentee"].pk}).json()["results"]
+    actions = (
+        _client(tenant_a.user(role)).get(_api("outreach_action_list"), {"student": data["mentee"].pk}).json()["results"]
+    )
     assert len(actions) == 1
     assert (actions[0]["notes"] == "Asthma flare-ups") is sees and actions[0]["restricted"] is not sees
     assert actions[0]["method"] == "call" and actions[0]["reached"] is True
@@ -91,12 +100,18 @@ def test_log_a_contact_through_the_api(tenant_a, data):
     assert response.status_code == 201, response.json()
     with scopes_disabled():
         created = OutreachAction.objects.get(pk=response.json()["id"])
-    assert (created.method, created.barrier, created.author.user.email) == ("text", "transportation", "attendance_lead@alpha.example.org")
+    assert (created.method, created.barrier, created.author.user.email) == (
+        "text",
+        "transportation",
+        "attendance_lead@alpha.example.org",
+    )
     mentor = _client(tenant_a.user(Role.MENTOR)).post(_api("outreach_action_list"), body, format="json")
     assert mentor.status_code == 404, "a student the mentor is not assigned is not there for them"
     staff = _client(tenant_a.user(Role.DISTRICT_STAFF)).post(_api("outreach_action_list"), body, format="json")
     assert staff.status_code == 403
-    bad = _client(tenant_a.user(Role.ATTENDANCE_LEAD)).post(_api("outreach_action_list"), {**body, "follow_up_date": "2025-11-01"}, format="json")
+    bad = _client(tenant_a.user(Role.ATTENDANCE_LEAD)).post(
+        _api("outreach_action_list"), {**body, "follow_up_date": "2025-11-01"}, format="json"
+    )
     assert bad.status_code == 400 and "follow_up_date" in bad.json()
 
 

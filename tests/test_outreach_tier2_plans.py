@@ -2,11 +2,10 @@
 
 import datetime
 
-from tiers import engine, hooks
-from tiers.policy import Policy
-
 from outreach import services
 from outreach.tier2_plans import tier2_plans_frame
+from tiers import engine, hooks
+from tiers.policy import Policy
 
 from .outreach_support import lead, student_at
 
@@ -21,11 +20,19 @@ def test_a_plan_starts_with_the_first_support_and_counts_every_support(tenant_a,
         author = lead(tenant_a)
         for day, support in [(1, ""), (6, "Bus pass"), (20, "Attendance buddy")]:
             services.outreach_action_create(
-                student=student, author=author, attempt_date=datetime.date(2025, 10, day), method="call", reached=True,
+                student=student,
+                author=author,
+                attempt_date=datetime.date(2025, 10, day),
+                method="call",
+                reached=True,
                 support_offered=support,
             )
         services.outreach_action_create(
-            student=other, author=author, attempt_date=datetime.date(2025, 11, 3), method="call", reached=True,
+            student=other,
+            author=author,
+            attempt_date=datetime.date(2025, 11, 3),
+            method="call",
+            reached=True,
             support_offered="Alarm clock",
         )
         plans = hooks.tier2_plans(district=tenant_a.district, as_of=datetime.date(2025, 11, 14))

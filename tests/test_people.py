@@ -11,7 +11,12 @@ from districts.services import member_add, role_grant_remove
 
 def test_member_add_creates_an_account_without_a_usable_password(tenant_a, in_scope):
     with in_scope(tenant_a.district):
-        grant = member_add(district=tenant_a.district, email=" New.Lead@Example.org ", role=Role.ATTENDANCE_LEAD, school=tenant_a.school)
+        grant = member_add(
+            district=tenant_a.district,
+            email=" New.Lead@Example.org ",
+            role=Role.ATTENDANCE_LEAD,
+            school=tenant_a.school,
+        )
     user = grant.membership.user
     assert user.email == "new.lead@example.org"
     assert not user.has_usable_password()
@@ -33,7 +38,12 @@ def test_member_add_is_idempotent_and_adds_roles_to_one_membership(tenant_a, in_
 )
 def test_member_add_refuses_a_role_school_mismatch(tenant_a, in_scope, role, with_school, field):
     with in_scope(tenant_a.district), pytest.raises(ValidationError) as error:
-        member_add(district=tenant_a.district, email="x@example.org", role=role, school=tenant_a.school if with_school else None)
+        member_add(
+            district=tenant_a.district,
+            email="x@example.org",
+            role=role,
+            school=tenant_a.school if with_school else None,
+        )
     assert field in error.value.message_dict
 
 

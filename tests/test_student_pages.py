@@ -15,10 +15,16 @@ from .factories import AttendanceRecordFactory, EnrollmentFactory, GuardianFacto
 def students(tenant_a, in_scope):
     """One student at each of district A's schools; the mentor is assigned the second."""
     with in_scope(tenant_a.district):
-        at_lead_school = EnrollmentFactory(student__district=tenant_a.district, student__first_name="Ana", school=tenant_a.school).student
-        elsewhere = EnrollmentFactory(student__district=tenant_a.district, student__first_name="Ben", school=tenant_a.other_school).student
+        at_lead_school = EnrollmentFactory(
+            student__district=tenant_a.district, student__first_name="Ana", school=tenant_a.school
+        ).student
+        elsewhere = EnrollmentFactory(
+            student__district=tenant_a.district, student__first_name="Ben", school=tenant_a.other_school
+        ).student
         GuardianFactory(student=at_lead_school, name="Maria Lopez", language="Spanish")
-        AttendanceRecordFactory(student=at_lead_school, school=tenant_a.school, date=datetime.date(2025, 9, 8), code="U")
+        AttendanceRecordFactory(
+            student=at_lead_school, school=tenant_a.school, date=datetime.date(2025, 9, 8), code="U"
+        )
         mentor = tenant_a.user(Role.MENTOR).memberships.get()
         MentorAssignment.objects.create(district=tenant_a.district, student=elsewhere, mentor=mentor)
     return at_lead_school, elsewhere
@@ -36,7 +42,11 @@ def students(tenant_a, in_scope):
 )
 def test_roster_shows_only_the_students_a_role_may_see(tenant_a, students, login, role, sees_ana, sees_ben):
     ana, ben = students
-    page = login(tenant_a.user(role)).get(reverse("students:roster", kwargs={"district": tenant_a.district.slug})).content.decode()
+    page = (
+        login(tenant_a.user(role))
+        .get(reverse("students:roster", kwargs={"district": tenant_a.district.slug}))
+        .content.decode()
+    )
     assert (f"{ana.last_name}, Ana" in page) is sees_ana
     assert (f"{ben.last_name}, Ben" in page) is sees_ben
 
@@ -56,7 +66,10 @@ def test_opening_a_student_record_writes_the_audit_log(tenant_a, students, login
     with in_scope(tenant_a.district):
         event = AuditEvent.objects.get()
     assert (event.user_email, event.action, event.object_type, event.object_id) == (
-        tenant_a.user(Role.COUNSELOR).email, "view", "student", str(ana.pk)
+        tenant_a.user(Role.COUNSELOR).email,
+        "view",
+        "student",
+        str(ana.pk),
     )
     assert event.ip_address == "10.1.2.3" and event.user_agent == "pytest-browser" and event.path == url
 
@@ -70,7 +83,9 @@ def test_roster_search_answers_htmx_with_the_results_fragment(tenant_a, students
 
 
 def test_schools_overview_counts_enrollment_and_attendance(tenant_a, students, login):
-    page = login(tenant_a.user(Role.DISTRICT_STAFF)).get(reverse("students:schools", kwargs={"district": tenant_a.district.slug}))
+    page = login(tenant_a.user(Role.DISTRICT_STAFF)).get(
+        reverse("students:schools", kwargs={"district": tenant_a.district.slug})
+    )
     rows = page.context["rows"]
     by_name = {row["school"].name: row for row in rows}
     assert by_name[tenant_a.school.name]["records"] == 1
@@ -121,8 +136,11 @@ def test_the_database_refuses_bulk_changes_to_audit_events(tenant_a, students, l
 def test_a_lead_does_not_see_students_who_left_before_this_year(tenant_a, login, in_scope):
     with in_scope(tenant_a.district):
         left = EnrollmentFactory(
-            student__district=tenant_a.district, student__first_name="Gone", school=tenant_a.school,
-            entry_date=datetime.date(2023, 8, 28), exit_date=datetime.date(2024, 6, 1),
+            student__district=tenant_a.district,
+            student__first_name="Gone",
+            school=tenant_a.school,
+            entry_date=datetime.date(2023, 8, 28),
+            exit_date=datetime.date(2024, 6, 1),
         ).student
     url = reverse("students:student_detail", kwargs={"district": tenant_a.district.slug, "student_id": left.pk})
     assert login(tenant_a.user(Role.ATTENDANCE_LEAD)).get(url).status_code == 404

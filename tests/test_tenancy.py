@@ -77,7 +77,10 @@ def test_member_without_the_role_is_refused(tenant_a, login):
 
 def test_cache_keys_and_storage_paths_carry_the_district(tenant_a):
     assert district_cache_key(tenant_a.district, "metrics", 3) == f"d:{tenant_a.district.pk}:metrics:3"
-    assert district_storage_path(tenant_a.district, "imports", "a.csv") == f"districts/{tenant_a.district.pk}/imports/a.csv"
+    assert (
+        district_storage_path(tenant_a.district, "imports", "a.csv")
+        == f"districts/{tenant_a.district.pk}/imports/a.csv"
+    )
     with pytest.raises(ValueError):
         district_storage_path(tenant_a.district, "..", "etc")
 

@@ -21,10 +21,16 @@ def data(tenant_a, tenant_b):
     tiers_year(tenant_b, prefix="B")
     year = tiers_year(tenant_a)
     with scope(district=year.district):
-        Student.objects.filter(pk__in=[year.monday.pk, year.recent.pk]).update(econ_disadvantaged=True, race_ethnicity="Hispanic/Latino")
+        Student.objects.filter(pk__in=[year.monday.pk, year.recent.pk]).update(
+            econ_disadvantaged=True, race_ethnicity="Hispanic/Latino"
+        )
         Student.objects.filter(pk=year.steady.pk).update(grade="3", english_learner=True)
-        PriorYearSummary.objects.create(district=year.district, student=year.steady, school_year="2024-25", days_enrolled=175, days_absent=4)
-        PriorYearSummary.objects.create(district=year.district, student=year.recent, school_year="2023-24", days_enrolled=170, days_absent=40)
+        PriorYearSummary.objects.create(
+            district=year.district, student=year.steady, school_year="2024-25", days_enrolled=175, days_absent=4
+        )
+        PriorYearSummary.objects.create(
+            district=year.district, student=year.recent, school_year="2023-24", days_enrolled=170, days_absent=40
+        )
         services.compute_metrics(district=year.district, as_of=OCT_31)
     return year
 
@@ -45,8 +51,19 @@ def test_a_students_metrics_and_flags(data, tenant_a, login):
     metrics = body["metrics"]
     assert metrics["current_school"] == {"id": data.school.pk, "name": data.school.name}
     assert (metrics["membership_days"], metrics["absent_days"], metrics["absence_rate"]) == (50, "9.000", "0.1800")
-    assert (metrics["chronic"], metrics["band"], metrics["tier"], metrics["absences_left_before_chronic"]) == (True, "moderate", 3, 11)
-    assert metrics["rules"] == ["t2_recent_absences", "t2_chronic", "t2_prior_year_chronic", "t2_monday_friday", "t3_repeat_chronic"]
+    assert (metrics["chronic"], metrics["band"], metrics["tier"], metrics["absences_left_before_chronic"]) == (
+        True,
+        "moderate",
+        3,
+        11,
+    )
+    assert metrics["rules"] == [
+        "t2_recent_absences",
+        "t2_chronic",
+        "t2_prior_year_chronic",
+        "t2_monday_friday",
+        "t3_repeat_chronic",
+    ]
     assert metrics["signals"]["longest_streak"] == 1 and metrics["signals"]["prior_year_chronic"] is True
     flags = {flag["rule"]: flag for flag in body["flags"]}
     assert set(flags) == set(metrics["rules"])
@@ -59,7 +76,12 @@ def test_reading_a_students_metrics_is_audit_logged(data, tenant_a, login):
     login(tenant_a.user(Role.DISTRICT_STAFF)).get(api("student_metrics", student_id=data.monday.pk))
     with scope(district=data.district):
         event = AuditEvent.objects.get()
-    assert (event.action, event.object_type, event.object_id, event.detail) == ("view", "student", str(data.monday.pk), {"view": "metrics"})
+    assert (event.action, event.object_type, event.object_id, event.detail) == (
+        "view",
+        "student",
+        str(data.monday.pk),
+        {"view": "metrics"},
+    )
 
 
 def test_a_lead_cannot_read_a_student_outside_their_schools(data, tenant_a, login):
@@ -74,7 +96,9 @@ def test_a_lead_cannot_read_a_student_outside_their_schools(data, tenant_a, logi
 def test_before_the_first_run_a_student_has_no_figures(tenant_a, tenant_b, client):
     year = tiers_year(tenant_a)
     token = Token.objects.create(user=tenant_a.user(Role.DISTRICT_ADMIN))
-    body = client.get(api("student_metrics", student_id=year.monday.pk), headers={"Authorization": f"Token {token.key}"}).json()
+    body = client.get(
+        api("student_metrics", student_id=year.monday.pk), headers={"Authorization": f"Token {token.key}"}
+    ).json()
     assert body["as_of"] is None and body["metrics"] is None and body["flags"] == []
 
 
@@ -91,7 +115,10 @@ def test_the_flag_list_filters_by_status_rule_tier_and_school(data, tenant_a, lo
     everything = flag_pairs(client.get(api("flag_list")))
     assert ("T002", "t3_repeat_chronic") in everything and ("T003", "t2_recent_absences") in everything
     assert flag_pairs(client.get(api("flag_list"), {"tier": 3})) == {("T002", "t3_repeat_chronic")}
-    assert flag_pairs(client.get(api("flag_list"), {"rule": "t2_recent_absences"})) == {("T002", "t2_recent_absences"), ("T003", "t2_recent_absences")}
+    assert flag_pairs(client.get(api("flag_list"), {"rule": "t2_recent_absences"})) == {
+        ("T002", "t2_recent_absences"),
+        ("T003", "t2_recent_absences"),
+    }
     assert flag_pairs(client.get(api("flag_list"), {"status": "resolved"})) == set()
     # The mover's current school is the other one. 1 absent day of 20 (5%) on Sep 19 raised an
     # at-risk flag that no longer holds (2 of 50 now) but stays open until someone resolves it.
@@ -132,8 +159,20 @@ def test_district_aggregates_count_chronic_absence_bands_and_shares(data, tenant
     assert (body["as_of"], body["policy_version"], body["prior_year"]) == ("2025-10-31", 1, "2024-25")
     assert body["prior_year_basis"].startswith("Full prior school year 2024-25")
     district = groups(response, "district")["all"]
-    assert (district["students"], district["students_eligible"], district["chronic"], district["chronic_rate"]) == (5, 5, 1, 0.2)
-    assert district["bands"] == {"satisfactory": 3, "at_risk": 1, "moderate": 1, "severe": 0, "acute": 0, "insufficient_days": 0}
+    assert (district["students"], district["students_eligible"], district["chronic"], district["chronic_rate"]) == (
+        5,
+        5,
+        1,
+        0.2,
+    )
+    assert district["bands"] == {
+        "satisfactory": 3,
+        "at_risk": 1,
+        "moderate": 1,
+        "severe": 0,
+        "acute": 0,
+        "insufficient_days": 0,
+    }
     assert district["average_days_missed"] == 3.0  # 9 + 3 + 2 + 1 + 0 over 5 students
     assert district["shares"] == {"excused": 0.2, "unexcused": 0.7333, "suspension": 0.0, "partial_days": 0.0667}
     # Prior year 2024-25 only (the 2023-24 row is older): Monday 30/170 chronic, Steady 4/175 not.
@@ -151,12 +190,42 @@ def test_the_prior_year_is_to_date_when_last_years_daily_attendance_is_on_record
     holiday = datetime.date(2024, 10, 14)
     with scope(district=data.district):
         CalendarDay.objects.bulk_create(
-            [CalendarDay(district=data.district, date=day, minutes=360, instructional=day != holiday) for day in school_days(start, datetime.date(2025, 6, 11))]
+            [
+                CalendarDay(district=data.district, date=day, minutes=360, instructional=day != holiday)
+                for day in school_days(start, datetime.date(2025, 6, 11))
+            ]
         )
         for student in (data.steady, data.monday):
-            Enrollment.objects.create(district=data.district, student=student, school=data.school, grade="6", entry_date=start, exit_date=datetime.date(2025, 6, 12))
-        absences = [AttendanceRecord(district=data.district, student=data.monday, school=data.school, date=day, code="U", category="absent_unexcused") for day in mondays(start, then) if day != holiday]
-        absences.append(AttendanceRecord(district=data.district, student=data.steady, school=data.school, date=datetime.date(2024, 9, 10), code="E", category="absent_excused"))
+            Enrollment.objects.create(
+                district=data.district,
+                student=student,
+                school=data.school,
+                grade="6",
+                entry_date=start,
+                exit_date=datetime.date(2025, 6, 12),
+            )
+        absences = [
+            AttendanceRecord(
+                district=data.district,
+                student=data.monday,
+                school=data.school,
+                date=day,
+                code="U",
+                category="absent_unexcused",
+            )
+            for day in mondays(start, then)
+            if day != holiday
+        ]
+        absences.append(
+            AttendanceRecord(
+                district=data.district,
+                student=data.steady,
+                school=data.school,
+                date=datetime.date(2024, 9, 10),
+                code="E",
+                category="absent_excused",
+            )
+        )
         AttendanceRecord.objects.bulk_create(absences)
     body = login(tenant_a.user(Role.DISTRICT_STAFF)).get(api("aggregates")).json()
     assert body["prior_year"] == "2024-25"
@@ -177,14 +246,28 @@ def test_last_years_calendar_without_its_attendance_keeps_the_summaries(data, te
     """A calendar and enrollments alone would make every student look perfectly present."""
     start = datetime.date(2024, 8, 26)
     with scope(district=data.district):
-        CalendarDay.objects.bulk_create([CalendarDay(district=data.district, date=day, minutes=360) for day in school_days(start, datetime.date(2025, 6, 11))])
-        Enrollment.objects.create(district=data.district, student=data.steady, school=data.school, grade="6", entry_date=start, exit_date=datetime.date(2025, 6, 12))
+        CalendarDay.objects.bulk_create(
+            [
+                CalendarDay(district=data.district, date=day, minutes=360)
+                for day in school_days(start, datetime.date(2025, 6, 11))
+            ]
+        )
+        Enrollment.objects.create(
+            district=data.district,
+            student=data.steady,
+            school=data.school,
+            grade="6",
+            entry_date=start,
+            exit_date=datetime.date(2025, 6, 12),
+        )
     body = login(tenant_a.user(Role.DISTRICT_STAFF)).get(api("aggregates")).json()
     assert body["prior_year_basis"].startswith("Full prior school year 2024-25")
 
 
 def test_aggregates_by_school_use_school_level_figures(data, tenant_a, login):
-    schools = groups(login(tenant_a.user(Role.DISTRICT_ADMIN)).get(api("aggregates"), {"dimension": "school"}), "school")
+    schools = groups(
+        login(tenant_a.user(Role.DISTRICT_ADMIN)).get(api("aggregates"), {"dimension": "school"}), "school"
+    )
     middle, high = schools[str(data.school.pk)], schools[str(data.other_school.pk)]
     assert (middle["students"], middle["average_days_missed"]) == (5, 2.8)  # the mover's Sep 15 only, here
     assert (high["students"], high["average_days_missed"], high["label"]) == (1, 1.0, data.other_school.name)
@@ -209,7 +292,10 @@ def test_aggregates_by_week_come_from_the_weekly_snapshots(data, tenant_a, login
     assert list(weeks)[0] == "2025-08-25" and list(weeks)[-1] == "2025-10-27" and len(weeks) == 10
     assert weeks["2025-08-25"]["bands"]["insufficient_days"] == 5  # five days in: too few to judge anyone
     assert weeks["2025-09-01"]["chronic"] == 1  # Monday: 1 of 10 days, exactly 10%
-    assert weeks["2025-10-27"]["chronic"] == groups(login(tenant_a.user(Role.DISTRICT_STAFF)).get(api("aggregates")), "district")["all"]["chronic"]
+    assert (
+        weeks["2025-10-27"]["chronic"]
+        == groups(login(tenant_a.user(Role.DISTRICT_STAFF)).get(api("aggregates")), "district")["all"]["chronic"]
+    )
 
 
 def test_aggregates_are_for_district_wide_roles(data, tenant_a, login):

@@ -47,7 +47,11 @@ def policy_post(**changes) -> dict:
         data[f"{rule_id}__enabled"] = "on"
         for name, _ in RULE_NUMBERS[rule_id]:
             value = getattr(settings, name)
-            data[f"{rule_id}__{name}"] = str(Decimal(value.numerator * 100) / value.denominator) if name in {"rate_low", "rate_high", "share"} else str(value)
+            data[f"{rule_id}__{name}"] = (
+                str(Decimal(value.numerator * 100) / value.denominator)
+                if name in {"rate_low", "rate_high", "share"}
+                else str(value)
+            )
     data.update(changes)
     return {key: value for key, value in data.items() if value is not None}
 
@@ -120,7 +124,11 @@ def test_the_preview_lists_invalid_settings(year, admin):
 def test_the_preview_caches_the_loaded_year_per_district(year, admin, monkeypatch):
     loads = []
     real_load = preview.load_year
-    monkeypatch.setattr(preview, "load_year", lambda district, school_year: loads.append(district.pk) or real_load(district, school_year))
+    monkeypatch.setattr(
+        preview,
+        "load_year",
+        lambda district, school_year: loads.append(district.pk) or real_load(district, school_year),
+    )
     for threshold in ["5", "6", "7"]:
         admin.post(url("policy_preview"), policy_post(chronic_threshold_pct=threshold), headers={"HX-Request": "true"})
     assert loads == [year.district.pk]
@@ -131,7 +139,9 @@ def test_the_preview_caches_the_loaded_year_per_district(year, admin, monkeypatc
 
 def test_saving_makes_a_new_version_and_recomputes_with_it(year, admin, tenant_a, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        response = admin.post(url("policy"), policy_post(chronic_threshold_pct="5", t3_after_tier2__weeks="6", note="State guidance"))
+        response = admin.post(
+            url("policy"), policy_post(chronic_threshold_pct="5", t3_after_tier2__weeks="6", note="State guidance")
+        )
     with scope(district=year.district):
         saved = CalculationPolicy.objects.get(version=2)
         run = MetricsRun.objects.get(trigger=MetricsRun.Trigger.POLICY)
@@ -217,7 +227,10 @@ def test_a_failed_run_says_the_previous_figures_stay(year, admin):
     with scope(district=year.district):
         run = services.metrics_run_create(district=year.district, as_of=OCT_31, trigger=MetricsRun.Trigger.MANUAL)
         MetricsRun.objects.filter(pk=run.pk).update(
-            status=MetricsRun.Status.FAILED, error="out of memory", finished_at=run.created_at, started_at=run.created_at
+            status=MetricsRun.Status.FAILED,
+            error="out of memory",
+            finished_at=run.created_at,
+            started_at=run.created_at,
         )
     page = admin.get(url("run_detail", run_id=run.pk)).content.decode()
     assert "out of memory" in page and "The previous figures stay in use" in page
@@ -244,8 +257,12 @@ def _row(fragment: str, label: str) -> list[str]:
 def test_the_figures_page_shows_chronic_absence_by_school_for_district_roles(year, tenant_a, login):
     page = login(tenant_a.user(Role.DISTRICT_STAFF)).get(url("figures")).content.decode()
     assert "As of Oct 31, 2025 (policy version 1)" in page and "Full prior school year 2024-25" in page
-    assert f'<th scope="row">{year.school.name}</th>' in page and f'<th scope="row">{year.other_school.name}</th>' in page
-    assert '<a href="?by=school" hx-get="?by=school" hx-target="#figures" hx-push-url="true" aria-current="page">' in page
+    assert (
+        f'<th scope="row">{year.school.name}</th>' in page and f'<th scope="row">{year.other_school.name}</th>' in page
+    )
+    assert (
+        '<a href="?by=school" hx-get="?by=school" hx-target="#figures" hx-push-url="true" aria-current="page">' in page
+    )
 
 
 def test_the_figures_page_switches_groups_in_place(year, tenant_a, login):

@@ -16,21 +16,21 @@ from fractions import Fraction
 import pytest
 from celery.signals import task_prerun
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.core.cache import cache
+from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.db import IntegrityError, transaction
 from django_scopes import scope, scopes_disabled
 
 from attendnc.celery import app as celery_app
 from districts.tenancy import district_cache_key
-from tiers import selectors, services, tasks
 from students.models import CalendarDay
+from tiers import selectors, services, tasks
 from tiers.models import CalculationPolicy, Flag, MetricsRun, StudentMetrics, StudentSchoolMetrics, WeeklySnapshot
 
 from .tiers_data import FIRST_DAY, OCT_31, count_school_days, tiers_year
 
-UTC = datetime.timezone.utc
+UTC = datetime.UTC
 NOV_28 = datetime.date(2025, 11, 28)
 DEC_12 = datetime.date(2025, 12, 12)
 METRIC_FIELDS = [
@@ -38,7 +38,17 @@ METRIC_FIELDS = [
     "absent_suspension", "absent_partial", "tardy_days", "absence_rate", "chronic", "band", "remaining_days",
     "absences_left", "recent_rate", "projected_rate", "tier", "rules", "signals",
 ]  # fmt: skip
-SNAPSHOT_FIELDS = ["student_id", "week_start", "as_of", "membership_days", "absent_days", "absence_rate", "band", "tier", "rules"]
+SNAPSHOT_FIELDS = [
+    "student_id",
+    "week_start",
+    "as_of",
+    "membership_days",
+    "absent_days",
+    "absence_rate",
+    "band",
+    "tier",
+    "rules",
+]
 
 
 @pytest.fixture
@@ -82,7 +92,9 @@ def test_non_instructional_days_are_not_school_days_on_either_database(year):
     holidays = [datetime.date(2025, 10, 13), datetime.date(2025, 10, 24)]  # a Monday and a Friday
     with scope(district=year.district):
         CalendarDay.objects.filter(school=None, date=holidays[0]).update(instructional=False, event="Holiday")
-        CalendarDay.objects.create(district=year.district, school=year.school, date=holidays[1], instructional=False, event="Teacher workday")
+        CalendarDay.objects.create(
+            district=year.district, school=year.school, date=holidays[1], instructional=False, event="Teacher workday"
+        )
     run = compute(year.district, OCT_31)
     with scope(district=year.district):
         steady = StudentMetrics.objects.get(run=run, student=year.steady)
@@ -96,7 +108,11 @@ def test_non_instructional_days_are_not_school_days_on_either_database(year):
 
 def test_the_same_as_of_date_twice_gives_identical_results_and_no_new_flags(year):
     first = compute(year.district, OCT_31)
-    metrics, flags, snapshots = metric_rows(year.district, first), flag_rows(year.district), snapshot_rows(year.district)
+    metrics, flags, snapshots = (
+        metric_rows(year.district, first),
+        flag_rows(year.district),
+        snapshot_rows(year.district),
+    )
     assert first.status == MetricsRun.Status.SUCCEEDED and flags and len(metrics) == 5
 
     second = compute(year.district, OCT_31)
@@ -190,8 +206,14 @@ def test_the_database_refuses_a_second_open_flag_for_the_same_rule(year):
     flag = open_flag(year.district, year.monday, "t2_chronic")
     with scope(district=year.district):
         duplicate = dict(
-            district=year.district, student=year.monday, rule="t2_chronic", tier=2, first_met=OCT_31, last_met=OCT_31,
-            why="again", policy_version=1,
+            district=year.district,
+            student=year.monday,
+            rule="t2_chronic",
+            tier=2,
+            first_met=OCT_31,
+            last_met=OCT_31,
+            why="again",
+            policy_version=1,
         )
         with pytest.raises(IntegrityError), transaction.atomic():
             Flag.objects.create(**duplicate)
@@ -240,7 +262,9 @@ def test_a_policy_update_makes_a_new_version_and_results_record_it(year, tenant_
     assert first.policy.version == 1
     with scope(district=year.district):
         policy = services.policy_update(
-            district=year.district, user=tenant_a.user("district_admin"), note="State guidance: 5%",
+            district=year.district,
+            user=tenant_a.user("district_admin"),
+            note="State guidance: 5%",
             chronic_threshold_pct=Decimal("5.00"),
         )
         assert list(CalculationPolicy.objects.values_list("version", flat=True)) == [2, 1]
@@ -300,7 +324,9 @@ def read_csv(path) -> list[list[str]]:
 
 def test_export_metrics_writes_the_issues_columns_and_formats(year, tmp_path):
     out = tmp_path / "metrics.csv"
-    call_command("export_metrics", "--district=alpha", "--as-of=2025-10-31", f"--out={out}", stdout=open(os.devnull, "w"))
+    call_command(
+        "export_metrics", "--district=alpha", "--as-of=2025-10-31", f"--out={out}", stdout=open(os.devnull, "w")
+    )
     header, *rows = read_csv(out)
     assert header == [
         "student_sis_id", "school_sis_id", "membership_days", "absent_days", "absence_rate", "chronic", "band",
@@ -326,7 +352,15 @@ def test_export_metrics_by_school_has_one_row_per_student_and_school(year, tmp_p
     out = tmp_path / "schools.csv"
     call_command("export_metrics", "--district=alpha", "--by-school", f"--out={out}", stdout=open(os.devnull, "w"))
     header, *rows = read_csv(out)
-    assert header == ["student_sis_id", "school_sis_id", "membership_days", "absent_days", "absence_rate", "chronic", "band"]
+    assert header == [
+        "student_sis_id",
+        "school_sis_id",
+        "membership_days",
+        "absent_days",
+        "absence_rate",
+        "chronic",
+        "band",
+    ]
     mover = [row for row in rows if row[0] == "T004"]
     # Aug 25 – Sep 30 is 27 school days at the first school (exit date not counted), Oct 1–31 is 23.
     assert mover == [
@@ -393,7 +427,9 @@ def test_nightly_dispatch_does_not_start_a_second_run_for_the_same_night(
         assert tasks.nightly_dispatch() == []
 
     with scopes_disabled():
-        runs = list(MetricsRun.objects.order_by("district__slug").values_list("district__slug", "as_of", "trigger", "status"))
+        runs = list(
+            MetricsRun.objects.order_by("district__slug").values_list("district__slug", "as_of", "trigger", "status")
+        )
     assert runs == [
         ("alpha", datetime.date(2025, 11, 3), "nightly", "queued"),
         ("beta", datetime.date(2025, 11, 3), "nightly", "queued"),

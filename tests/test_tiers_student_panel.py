@@ -57,7 +57,10 @@ def test_the_panel_shows_the_figures_with_their_explanation(year, tenant_a, logi
     assert "11 absences left before chronic" in page
     assert f"158 at {year.school.name}, after Oct 31 to the end of its calendar" in page
     assert "if the rate of the last 20 school days (20.0%) continues for the 158 remaining days" in page
-    assert "Tier 3: intensive, case-managed support" in page and "Chronic two years running (Tier 3, t3_repeat_chronic )" in page
+    assert (
+        "Tier 3: intensive, case-managed support" in page
+        and "Chronic two years running (Tier 3, t3_repeat_chronic )" in page
+    )
 
 
 def test_the_panel_explains_partial_days_and_tardies(year, tenant_a, login):
@@ -76,13 +79,23 @@ def test_the_panel_lists_flags_with_their_why_and_status(year, tenant_a, login):
 
 def test_the_calendar_has_a_text_alternative_for_every_day(year, tenant_a, login):
     page = profile(login(tenant_a.user(Role.DISTRICT_ADMIN)), year.mover)
-    assert '<td class="day day--absent_unexcused"><span aria-hidden="true">U</span><span class="visually-hidden">Mon Sep 15: absent, unexcused</span></td>' in page
+    assert (
+        '<td class="day day--absent_unexcused"><span aria-hidden="true">U</span><span class="visually-hidden">Mon Sep 15: absent, unexcused</span></td>'
+        in page
+    )
     assert "Sat Sep 13: no school" in page
     assert "Wed Oct 1: present" in page  # the first day at the new school: the exit date is not a day at the old one
     assert "Wed Oct 15: absent, unexcused" in page
     assert "Thu Jun 11" not in page  # after the school year
     legend = re.search(r'<ul class="legend".*?</ul>', page, re.S).group(0)
-    for label in ["Present", "Absent, excused", "Absent, unexcused", "Out-of-school suspension", "No school", "Not enrolled"]:
+    for label in [
+        "Present",
+        "Absent, excused",
+        "Absent, unexcused",
+        "Out-of-school suspension",
+        "No school",
+        "Not enrolled",
+    ]:
         assert label in legend
 
 
@@ -131,8 +144,12 @@ def test_viewing_the_profile_still_writes_the_audit_log(year, tenant_a, login):
 
 def test_panels_render_in_order_and_may_decline(year, tenant_a, login):
     seen = []
-    panels.register_student_panel("first", "tiers/student_panel.html", lambda request, student: seen.append("first"), order=0)
-    panels.register_student_panel("last", "tiers/student_panel.html", lambda request, student: seen.append("last"), order=99)
+    panels.register_student_panel(
+        "first", "tiers/student_panel.html", lambda request, student: seen.append("first"), order=0
+    )
+    panels.register_student_panel(
+        "last", "tiers/student_panel.html", lambda request, student: seen.append("last"), order=99
+    )
     try:
         page = profile(login(tenant_a.user(Role.DISTRICT_ADMIN)), year.monday)
     finally:
@@ -150,7 +167,9 @@ def test_the_students_app_never_imports_tiers():
             names = [alias.name for alias in node.names] if isinstance(node, ast.Import) else []
             if isinstance(node, ast.ImportFrom):
                 names = [node.module or ""]
-            offenders += [f"{path.name}: {name}" for name in names if name.split(".")[0] in {"tiers", "outreach", "cases"}]
+            offenders += [
+                f"{path.name}: {name}" for name in names if name.split(".")[0] in {"tiers", "outreach", "cases"}
+            ]
     assert not offenders
 
 
@@ -158,7 +177,11 @@ def test_the_students_app_never_imports_tiers():
 
 
 def _calendar(records, *, policy=Policy(), today=datetime.date(2025, 9, 10), enrollments=None):
-    days = [(None, datetime.date(2025, 9, day), True, 360) for day in range(1, 13) if datetime.date(2025, 9, day).weekday() < 5]
+    days = [
+        (None, datetime.date(2025, 9, day), True, 360)
+        for day in range(1, 13)
+        if datetime.date(2025, 9, day).weekday() < 5
+    ]
     days.append((7, datetime.date(2025, 9, 5), False, 360))  # school 7 closed on Friday the 5th
     return student_calendar(
         start=datetime.date(2025, 9, 1), end=datetime.date(2025, 9, 12), today=today, calendar_days=days,
@@ -194,7 +217,14 @@ def test_calendar_days_follow_the_spec_rules():
         "not_enrolled", "not_enrolled",  # the exit date is the first day not enrolled
     ]  # fmt: skip
     assert result.months[0].days[8].note == "no minutes recorded"
-    assert result.counts == {"not_enrolled": 1, "present": 3, "absent_excused": 1, "partial_absent": 1, "no_school": 3, "partial": 1}
+    assert result.counts == {
+        "not_enrolled": 1,
+        "present": 3,
+        "absent_excused": 1,
+        "partial_absent": 1,
+        "no_school": 3,
+        "partial": 1,
+    }
     assert result.absent_days == 2 and result.school_days == 6
 
 
@@ -225,7 +255,10 @@ class Snapshot:
 
 
 def test_trend_chart_scales_to_the_highest_week_and_draws_the_threshold():
-    weeks = [Snapshot(datetime.date(2025, 9, 1) + datetime.timedelta(weeks=i), rate, i, 10) for i, rate in enumerate(["0", "0.2", "0.45"])]
+    weeks = [
+        Snapshot(datetime.date(2025, 9, 1) + datetime.timedelta(weeks=i), rate, i, 10)
+        for i, rate in enumerate(["0", "0.2", "0.45"])
+    ]
     chart = trend_chart(weeks, Fraction(1, 10))
     assert [tick.label for tick in chart.y_ticks] == ["0%", "10%", "20%", "30%", "40%", "50%"]
     assert chart.points[0].y == chart.bottom_edge and chart.points[-1].x == chart.right_edge

@@ -64,7 +64,12 @@ class TiersYear:
 def _absent(student, school, days, category="absent_unexcused", code="U", minutes=None) -> list[AttendanceRecord]:
     return [
         AttendanceRecord(
-            district=student.district, student=student, school=school, date=day, code=code, category=category,
+            district=student.district,
+            student=student,
+            school=school,
+            date=day,
+            code=code,
+            category=category,
             minutes_absent=minutes,
         )
         for day in days
@@ -79,15 +84,24 @@ def tiers_year(tenant, *, prefix: str = "T") -> TiersYear:
         )
         names = ["steady", "monday", "recent", "mover", "partial"]
         students = {
-            name: StudentFactory(district=district, sis_id=f"{prefix}{index + 1:03d}", first_name=name.title(), last_name="Tester")
+            name: StudentFactory(
+                district=district, sis_id=f"{prefix}{index + 1:03d}", first_name=name.title(), last_name="Tester"
+            )
             for index, name in enumerate(names)
         }
         for name in ["steady", "monday", "recent", "partial"]:
             EnrollmentFactory(student=students[name], school=school, entry_date=FIRST_DAY)
         Enrollment.objects.create(
-            district=district, student=students["mover"], school=school, grade="7", entry_date=FIRST_DAY, exit_date=TRANSFER
+            district=district,
+            student=students["mover"],
+            school=school,
+            grade="7",
+            entry_date=FIRST_DAY,
+            exit_date=TRANSFER,
         )
-        Enrollment.objects.create(district=district, student=students["mover"], school=other, grade="7", entry_date=TRANSFER)
+        Enrollment.objects.create(
+            district=district, student=students["mover"], school=other, grade="7", entry_date=TRANSFER
+        )
         GuardianFactory(student=students["monday"], name="Morgan Tester")
         PriorYearSummary.objects.create(
             district=district, student=students["monday"], school_year="2024-25", days_enrolled=170, days_absent=30
@@ -95,18 +109,25 @@ def tiers_year(tenant, *, prefix: str = "T") -> TiersYear:
         records = (
             _absent(students["monday"], school, mondays(datetime.date(2025, 9, 1), LAST_DAY))
             + _absent(
-                students["recent"], school,
+                students["recent"],
+                school,
                 [datetime.date(2025, 10, 14), datetime.date(2025, 10, 15), datetime.date(2025, 10, 16)],
-                category="absent_excused", code="E",
+                category="absent_excused",
+                code="E",
             )
             + _absent(
-                students["recent"], school,
+                students["recent"],
+                school,
                 [datetime.date(2025, 12, 1), datetime.date(2025, 12, 2), datetime.date(2025, 12, 3)],
             )
             + _absent(students["mover"], school, [datetime.date(2025, 9, 15)])
             + _absent(students["mover"], other, [datetime.date(2025, 10, 15)])
-            + _absent(students["partial"], school, [datetime.date(2025, 10, 9)], category="partial_day", code="H", minutes=200)
-            + _absent(students["partial"], school, [datetime.date(2025, 10, 10)], category="tardy", code="T", minutes=30)
+            + _absent(
+                students["partial"], school, [datetime.date(2025, 10, 9)], category="partial_day", code="H", minutes=200
+            )
+            + _absent(
+                students["partial"], school, [datetime.date(2025, 10, 10)], category="tardy", code="T", minutes=30
+            )
         )
         AttendanceRecord.objects.bulk_create(records)
     return TiersYear(district, school, other, **students)

@@ -115,7 +115,9 @@ def _compute(district: District, run: MetricsRun) -> dict:
 
     groups = [_group("district", "all", district.name, metrics, prior, prior_shares=prior_shares)]
     for school_id, rows in school_rows.groupby("school_id"):
-        groups.append(_group("school", str(school_id), schools.get(school_id, str(school_id)), rows, prior, shares=False))
+        groups.append(
+            _group("school", str(school_id), schools.get(school_id, str(school_id)), rows, prior, shares=False)
+        )
     for grade, rows in metrics[metrics["grade"] != ""].groupby("grade"):
         groups.append(_group("grade", grade, f"Grade {grade}", rows, prior, prior_shares=prior_shares))
     for band, rows in metrics[metrics["grade_band"] != ""].groupby("grade_band"):
@@ -169,7 +171,15 @@ def _prior_to_date(district: District, year: SchoolYear, as_of: datetime.date, p
         return None, None
     result = engine.compute(load_year(district, last_year), as_of=then, policy=policy)
     students = result.students[result.students["membership_days"] > 0]
-    columns = ["absent_days", "absent_excused", "absent_unexcused", "absent_suspension", "absent_partial", "chronic", "band"]
+    columns = [
+        "absent_days",
+        "absent_excused",
+        "absent_unexcused",
+        "absent_suspension",
+        "absent_partial",
+        "chronic",
+        "band",
+    ]
     basis = PRIOR_YEAR_TO_DATE_BASIS.format(year=_previous_year(year), as_of=then)
     return students[columns], basis
 
@@ -190,10 +200,14 @@ def _previous_year(year: SchoolYear) -> str:
 def _prior(district: District, school_year: str, policy: Policy) -> pd.DataFrame:
     """Each student's prior year as the engine would judge it: chronic at the policy threshold
     with at least the minimum days, in exact integer arithmetic."""
-    frame = district_frame(district, PRIOR_SQL, {"school_year": school_year}, columns=["student_id", "days_enrolled", "days_absent"])
+    frame = district_frame(
+        district, PRIOR_SQL, {"school_year": school_year}, columns=["student_id", "days_enrolled", "days_absent"]
+    )
     enrolled, absent = frame["days_enrolled"].astype("int64"), frame["days_absent"].astype("int64")
     frame["band"] = _bands(absent * 1000, enrolled, policy.min_membership_days)
-    frame["chronic"] = (enrolled >= policy.min_membership_days) & _at_least(absent * 1000, enrolled, policy.chronic_threshold)
+    frame["chronic"] = (enrolled >= policy.min_membership_days) & _at_least(
+        absent * 1000, enrolled, policy.chronic_threshold
+    )
     return frame.rename(columns={"days_absent": "absent_days"}).set_index("student_id")
 
 
@@ -225,12 +239,24 @@ def _shares(rows: pd.DataFrame) -> dict | None:
     total = float(rows["absent_days"].astype(float).sum())
     if not total:
         return None
-    parts = {"excused": "absent_excused", "unexcused": "absent_unexcused", "suspension": "absent_suspension", "partial_days": "absent_partial"}
+    parts = {
+        "excused": "absent_excused",
+        "unexcused": "absent_unexcused",
+        "suspension": "absent_suspension",
+        "partial_days": "absent_partial",
+    }
     return {name: round(float(rows[column].astype(float).sum()) / total, 4) for name, column in parts.items()}
 
 
 def _group(
-    dimension: str, key: str, label: str, rows: pd.DataFrame, prior: pd.DataFrame, *, shares: bool = True, prior_shares: bool = False
+    dimension: str,
+    key: str,
+    label: str,
+    rows: pd.DataFrame,
+    prior: pd.DataFrame,
+    *,
+    shares: bool = True,
+    prior_shares: bool = False,
 ) -> dict:
     last_year = prior.loc[prior.index.intersection(rows["student_id"].unique())]
     prior_year = _figures(last_year) if len(last_year) else None
@@ -250,12 +276,16 @@ def _group(
 def _weeks(district: District, policy: Policy, year: SchoolYear) -> list[dict]:
     """District-wide figures at the end of each school week of the year, from the weekly snapshots."""
     window = {"start": year.start - datetime.timedelta(days=6), "end": year.end}
-    weeks = district_frame(district, WEEKS_SQL, window, columns=["week_start", "student_id", "membership_days", "absent_days", "band"])
+    weeks = district_frame(
+        district, WEEKS_SQL, window, columns=["week_start", "student_id", "membership_days", "absent_days", "band"]
+    )
     if weeks.empty:
         return []
     membership = weeks["membership_days"].astype("int64")
     thousandths = (weeks["absent_days"].astype(float) * 1000).round().astype("int64")
-    weeks["chronic"] = (membership >= policy.min_membership_days) & _at_least(thousandths, membership, policy.chronic_threshold)
+    weeks["chronic"] = (membership >= policy.min_membership_days) & _at_least(
+        thousandths, membership, policy.chronic_threshold
+    )
     weeks["week_start"] = pd.to_datetime(weeks["week_start"]).dt.date
     return [
         {"dimension": "week", "key": week.isoformat(), "label": f"Week of {week:%b} {week.day}, {week.year}", **_figures(rows),
@@ -266,6 +296,13 @@ def _weeks(district: District, policy: Policy, year: SchoolYear) -> list[dict]:
 
 def _order(group: dict) -> tuple:
     """Grades and grade bands in school order, subgroups as listed, the rest by name or date."""
-    known = {"grade": ["PK", *GRADE_BANDS], "grade_band": list(dict.fromkeys(GRADE_BANDS.values())), "subgroup": list(SUBGROUPS)}
+    known = {
+        "grade": ["PK", *GRADE_BANDS],
+        "grade_band": list(dict.fromkeys(GRADE_BANDS.values())),
+        "subgroup": list(SUBGROUPS),
+    }
     order = known.get(group["dimension"], [])
-    return (order.index(group["key"]) if group["key"] in order else len(order), group["key"] if group["dimension"] == "week" else group["label"])
+    return (
+        order.index(group["key"]) if group["key"] in order else len(order),
+        group["key"] if group["dimension"] == "week" else group["label"],
+    )

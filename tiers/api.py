@@ -15,7 +15,6 @@ from . import selectors
 from .aggregates import DIMENSIONS
 from .models import RULE_CHOICES, Flag, StudentMetrics
 
-
 # Named in SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]: other resources have a "status" too.
 FLAG_STATUS_CHOICES = Flag.Status.choices
 
@@ -129,7 +128,9 @@ class FlagListAPI(DistrictAPIMixin, generics.ListAPIView):
 
 class AggregateFiguresSerializer(serializers.Serializer):
     students = serializers.IntegerField(help_text="Students with membership this year up to the as-of date.")
-    students_eligible = serializers.IntegerField(help_text="Of those, enrolled at least the minimum days: the rate's base.")
+    students_eligible = serializers.IntegerField(
+        help_text="Of those, enrolled at least the minimum days: the rate's base."
+    )
     chronic = serializers.IntegerField()
     chronic_rate = serializers.FloatField(allow_null=True)
     bands = serializers.DictField(child=serializers.IntegerField())
@@ -180,6 +181,15 @@ class AggregatesAPI(DistrictAPIMixin, generics.GenericAPIView):
     def get(self, request, district):
         filters = AggregateFilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
-        report = selectors.aggregate_report(district=request.district, dimension=filters.validated_data.get("dimension", ""))
-        empty = {"run_id": None, "as_of": None, "policy_version": None, "prior_year": None, "prior_year_basis": None, "groups": []}
+        report = selectors.aggregate_report(
+            district=request.district, dimension=filters.validated_data.get("dimension", "")
+        )
+        empty = {
+            "run_id": None,
+            "as_of": None,
+            "policy_version": None,
+            "prior_year": None,
+            "prior_year_basis": None,
+            "groups": [],
+        }
         return Response(self.get_serializer(report or empty).data)

@@ -240,10 +240,17 @@ def _district_days(school_days: pd.DataFrame, complex_dates: pd.DataFrame, unit:
     """One row per (student, day) that is absent or tardy at district level, with its ordinal.
     Several schools on one day (overlapping enrollments) never count more than one day."""
     ordered = school_days.sort_values(["student_id", "day", "units", "rank"], kind="stable")
-    days = ordered.groupby(["student_id", "day"], sort=True).agg(
-        units=("units", "last"), rank=("rank", "last"), tardy=("tardy", "any"), ordinal=("ordinal", "first"),
-        complex=("complex", "first"),
-    ).reset_index()
+    days = (
+        ordered.groupby(["student_id", "day"], sort=True)
+        .agg(
+            units=("units", "last"),
+            rank=("rank", "last"),
+            tardy=("tardy", "any"),
+            ordinal=("ordinal", "first"),
+            complex=("complex", "first"),
+        )
+        .reset_index()
+    )
     if days["complex"].any():
         exact = days.loc[days["complex"], ["student_id", "day"]].merge(
             complex_dates[["student_id", "day", "ordinal"]].drop_duplicates(), on=["student_id", "day"], how="left"
@@ -345,7 +352,9 @@ class _Context:
         remaining = np.zeros(len(school), dtype="int64")
         has = school.notna().to_numpy()
         ids = school[has].to_numpy("int64")
-        remaining[has] = calendar.index(ids, np.full(len(ids), END_OF_TIME)) - calendar.index(ids, np.full(len(ids), asof + 1))
+        remaining[has] = calendar.index(ids, np.full(len(ids), END_OF_TIME)) - calendar.index(
+            ids, np.full(len(ids), asof + 1)
+        )
         self.s["remaining_days"] = remaining
         self._outlook()
 
@@ -420,14 +429,22 @@ class _Context:
             return pd.Series(_exact_at_least(absent_units, unit, fraction, membership), index=s.index)
 
         r = self.policy.rule
-        fired["t2_first_10_days"] = at_least(self._sum(absent, absent["ordinal"] <= r("t2_first_10_days").window), r("t2_first_10_days").days)
+        fired["t2_first_10_days"] = at_least(
+            self._sum(absent, absent["ordinal"] <= r("t2_first_10_days").window), r("t2_first_10_days").days
+        )
         fired["t2_recent_absences"] = at_least(
             self._sum(absent, self._last(absent, r("t2_recent_absences").window)), r("t2_recent_absences").days
         )
         at_risk = r("t2_at_risk_rate")
-        fired["t2_at_risk_rate"] = (membership >= max(1, at_risk.min_membership)) & rate_at_least(at_risk.rate_low) & ~rate_at_least(at_risk.rate_high)
+        fired["t2_at_risk_rate"] = (
+            (membership >= max(1, at_risk.min_membership))
+            & rate_at_least(at_risk.rate_low)
+            & ~rate_at_least(at_risk.rate_high)
+        )
         fired["t2_chronic"] = s["chronic"]
-        fired["t2_prior_year_chronic"] = s["prior_year_chronic"] & at_least(absent_units, r("t2_prior_year_chronic").days)
+        fired["t2_prior_year_chronic"] = s["prior_year_chronic"] & at_least(
+            absent_units, r("t2_prior_year_chronic").days
+        )
         monfri = r("t2_monday_friday")
         fired["t2_monday_friday"] = at_least(absent_units, monfri.days) & (
             s["monfri_units"] * monfri.share.denominator >= monfri.share.numerator * absent_units
@@ -450,7 +467,15 @@ class _Context:
     def finished(self) -> pd.DataFrame:
         s = self.s
         s["absent_days"] = s["absent_units"] if self.unit == 1 else s["absent_units"] / self.unit
-        for column in ["absent_excused", "absent_unexcused", "absent_suspension", "absent_partial", "first10_absent", "last10_absent", "last20_absent"]:
+        for column in [
+            "absent_excused",
+            "absent_unexcused",
+            "absent_suspension",
+            "absent_partial",
+            "first10_absent",
+            "last10_absent",
+            "last20_absent",
+        ]:
             if self.unit == 1:
                 s[column] = s[column].astype("int64")
         return s[STUDENT_COLUMNS]
@@ -479,6 +504,8 @@ def _student_schools(
     days = frame["membership_days"].to_numpy()
     frame["absent_days"] = units if unit == 1 else units / unit
     frame["absence_rate"] = _rate(units, days, unit)
-    frame["chronic"] = (days >= max(1, policy.min_membership_days)) & _exact_at_least(units, unit, policy.chronic_threshold, days)
+    frame["chronic"] = (days >= max(1, policy.min_membership_days)) & _exact_at_least(
+        units, unit, policy.chronic_threshold, days
+    )
     frame["band"] = _bands(units, days, unit, policy.min_membership_days)
     return frame[STUDENT_SCHOOL_COLUMNS]

@@ -63,7 +63,15 @@ STUDENT_COLUMNS = [
     "tier",  # 0, 2 or 3
 ]
 
-STUDENT_SCHOOL_COLUMNS = ["student_id", "school_id", "membership_days", "absent_days", "absence_rate", "chronic", "band"]
+STUDENT_SCHOOL_COLUMNS = [
+    "student_id",
+    "school_id",
+    "membership_days",
+    "absent_days",
+    "absence_rate",
+    "chronic",
+    "band",
+]
 
 
 @dataclasses.dataclass

@@ -5,10 +5,27 @@ from collections.abc import Iterator
 from .models import MetricsRun, StudentMetrics, StudentSchoolMetrics
 
 DISTRICT_COLUMNS = [
-    "student_sis_id", "school_sis_id", "membership_days", "absent_days", "absence_rate", "chronic", "band",
-    "tier", "flags", "projected_rate", "absences_left_before_chronic",
+    "student_sis_id",
+    "school_sis_id",
+    "membership_days",
+    "absent_days",
+    "absence_rate",
+    "chronic",
+    "band",
+    "tier",
+    "flags",
+    "projected_rate",
+    "absences_left_before_chronic",
 ]
-SCHOOL_COLUMNS = ["student_sis_id", "school_sis_id", "membership_days", "absent_days", "absence_rate", "chronic", "band"]
+SCHOOL_COLUMNS = [
+    "student_sis_id",
+    "school_sis_id",
+    "membership_days",
+    "absent_days",
+    "absence_rate",
+    "chronic",
+    "band",
+]
 
 
 def _days(value) -> str:
@@ -24,9 +41,17 @@ def district_rows(run: MetricsRun) -> Iterator[list]:
     )
     for m in metrics:
         yield [
-            m.student.sis_id, m.current_school.sis_id if m.current_school else "", m.membership_days,
-            _days(m.absent_days), f"{m.absence_rate:.4f}", "true" if m.chronic else "false", m.band, m.tier,
-            ";".join(m.rules), f"{m.projected_rate:.4f}", m.absences_left,
+            m.student.sis_id,
+            m.current_school.sis_id if m.current_school else "",
+            m.membership_days,
+            _days(m.absent_days),
+            f"{m.absence_rate:.4f}",
+            "true" if m.chronic else "false",
+            m.band,
+            m.tier,
+            ";".join(m.rules),
+            f"{m.projected_rate:.4f}",
+            m.absences_left,
         ]
 
 
@@ -39,6 +64,11 @@ def school_rows(run: MetricsRun) -> Iterator[list]:
     )
     for m in metrics:
         yield [
-            m.student.sis_id, m.school.sis_id, m.membership_days, _days(m.absent_days), f"{m.absence_rate:.4f}",
-            "true" if m.chronic else "false", m.band,
+            m.student.sis_id,
+            m.school.sis_id,
+            m.membership_days,
+            _days(m.absent_days),
+            f"{m.absence_rate:.4f}",
+            "true" if m.chronic else "false",
+            m.band,
         ]

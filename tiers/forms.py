@@ -12,7 +12,13 @@ from .policy import DEFAULT_RULES, FRACTIONAL_DAYS, RULE_LABELS, RULE_TIERS, WHO
 from .policy_changes import PERCENT_NUMBERS, RULE_NUMBERS
 
 EXCLUSIVE, INCLUSIVE = "exclusive", "inclusive"
-INTEGER_LIMITS = {"days": (1, 200), "window": (1, 200), "min_membership": (1, 200), "weeks": (1, 40), "supports": (0, 20)}
+INTEGER_LIMITS = {
+    "days": (1, 200),
+    "window": (1, 200),
+    "min_membership": (1, 200),
+    "weeks": (1, 40),
+    "supports": (0, 20),
+}
 
 
 def _percent_field(label: str, *, minimum: str = "0.01") -> forms.DecimalField:
@@ -78,7 +84,9 @@ class PolicyForm(forms.Form):
         super().__init__(*args, initial=initial, **kwargs)
         for rule_id in DEFAULT_RULES:
             settings = current.rule(rule_id)
-            self.fields[f"{rule_id}__enabled"] = forms.BooleanField(label="On", required=False, initial=settings.enabled)
+            self.fields[f"{rule_id}__enabled"] = forms.BooleanField(
+                label="On", required=False, initial=settings.enabled
+            )
             for name, label in RULE_NUMBERS[rule_id]:
                 value = getattr(settings, name)
                 field = _percent_field(label, minimum="0") if name in PERCENT_NUMBERS else forms.IntegerField(
@@ -90,7 +98,10 @@ class PolicyForm(forms.Form):
     def rule_fields(self) -> list[RuleFields]:
         return [
             RuleFields(
-                rule_id, RULE_LABELS[rule_id], RULE_TIERS[rule_id], self[f"{rule_id}__enabled"],
+                rule_id,
+                RULE_LABELS[rule_id],
+                RULE_TIERS[rule_id],
+                self[f"{rule_id}__enabled"],
                 [self[f"{rule_id}__{name}"] for name, _ in RULE_NUMBERS[rule_id]],
             )
             for rule_id in DEFAULT_RULES
@@ -111,7 +122,9 @@ class PolicyForm(forms.Form):
             stored = {"enabled": data[f"{rule_id}__enabled"]}
             for name, _ in RULE_NUMBERS[rule_id]:
                 value = data[f"{rule_id}__{name}"]
-                stored[f"{name}_pct" if name in PERCENT_NUMBERS else name] = str(value) if name in PERCENT_NUMBERS else value
+                stored[f"{name}_pct" if name in PERCENT_NUMBERS else name] = (
+                    str(value) if name in PERCENT_NUMBERS else value
+                )
             rules[rule_id] = stored
         return {
             "chronic_threshold_pct": data["chronic_threshold_pct"],

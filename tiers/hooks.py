@@ -28,7 +28,9 @@ def register_tier2_plans(provider: Tier2PlansProvider) -> None:
 
 def tier2_plans(*, district: District, as_of: datetime.date) -> pd.DataFrame | None:
     """Every registered provider's Tier 2 plans as one frame, or None when no app provides any."""
-    frames = [frame for provider in _tier2_plan_providers if (frame := provider(district=district, as_of=as_of)) is not None]
+    frames = [
+        frame for provider in _tier2_plan_providers if (frame := provider(district=district, as_of=as_of)) is not None
+    ]
     if not frames:
         return None
     return pd.concat([frame[TIER2_PLAN_COLUMNS] for frame in frames], ignore_index=True)

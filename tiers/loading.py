@@ -62,13 +62,18 @@ def load_year(district: District, year: SchoolYear) -> EngineInput:
     )
     this_year = f"{year.start.year}-{str(year.start.year + 1)[-2:]}"
     prior = district_frame(
-        district, PRIOR_SQL, {"this_year": this_year}, columns=["student_id", "school_year", "days_enrolled", "days_absent"]
+        district,
+        PRIOR_SQL,
+        {"this_year": this_year},
+        columns=["student_id", "school_year", "days_enrolled", "days_absent"],
     )
     students = district_frame(district, STUDENTS_SQL, columns=["student_id"])
     for frame, columns in [(enrollments, ["entry_date", "exit_date"]), (records, ["date"])]:
         for column in columns:
             frame[column] = pd.to_datetime(frame[column])
-    return EngineInput(calendar=calendar, enrollments=enrollments, records=records, prior_years=prior, students=students)
+    return EngineInput(
+        calendar=calendar, enrollments=enrollments, records=records, prior_years=prior, students=students
+    )
 
 
 def _school_calendars(district: District, window: dict) -> pd.DataFrame:

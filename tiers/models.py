@@ -15,7 +15,16 @@ from django_scopes import ScopedManager
 from districts.models import District, School
 from students.models import Student
 
-from .policy import BANDS, DEFAULT_RULES, FRACTIONAL_DAYS, INSUFFICIENT_DAYS, RULE_LABELS, WHOLE_DAYS, Policy, RuleSettings
+from .policy import (
+    BANDS,
+    DEFAULT_RULES,
+    FRACTIONAL_DAYS,
+    INSUFFICIENT_DAYS,
+    RULE_LABELS,
+    WHOLE_DAYS,
+    Policy,
+    RuleSettings,
+)
 
 BAND_CHOICES = [(INSUFFICIENT_DAYS, "Too few days")] + [
     (band, label) for band, label in zip(BANDS, ["Satisfactory", "At risk", "Moderate", "Severe", "Acute"])
@@ -70,9 +79,19 @@ class CalculationPolicy(models.Model):
     def rule_settings(self, rule_id: str) -> RuleSettings:
         default = DEFAULT_RULES[rule_id]
         stored = self.rules.get(rule_id, {})
-        pct = {name: _fraction(stored[f"{name}_pct"]) for name in ("rate_low", "rate_high", "share") if f"{name}_pct" in stored}
-        whole = {name: int(stored[name]) for name in ("days", "window", "min_membership", "weeks", "supports") if name in stored}
-        return RuleSettings(**{**default.__dict__, "enabled": bool(stored.get("enabled", default.enabled)), **whole, **pct})
+        pct = {
+            name: _fraction(stored[f"{name}_pct"])
+            for name in ("rate_low", "rate_high", "share")
+            if f"{name}_pct" in stored
+        }
+        whole = {
+            name: int(stored[name])
+            for name in ("days", "window", "min_membership", "weeks", "supports")
+            if name in stored
+        }
+        return RuleSettings(
+            **{**default.__dict__, "enabled": bool(stored.get("enabled", default.enabled)), **whole, **pct}
+        )
 
 
 class MetricsRun(models.Model):
@@ -254,4 +273,3 @@ class Flag(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status in self.OPEN_STATUSES
-

@@ -23,7 +23,10 @@ RULE_NUMBERS: dict[str, list[tuple[str, str]]] = {
     "t2_prior_year_chronic": [("days", "Absent days this year, at least")],
     "t2_monday_friday": [("days", "Absent days, at least"), ("share", "Share on a Monday or Friday, at least (%)")],
     "t2_tardies": [("days", "Tardy days, at least"), ("window", "Within the last school days")],
-    "t3_severe_rate": [("rate_low", "Absence rate, at least (%)"), ("min_membership", "School days enrolled, at least")],
+    "t3_severe_rate": [
+        ("rate_low", "Absence rate, at least (%)"),
+        ("min_membership", "School days enrolled, at least"),
+    ],
     "t3_absent_days": [("days", "Absent days this year, at least")],
     "t3_after_tier2": [("weeks", "Weeks after the Tier 2 plan began"), ("supports", "Documented supports, at least")],
     "t3_repeat_chronic": [],

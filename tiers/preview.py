@@ -127,7 +127,9 @@ def _year_inputs(district: District, as_of: datetime.date) -> EngineInput:
     return inputs
 
 
-def _baseline(district: District, inputs: EngineInput, policy: Policy, version: int, as_of: datetime.date) -> pd.DataFrame:
+def _baseline(
+    district: District, inputs: EngineInput, policy: Policy, version: int, as_of: datetime.date
+) -> pd.DataFrame:
     key = district_cache_key(district, "tiers", "preview-baseline", version, as_of.isoformat())
     outcomes = cache.get(key)
     if outcomes is None:

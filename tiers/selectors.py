@@ -78,7 +78,9 @@ def metrics_run_in_progress() -> MetricsRun | None:
     """A queued or running run that may still finish (one stuck for hours was killed)."""
     since = timezone.now() - INTERRUPTED_AFTER
     return (
-        MetricsRun.objects.filter(status__in=[MetricsRun.Status.QUEUED, MetricsRun.Status.RUNNING], created_at__gte=since)
+        MetricsRun.objects.filter(
+            status__in=[MetricsRun.Status.QUEUED, MetricsRun.Status.RUNNING], created_at__gte=since
+        )
         .order_by("-created_at")
         .first()
     )
@@ -93,12 +95,7 @@ def default_as_of() -> datetime.date:
 
 
 def student_metrics_get(*, student: Student) -> StudentMetrics | None:
-    return (
-        student_metrics_current()
-        .filter(student=student)
-        .select_related("run__policy", "current_school")
-        .first()
-    )
+    return student_metrics_current().filter(student=student).select_related("run__policy", "current_school").first()
 
 
 def student_flag_list(*, student: Student) -> QuerySet[Flag]:
@@ -131,7 +128,9 @@ def flag_list(
 
 def school_calendar_rows(*, school_ids: list[int], start: datetime.date, end: datetime.date) -> list[tuple]:
     """(school_id or None, date, instructional, minutes) of the schools and the district default."""
-    rows = CalendarDay.objects.filter(date__range=(start, end)).filter(Q(school__isnull=True) | Q(school_id__in=school_ids))
+    rows = CalendarDay.objects.filter(date__range=(start, end)).filter(
+        Q(school__isnull=True) | Q(school_id__in=school_ids)
+    )
     return list(rows.values_list("school_id", "date", "instructional", "minutes"))
 
 

@@ -27,7 +27,14 @@ from .writing import insert_frame, json_lines, update_rows
 
 logger = logging.getLogger(__name__)
 
-POLICY_FIELDS = ["chronic_threshold_pct", "min_membership_days", "partial_days", "exit_date_inclusive", "recent_window", "rules"]
+POLICY_FIELDS = [
+    "chronic_threshold_pct",
+    "min_membership_days",
+    "partial_days",
+    "exit_date_inclusive",
+    "recent_window",
+    "rules",
+]
 
 
 # ----------------------------------------------------------------------------- policy
@@ -44,7 +51,9 @@ def policy_current(*, district: District) -> CalculationPolicy:
 @transaction.atomic
 def policy_update(*, district: District, user=None, note: str = "", **changes) -> CalculationPolicy:
     """A new version with `changes` applied; earlier versions stay, so old results keep their meaning."""
-    current = CalculationPolicy.objects.select_for_update().order_by("-version").first() or policy_current(district=district)
+    current = CalculationPolicy.objects.select_for_update().order_by("-version").first() or policy_current(
+        district=district
+    )
     values = {field: getattr(current, field) for field in POLICY_FIELDS}
     unknown = set(changes) - set(POLICY_FIELDS)
     if unknown:
@@ -95,16 +104,29 @@ def metrics_run_execute(*, run: MetricsRun, backfill: bool | None = None) -> Met
             _write_results(run, result)
         _progress(run, "Updating flags and snapshots", 85)
         with transaction.atomic():
-            created = flags_sync(district=district, result=result, as_of=run.as_of, policy=policy, version=run.policy.version)
+            created = flags_sync(
+                district=district, result=result, as_of=run.as_of, policy=policy, version=run.policy.version
+            )
             snapshot_from_run(run=run)
             _swap_current(run)
             MetricsRun.objects.filter(pk=run.pk).update(
-                status=MetricsRun.Status.SUCCEEDED, step="Done", progress=100, students=len(result.students),
-                flags_created=created, finished_at=timezone.now(),
+                status=MetricsRun.Status.SUCCEEDED,
+                step="Done",
+                progress=100,
+                students=len(result.students),
+                flags_created=created,
+                finished_at=timezone.now(),
             )
     except Exception as error:
         logger.exception("metrics run %s failed", run.pk)
-        _progress(run, "Failed", run.progress, status=MetricsRun.Status.FAILED, error=str(error)[:2000], finished_at=timezone.now())
+        _progress(
+            run,
+            "Failed",
+            run.progress,
+            status=MetricsRun.Status.FAILED,
+            error=str(error)[:2000],
+            finished_at=timezone.now(),
+        )
         raise
     run.refresh_from_db()
     return run
@@ -113,7 +135,9 @@ def metrics_run_execute(*, run: MetricsRun, backfill: bool | None = None) -> Met
 def compute_metrics(
     *, district: District, as_of: datetime.date, trigger: str = MetricsRun.Trigger.COMMAND, backfill: bool | None = None
 ) -> MetricsRun:
-    return metrics_run_execute(run=metrics_run_create(district=district, as_of=as_of, trigger=trigger), backfill=backfill)
+    return metrics_run_execute(
+        run=metrics_run_create(district=district, as_of=as_of, trigger=trigger), backfill=backfill
+    )
 
 
 def metrics_run_start(*, district: District, as_of: datetime.date, trigger: str) -> MetricsRun:
@@ -152,7 +176,9 @@ def _discard_unfinished_results(run: MetricsRun) -> None:
     MetricsRun.objects.filter(
         status=MetricsRun.Status.RUNNING, started_at__lt=timezone.now() - INTERRUPTED_AFTER
     ).exclude(pk=run.pk).update(
-        status=MetricsRun.Status.FAILED, step="Interrupted", error="The run stopped without finishing.",
+        status=MetricsRun.Status.FAILED,
+        step="Interrupted",
+        error="The run stopped without finishing.",
         finished_at=timezone.now(),
     )
     stale = MetricsRun.objects.filter(
@@ -173,8 +199,18 @@ def _swap_current(run: MetricsRun) -> None:
 def _write_results(run: MetricsRun, result: EngineResult) -> None:
     students = result.students.reset_index()
     signal_columns = [
-        "first10_absent", "last10_absent", "last20_absent", "last10_tardy", "last20_tardy", "monday_friday_share",
-        "longest_streak", "previous_rate", "trend", "prior_rate", "prior_year_chronic", "chronic_years",
+        "first10_absent",
+        "last10_absent",
+        "last20_absent",
+        "last10_tardy",
+        "last20_tardy",
+        "monday_friday_share",
+        "longest_streak",
+        "previous_rate",
+        "trend",
+        "prior_rate",
+        "prior_year_chronic",
+        "chronic_years",
     ]
     signals = json_lines(students[signal_columns])
     frame = pd.DataFrame(
@@ -208,9 +244,23 @@ def _write_results(run: MetricsRun, result: EngineResult) -> None:
         run.district,
         StudentSchoolMetrics,
         schools.assign(
-            district_id=run.district_id, run_id=run.pk, absent_days=schools["absent_days"].astype(float).round(3),
+            district_id=run.district_id,
+            run_id=run.pk,
+            absent_days=schools["absent_days"].astype(float).round(3),
             chronic=schools["chronic"].astype(bool),
-        )[["district_id", "run_id", "student_id", "school_id", "membership_days", "absent_days", "absence_rate", "chronic", "band"]],
+        )[
+            [
+                "district_id",
+                "run_id",
+                "student_id",
+                "school_id",
+                "membership_days",
+                "absent_days",
+                "absence_rate",
+                "chronic",
+                "band",
+            ]
+        ],
     )
 
 
@@ -222,12 +272,18 @@ def _backfill_weeks(run: MetricsRun, inputs, policy: Policy, year: SchoolYear) -
     first-met week and the trend charts have a history, instead of everything looking new."""
     days = pd.to_datetime(inputs.calendar["date"]).dt.date
     as_of_week = _week_start(run.as_of)
-    checkpoints = sorted({max(group) for week, group in _by_week(days) if week < as_of_week and min(group) >= year.start})
+    checkpoints = sorted(
+        {max(group) for week, group in _by_week(days) if week < as_of_week and min(group) >= year.start}
+    )
     for index, checkpoint in enumerate(checkpoints):
-        _progress(run, f"Replaying week of {_week_start(checkpoint):%b %-d}", 5 + 25 * index // max(len(checkpoints), 1))
+        _progress(
+            run, f"Replaying week of {_week_start(checkpoint):%b %-d}", 5 + 25 * index // max(len(checkpoints), 1)
+        )
         result = engine.compute(inputs, as_of=checkpoint, policy=policy)
         with transaction.atomic():
-            flags_sync(district=run.district, result=result, as_of=checkpoint, policy=policy, version=run.policy.version)
+            flags_sync(
+                district=run.district, result=result, as_of=checkpoint, policy=policy, version=run.policy.version
+            )
             snapshot_write(district=run.district, result=result, as_of=checkpoint)
 
 
@@ -279,7 +335,9 @@ def snapshot_from_run(*, run: MetricsRun) -> None:
     at 200,000 students that saves sending every row back over the wire."""
     week = _week_start(run.as_of)
     WeeklySnapshot.objects.filter(week_start=week).delete()
-    query, params = district_sql(run.district, SNAPSHOT_FROM_RUN_SQL, {"week": week, "as_of": run.as_of, "run_id": run.pk})
+    query, params = district_sql(
+        run.district, SNAPSHOT_FROM_RUN_SQL, {"week": week, "as_of": run.as_of, "run_id": run.pk}
+    )
     with connection.cursor() as cursor:
         cursor.execute(query, params)
 
@@ -311,8 +369,14 @@ def flags_sync(*, district: District, result: EngineResult, as_of: datetime.date
     Flag.objects.bulk_create(
         [
             Flag(
-                district=district, student_id=student, rule=rule, tier=RULE_TIERS[rule],
-                first_met=as_of, last_met=as_of, why=text, policy_version=version,
+                district=district,
+                student_id=student,
+                rule=rule,
+                tier=RULE_TIERS[rule],
+                first_met=as_of,
+                last_met=as_of,
+                why=text,
+                policy_version=version,
             )
             for student, rule, text in zip(new["student_id"], new["rule"], new_texts)
         ],
@@ -321,11 +385,15 @@ def flags_sync(*, district: District, result: EngineResult, as_of: datetime.date
     update_rows(
         district,
         Flag,
-        pd.DataFrame({"id": held_again["id"].astype("int64"), "why": again_texts, "last_met": as_of, "currently_met": True}),
+        pd.DataFrame(
+            {"id": held_again["id"].astype("int64"), "why": again_texts, "last_met": as_of, "currently_met": True}
+        ),
     )
     Flag.objects.filter(pk__in=[int(pk) for pk in lapsed["id"]]).update(currently_met=False)
     # One set-based statement moves "last met" for every flag that still holds.
-    Flag.objects.filter(status__in=Flag.OPEN_STATUSES, currently_met=True).exclude(last_met=as_of).update(last_met=as_of)
+    Flag.objects.filter(status__in=Flag.OPEN_STATUSES, currently_met=True).exclude(last_met=as_of).update(
+        last_met=as_of
+    )
     return len(new)
 
 
@@ -334,13 +402,19 @@ def _not_closed_while_holding(candidates: pd.DataFrame, fired: pd.DataFrame) -> 
     new flag opens (the student would come back as "newly flagged" the next night). Once the
     rule stops holding the episode is over, and a later firing opens a new flag."""
     closed = pd.DataFrame(
-        list(Flag.objects.exclude(status__in=Flag.OPEN_STATUSES).filter(currently_met=True).values("id", "student_id", "rule")),
+        list(
+            Flag.objects.exclude(status__in=Flag.OPEN_STATUSES)
+            .filter(currently_met=True)
+            .values("id", "student_id", "rule")
+        ),
         columns=["id", "student_id", "rule"],
     )
     still = closed.merge(fired, on=["student_id", "rule"])
     ended = closed[~closed["id"].isin(still["id"])]
     Flag.objects.filter(pk__in=[int(pk) for pk in ended["id"]]).update(currently_met=False)
-    held = candidates.merge(still[["student_id", "rule"]].drop_duplicates(), on=["student_id", "rule"], how="left", indicator="closed")
+    held = candidates.merge(
+        still[["student_id", "rule"]].drop_duplicates(), on=["student_id", "rule"], how="left", indicator="closed"
+    )
     return candidates[(held["closed"] == "left_only").to_numpy()]
 
 

@@ -28,7 +28,11 @@ STATUSES = {
     "not_enrolled": ("×", "Not enrolled"),
     "future": ("", "Still to come"),
 }
-WHOLE_DAY = {"absent_excused": "absent_excused", "absent_unexcused": "absent_unexcused", "suspension_out_of_school": "suspension"}
+WHOLE_DAY = {
+    "absent_excused": "absent_excused",
+    "absent_unexcused": "absent_unexcused",
+    "suspension_out_of_school": "suspension",
+}
 MINUTES = frozenset({"tardy", "early_dismissal", "partial_day"})
 # When two schools record the same day (overlapping enrollments), the weightier status shows.
 RANK = ["present", "partial", "tardy", "partial_absent", "absent_excused", "absent_unexcused", "suspension"]
@@ -77,7 +81,11 @@ class StudentCalendar:
     @property
     def school_day_counts(self) -> list[tuple[str, int]]:
         """(label, days) of each kind of school day so far, in the legend's order."""
-        return [(STATUSES[status][1], self.counts[status]) for status in STATUSES if status in RANK and self.counts.get(status)]
+        return [
+            (STATUSES[status][1], self.counts[status])
+            for status in STATUSES
+            if status in RANK and self.counts.get(status)
+        ]
 
 
 def student_calendar(
@@ -85,7 +93,9 @@ def student_calendar(
     start: datetime.date,
     end: datetime.date,
     today: datetime.date,
-    calendar_days: list[tuple[int | None, datetime.date, bool, int]],  # school (None: district default), date, instructional, minutes
+    calendar_days: list[
+        tuple[int | None, datetime.date, bool, int]
+    ],  # school (None: district default), date, instructional, minutes
     enrollments: list[tuple[int, datetime.date, datetime.date | None]],  # school, entry, exit
     records: list[tuple[int, datetime.date, str, int | None]],  # school, date, category, minutes
     policy: Policy,
@@ -121,7 +131,9 @@ def _school_days(rows) -> dict:
     """(school, date) → minutes for every instructional day; a school's own row beats the
     district default for that date."""
     default = {day: (instructional, minutes) for school, day, instructional, minutes in rows if school is None}
-    own = {(school, day): (instructional, minutes) for school, day, instructional, minutes in rows if school is not None}
+    own = {
+        (school, day): (instructional, minutes) for school, day, instructional, minutes in rows if school is not None
+    }
 
     class Days(dict):
         def __missing__(self, key):
@@ -145,7 +157,10 @@ def _day(day, today, school_days, enrollments, records, policy: Policy) -> Day:
         return Day(day, "no_school")
     if day > today:
         return Day(day, "future")
-    return max((_school_day(day, records.get((school, day), []), minutes, policy) for school, minutes in teaching), key=lambda d: RANK.index(d.status))
+    return max(
+        (_school_day(day, records.get((school, day), []), minutes, policy) for school, minutes in teaching),
+        key=lambda d: RANK.index(d.status),
+    )
 
 
 def _school_day(day, records, day_minutes: int, policy: Policy) -> Day:

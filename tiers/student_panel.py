@@ -44,7 +44,9 @@ def attendance_panel(*, request, student) -> dict:
         "recent_window": policy.recent_window,
         "band_range": BAND_RANGES.get(metrics.band, "") if metrics else "",
         "tier_meaning": TIER_MEANINGS.get(metrics.tier, "") if metrics else "",
-        "fired": [(rule, RULE_LABELS.get(rule, rule), RULE_TIERS.get(rule)) for rule in (metrics.rules if metrics else [])],
+        "fired": [
+            (rule, RULE_LABELS.get(rule, rule), RULE_TIERS.get(rule)) for rule in (metrics.rules if metrics else [])
+        ],
         "calendar": days,
         "year": year,
         "today": today,

@@ -26,7 +26,9 @@ logger = logging.getLogger(__name__)
 
 
 @shared_task(base=DistrictTask)
-def compute_district_metrics(district, as_of: str, run_id: int | None = None, trigger: str = MetricsRun.Trigger.NIGHTLY):
+def compute_district_metrics(
+    district, as_of: str, run_id: int | None = None, trigger: str = MetricsRun.Trigger.NIGHTLY
+):
     as_of_date = datetime.date.fromisoformat(as_of)
     run = (
         MetricsRun.objects.get(pk=run_id)

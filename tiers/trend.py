@@ -62,7 +62,7 @@ def trend_chart(snapshots: list, threshold: Fraction) -> TrendChart | None:
         )
         for index, (s, rate) in enumerate(zip(snapshots, rates))
     ]  # fmt: skip
-    y_ticks = [Tick(y(Decimal(tenth) / 10), f"{tenth * 10}%") for tenth in range(0, int(top * 10) + 1)]
+    y_ticks = [Tick(y(Decimal(tenth) / 10), f"{tenth * 10}%") for tenth in range(int(top * 10) + 1)]
     x_ticks = [
         Tick(point.x, f"{s.week_start:%b}")
         for point, s, previous in zip(points, snapshots, [None, *snapshots[:-1]])

@@ -121,6 +121,11 @@ def figures(request, district):
     if dimension not in DIMENSIONS:
         dimension = "school"
     report = selectors.aggregate_report(district=request.district, dimension=dimension)
-    context = {"report": report, "dimension": dimension, "dimension_label": dict(FIGURE_TABS)[dimension].lower(), "tabs": FIGURE_TABS}
+    context = {
+        "report": report,
+        "dimension": dimension,
+        "dimension_label": dict(FIGURE_TABS)[dimension].lower(),
+        "tabs": FIGURE_TABS,
+    }
     template = "tiers/figures.html#figures" if request.htmx else "tiers/figures.html"
     return render(request, template, context)

@@ -101,7 +101,9 @@ def json_lines(frame: pd.DataFrame) -> list[str]:
 def _copy(table: str, columns: list[str], frame: pd.DataFrame) -> None:
     # pyarrow writes CSV several times faster than pandas; an unquoted empty field is NULL.
     buffer = io.BytesIO()
-    pa_csv.write_csv(pa.Table.from_pandas(frame, preserve_index=False), buffer, pa_csv.WriteOptions(include_header=False))
+    pa_csv.write_csv(
+        pa.Table.from_pandas(frame, preserve_index=False), buffer, pa_csv.WriteOptions(include_header=False)
+    )
     statement = pg_sql.SQL("COPY {} ({}) FROM STDIN WITH (FORMAT csv)").format(
         pg_sql.Identifier(table), pg_sql.SQL(", ").join(map(pg_sql.Identifier, columns))
     )

@@ -22,5 +22,10 @@ def parse_canonical(files: list[SourceFile], notes: list[str]) -> ParsedImport:
         tables.append(SourceTable(entity, source.name, text, date_default=ISO))
     if not tables:
         expected = ", ".join(FILE_ENTITIES)
-        raise ImportRejected.one(files[0].name if files else "(upload)", None, "", f"no canonical CSV files found; expected any of {expected}")
+        raise ImportRejected.one(
+            files[0].name if files else "(upload)",
+            None,
+            "",
+            f"no canonical CSV files found; expected any of {expected}",
+        )
     return ParsedImport(tables, notes)

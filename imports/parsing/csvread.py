@@ -55,8 +55,10 @@ def _header(source: SourceFile) -> list[str]:
         first_line = handle.readline(1024 * 1024)
     try:
         text = first_line.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise ImportRejected.one(source.name, 1, "", "the header is not UTF-8 text; save the file as UTF-8 CSV")
+    except UnicodeDecodeError as error:
+        raise ImportRejected.one(
+            source.name, 1, "", "the header is not UTF-8 text; save the file as UTF-8 CSV"
+        ) from error
     header = next(csv.reader(io.StringIO(text)), None)
     if not header or not any(column.strip() for column in header):
         raise ImportRejected.one(source.name, 1, "", "the file is empty or has no header row")

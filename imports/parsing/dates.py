@@ -11,8 +11,7 @@ import re
 import numpy as np
 import pandas as pd
 
-from ..schema import ROW
-from .errors import ImportRejected, RowError
+from .errors import ImportRejected
 
 ISO, MDY, DMY, AUTO = "ymd", "mdy", "dmy", "auto"
 FORMAT_LABELS = {AUTO: "Detect", ISO: "YYYY-MM-DD", MDY: "M/D/YYYY", DMY: "D/M/YYYY"}
@@ -20,9 +19,7 @@ _ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ].*)?$")
 _NUMERIC = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})(?: .*)?$")
 
 
-def parse_date_column(
-    values: pd.Series, rows: pd.Series, *, file: str, column: str, fmt: str = AUTO
-) -> pd.Series:
+def parse_date_column(values: pd.Series, rows: pd.Series, *, file: str, column: str, fmt: str = AUTO) -> pd.Series:
     """datetime64 values (NaT where blank). Each distinct text is parsed once: a year of daily
     attendance has a few hundred distinct dates among millions of rows."""
     codes, uniques = pd.factorize(values.to_numpy(dtype=object), sort=False)

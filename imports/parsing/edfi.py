@@ -37,7 +37,15 @@ PART_DAY_SUFFIX = " (part day)"
 PART_DAY_CODES = {f"{code}{PART_DAY_SUFFIX}": Category.PARTIAL_DAY for code in ("Excused Absence", "Unexcused Absence")}
 DAY_MINUTES = 360  # Ed-Fi calendars carry no day length; EventDuration is read against our default day
 INSTRUCTIONAL_EVENTS = {"Instructional day", "Make-up day", "Student late arrival/early dismissal"}
-NON_INSTRUCTIONAL_EVENTS = {"Emergency day", "Holiday", "Other", "Strike", "Teacher only day", "Weather day", "Non-instructional day"}
+NON_INSTRUCTIONAL_EVENTS = {
+    "Emergency day",
+    "Holiday",
+    "Other",
+    "Strike",
+    "Teacher only day",
+    "Weather day",
+    "Non-instructional day",
+}
 GRADE_LEVELS = {
     "Infant/toddler": "PK", "Preschool/Prekindergarten": "PK", "Early Education": "PK", "Kindergarten": "K",
     "First grade": "1", "Second grade": "2", "Third grade": "3", "Fourth grade": "4", "Fifth grade": "5",
@@ -244,10 +252,17 @@ def assemble(records: Iterable[Record], notes: list[str]) -> ParsedImport:
         # Grouped by the columns they carry: a student seen only in a program file must not
         # blank the race another file gave, nor be told "no" for characteristics nobody sent.
         rows.setdefault(("students", file, tuple(sorted(values))), []).append(values)
-    notes.extend(f"Skipped {count} {name} resource(s): not used for attendance." for name, count in sorted(skipped.items()))
+    notes.extend(
+        f"Skipped {count} {name} resource(s): not used for attendance." for name, count in sorted(skipped.items())
+    )
     tables = [_table(entity, file, group) for (entity, file, *_), group in rows.items()]
     if not tables:
-        raise ImportRejected.one("(upload)", None, "", "no Ed-Fi resources we read (Student, School, StudentSchoolAssociation, CalendarDate, StudentSchoolAttendanceEvent) were found")
+        raise ImportRejected.one(
+            "(upload)",
+            None,
+            "",
+            "no Ed-Fi resources we read (Student, School, StudentSchoolAssociation, CalendarDate, StudentSchoolAttendanceEvent) were found",
+        )
     return ParsedImport(tables, notes, standard_codes={**ATTENDANCE_EVENT_CATEGORIES, **PART_DAY_CODES})
 
 

@@ -17,7 +17,9 @@ def parse_edfi_json(files: list[SourceFile], notes: list[str]):
             continue
         for resource, items in _resources(source):
             records.extend(
-                Record(resource, source.name, number, _leaves(item)) for number, item in enumerate(items, start=1) if isinstance(item, dict)
+                Record(resource, source.name, number, _leaves(item))
+                for number, item in enumerate(items, start=1)
+                if isinstance(item, dict)
             )
     return assemble(records, notes)
 
@@ -30,7 +32,12 @@ def _resources(source: SourceFile):
         raise ImportRejected.one(source.name, None, "", f"not UTF-8 text (byte {error.start})") from error
     default = resource_name(source.name)
     if source.suffix in {".jsonl", ".ndjson"}:
-        return [(default, [_load(source, line, number) for number, line in enumerate(text.splitlines(), start=1) if line.strip()])]
+        return [
+            (
+                default,
+                [_load(source, line, number) for number, line in enumerate(text.splitlines(), start=1) if line.strip()],
+            )
+        ]
     document = _load(source, text, None)
     if isinstance(document, list):
         return [(default, document)]

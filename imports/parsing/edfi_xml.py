@@ -37,7 +37,9 @@ def _records(source: SourceFile):
                     element.clear()
     except ElementTree.ParseError as error:
         line, column = error.position
-        raise ImportRejected.one(source.name, line, f"column {column}", f"not valid XML: {error.msg if hasattr(error, 'msg') else error}") from error
+        raise ImportRejected.one(
+            source.name, line, f"column {column}", f"not valid XML: {error.msg if hasattr(error, 'msg') else error}"
+        ) from error
 
 
 def _local(tag: str) -> str:

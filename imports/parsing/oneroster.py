@@ -32,7 +32,9 @@ def parse_oneroster(files: list[SourceFile], notes: list[str]) -> ParsedImport:
     sheets = {source.name.lower(): source for source in files if source.suffix == ".csv"}
     missing = [name for name in ("orgs.csv", "users.csv") if name not in sheets]
     if missing:
-        raise ImportRejected.one(missing[0], None, "", "a OneRoster export needs orgs.csv and users.csv (with manifest.csv)")
+        raise ImportRejected.one(
+            missing[0], None, "", "a OneRoster export needs orgs.csv and users.csv (with manifest.csv)"
+        )
     version = _version(sheets, notes)
     frames = {name: _active(read_csv_text(source), name, notes) for name, source in sheets.items() if name in _READ}
     users = _with_roles(frames["users.csv"], frames.get("roles.csv"), version)
@@ -43,7 +45,9 @@ def parse_oneroster(files: list[SourceFile], notes: list[str]) -> ParsedImport:
     if guardians is not None:
         tables.append(guardians)
     if "enrollments.csv" in frames:
-        tables.append(_enrollments(frames["enrollments.csv"], frames["orgs.csv"], ids, frames.get("academicsessions.csv")))
+        tables.append(
+            _enrollments(frames["enrollments.csv"], frames["orgs.csv"], ids, frames.get("academicsessions.csv"))
+        )
     return ParsedImport([table for table in tables if len(table.text)], notes)
 
 
@@ -116,19 +120,27 @@ def _students(users: pd.DataFrame, demographics: pd.DataFrame | None, ids: pd.Se
         }
     )
     if demographics is not None:
-        text = text.join(_demographics(demographics).reindex(students["sourcedId"].to_numpy()).set_axis(text.index)).fillna("")
+        text = text.join(
+            _demographics(demographics).reindex(students["sourcedId"].to_numpy()).set_axis(text.index)
+        ).fillna("")
     text[ROW] = students[ROW]
     return SourceTable("students", "users.csv", text.reset_index(drop=True))
 
 
 def _demographics(demographics: pd.DataFrame) -> pd.DataFrame:
-    yes = {column: _column(demographics, column).str.lower() == "true" for column in [*RACE_COLUMNS, "hispanicOrLatinoEthnicity", "demographicRaceTwoOrMoreRaces"]}
+    yes = {
+        column: _column(demographics, column).str.lower() == "true"
+        for column in [*RACE_COLUMNS, "hispanicOrLatinoEthnicity", "demographicRaceTwoOrMoreRaces"]
+    }
     races = pd.DataFrame({label: yes[column] for column, label in RACE_COLUMNS.items()})
     single = races.idxmax(axis=1).where(races.sum(axis=1) == 1, "")
     several = (races.sum(axis=1) > 1) | yes["demographicRaceTwoOrMoreRaces"]
     race = single.where(~several, "Two or more").where(~yes["hispanicOrLatinoEthnicity"], "Hispanic")
     return pd.DataFrame(
-        {"birth_date": _column(demographics, "birthDate").str.slice(0, 10).to_numpy(), "race_ethnicity": race.to_numpy()},
+        {
+            "birth_date": _column(demographics, "birthDate").str.slice(0, 10).to_numpy(),
+            "race_ethnicity": race.to_numpy(),
+        },
         index=demographics["sourcedId"].to_numpy(),
     )
 
@@ -185,7 +197,9 @@ def _enrollments(enrollments, orgs, ids: pd.Series, sessions: pd.DataFrame | Non
     frame["student_id"] = frame["student_id"].fillna(students["userSourcedId"])
     frame["school_id"] = frame["school_id"].fillna(students["schoolSourcedId"])
     stays = frame.groupby(["student_id", "school_id"], sort=False).agg(
-        entry_date=("entry_date", "min"), exit_date=("exit_date", lambda ends: "" if (ends == "").any() else ends.max()), **{ROW: (ROW, "min")}
+        entry_date=("entry_date", "min"),
+        exit_date=("exit_date", lambda ends: "" if (ends == "").any() else ends.max()),
+        **{ROW: (ROW, "min")},
     )
     return SourceTable("enrollments", "enrollments.csv", stays.reset_index())
 

@@ -19,7 +19,9 @@ from .tables import ParsedImport, SourceTable
 
 def parse_sis(files: list[SourceFile], notes: list[str], *, columns: dict, formats: dict) -> ParsedImport:
     if not columns:
-        raise ImportRejected.one("(mapping)", None, "", "the column mapping maps no columns yet; map the export's headers first")
+        raise ImportRejected.one(
+            "(mapping)", None, "", "the column mapping maps no columns yet; map the export's headers first"
+        )
     tables = []
     for source in files:
         if source.suffix not in {".csv", ".txt"}:

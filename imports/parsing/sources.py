@@ -63,7 +63,9 @@ def _zip_files(path: Path) -> tuple[list[SourceFile], list[str]]:
     archive = zipfile.ZipFile(path)
     members = [info for info in archive.infolist() if not info.is_dir() and not _hidden(info.filename)]
     if sum(info.file_size for info in members) > MAX_UNCOMPRESSED_BYTES:
-        raise ImportRejected.one(path.name, None, "", "the zip unpacks to more than 8 GB; split it into smaller uploads")
+        raise ImportRejected.one(
+            path.name, None, "", "the zip unpacks to more than 8 GB; split it into smaller uploads"
+        )
     files, notes = [], []
     for info in sorted(members, key=lambda info: info.filename):
         name = PurePosixPath(info.filename).name

@@ -47,7 +47,9 @@ class ParsedImport:
                 fields = ENTITIES[table.entity].fields
                 missing = {field.name: "" for field in fields if field.name not in text.columns and not field.required}
                 text = text.assign(**missing) if missing else text
-            frame = typed_frame(table.entity, text, file=table.file, formats=table.formats, date_default=table.date_default)
+            frame = typed_frame(
+                table.entity, text, file=table.file, formats=table.formats, date_default=table.date_default
+            )
             columns = tuple(sorted(column for column in frame.columns if column not in (FILE, ROW)))
             shapes.setdefault((table.entity, columns), []).append(frame)
         typed: dict[str, list[pd.DataFrame]] = {}

@@ -48,7 +48,11 @@ def typed_frame(
             _no_blanks(values, rows, file=file, column=field.name)
         reader = _READERS[field.kind]
         typed[field.name] = reader(
-            values, rows, file=file, field=field, fmt=formats.get(field.name, date_default if field.kind == DATE else "")
+            values,
+            rows,
+            file=file,
+            field=field,
+            fmt=formats.get(field.name, date_default if field.kind == DATE else ""),
         )
     frame = pd.DataFrame(typed, index=text.index)
     _check_together(entity_name, frame, text, file=file)
@@ -63,10 +67,19 @@ def _check_together(entity: str, frame: pd.DataFrame, text: pd.DataFrame, *, fil
     rows = text[ROW]
     if entity == "enrollments" and "exit_date" in frame:
         early = (frame["exit_date"] < frame["entry_date"]).to_numpy()
-        _fail_at(early, text["exit_date"], rows, file=file, column="exit_date", message="{value!r} is before the entry date")
+        _fail_at(
+            early, text["exit_date"], rows, file=file, column="exit_date", message="{value!r} is before the entry date"
+        )
     if entity == "prior_year":
         more = (frame["days_absent"] > frame["days_enrolled"]).fillna(False).to_numpy(dtype=bool)
-        _fail_at(more, text["days_absent"], rows, file=file, column="days_absent", message="{value!r} is more than the days enrolled")
+        _fail_at(
+            more,
+            text["days_absent"],
+            rows,
+            file=file,
+            column="days_absent",
+            message="{value!r} is more than the days enrolled",
+        )
 
 
 def _no_blanks(values, rows, *, file, column):
@@ -87,7 +100,9 @@ def _fail_at(mask, values, rows, *, file, column, message):
 def _read_text(values, rows, *, file, field, fmt):
     if field.max_length:
         too_long = (values.str.len() > field.max_length).to_numpy()
-        _fail_at(too_long, values, rows, file=file, column=field.name, message=f"longer than {field.max_length} characters")
+        _fail_at(
+            too_long, values, rows, file=file, column=field.name, message=f"longer than {field.max_length} characters"
+        )
     return values
 
 
@@ -110,7 +125,14 @@ def _read_int(values, rows, *, file, field, fmt):
     blank = (values == "").to_numpy()
     bad = (numbers.isna().to_numpy() & ~blank) | (numbers.notna() & ((numbers % 1 != 0) | (numbers < 0))).to_numpy()
     _fail_at(bad, values, rows, file=file, column=field.name, message="{value!r} is not a whole number of 0 or more")
-    _fail_at((numbers > MAX_SMALL_INT).to_numpy(), values, rows, file=file, column=field.name, message="{value!r} is too large")
+    _fail_at(
+        (numbers > MAX_SMALL_INT).to_numpy(),
+        values,
+        rows,
+        file=file,
+        column=field.name,
+        message="{value!r} is too large",
+    )
     return numbers.astype("Int64")
 
 
@@ -119,7 +141,14 @@ def _read_grade(values, rows, *, file, field, fmt):
     numeric = upper.str.fullmatch(r"\d{1,2}")
     grades = upper.where(~numeric, upper.str.lstrip("0").replace("", "0"))
     grades = grades.map(lambda grade: GRADE_ALIASES.get(grade, grade))
-    _fail_at((grades.str.len() > 4).to_numpy(), values, rows, file=file, column=field.name, message="{value!r} is not a grade")
+    _fail_at(
+        (grades.str.len() > 4).to_numpy(),
+        values,
+        rows,
+        file=file,
+        column=field.name,
+        message="{value!r} is not a grade",
+    )
     return grades
 
 

@@ -154,4 +154,3 @@ def demo_district(transactional_db) -> District:
     """The demo district exactly as `manage.py seed_demo` builds it for newcomers."""
     call_command("seed_demo", students=DEMO_STUDENTS, stdout=io.StringIO())
     return District.objects.get(slug=DEMO_DISTRICT_SLUG)
-

@@ -120,12 +120,19 @@ def test_the_lead_runs_the_huddle_by_keyboard(page, demo_huddle, sign_in, assert
         first_row, second_row = HuddleRow.objects.get(pk=first), HuddleRow.objects.get(pk=second)
         assert first_row.owner is not None and first_row.next_step == "Call home in Spanish"
         call = OutreachAction.objects.get(huddle_row=first_row)
-        assert (call.method, call.reached, call.barrier, call.follow_up_date) == ("call", True, "transportation", follow_up)
+        assert (call.method, call.reached, call.barrier, call.follow_up_date) == (
+            "call",
+            True,
+            "transportation",
+            follow_up,
+        )
         assert second_row.outcome == "escalated"
         assert Flag.objects.filter(student=second_row.student, tier=3, rule="t3_after_tier2", status="new").exists()
 
 
-def test_without_javascript_every_action_is_a_plain_form(browser, live_server, demo_huddle, page, sign_in, assert_accessible):
+def test_without_javascript_every_action_is_a_plain_form(
+    browser, live_server, demo_huddle, page, sign_in, assert_accessible
+):
     """The row page carries every form; it passes axe, and with scripts off a logged contact
     posts, redirects back to the huddle and shows there."""
     sign_in(page, LEAD)

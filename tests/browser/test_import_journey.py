@@ -84,7 +84,9 @@ def test_upload_watch_map_replay_and_a_clean_health_page(page, juniper, export_z
 def test_the_run_page_follows_a_running_import_without_reloading(page, juniper, sign_in, assert_accessible):
     """The worker's progress reaches the page by htmx polling; the page itself is never reloaded."""
     with scope(district=juniper):
-        run = ImportRun.objects.create(district=juniper, status=ImportRun.Status.RUNNING, stage="Loading attendance", original_name="big.zip")
+        run = ImportRun.objects.create(
+            district=juniper, status=ImportRun.Status.RUNNING, stage="Loading attendance", original_name="big.zip"
+        )
     sign_in(page, ADMIN_EMAIL, PASSWORD)
     page.goto(_url("run_detail", juniper, import_run_id=run.pk))
     expect(page.locator("#run-progress").get_by_role("status")).to_contain_text("Loading attendance")

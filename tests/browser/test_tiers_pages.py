@@ -90,9 +90,13 @@ def test_runs_page_recompute_now_shows_the_finished_run(page, computed, demo_dis
     expect(page.get_by_role("table")).to_contain_text("Started by an admin")
 
 
-def test_the_run_page_polls_its_progress_until_the_run_finishes(page, computed, demo_district, sign_in, assert_accessible):
+def test_the_run_page_polls_its_progress_until_the_run_finishes(
+    page, computed, demo_district, sign_in, assert_accessible
+):
     with scope(district=demo_district):
-        run = services.metrics_run_create(district=demo_district, as_of=computed.as_of, trigger=MetricsRun.Trigger.MANUAL)
+        run = services.metrics_run_create(
+            district=demo_district, as_of=computed.as_of, trigger=MetricsRun.Trigger.MANUAL
+        )
     sign_in(page, ADMIN)
     page.goto(_url(demo_district, "run_detail", run_id=run.pk))
     progress = page.locator("#run-progress")
@@ -102,7 +106,9 @@ def test_the_run_page_polls_its_progress_until_the_run_finishes(page, computed, 
 
     # A worker picks the run up and reports a step: the page follows without a reload.
     with scope(district=demo_district):
-        MetricsRun.objects.filter(pk=run.pk).update(status=MetricsRun.Status.RUNNING, step="Computing metrics", progress=30)
+        MetricsRun.objects.filter(pk=run.pk).update(
+            status=MetricsRun.Status.RUNNING, step="Computing metrics", progress=30
+        )
     expect(progress).to_contain_text("Computing metrics")
     expect(page.locator("#run-progress-bar")).to_have_attribute("value", "30")
 

@@ -38,7 +38,11 @@ class Command(BaseCommand):
             saved = self._mapping(mapping, import_format)
             try:
                 run = services.import_run_create(
-                    district=district_row, format=import_format, path=path, mapping=saved, source=ImportRun.Source.COMMAND
+                    district=district_row,
+                    format=import_format,
+                    path=path,
+                    mapping=saved,
+                    source=ImportRun.Source.COMMAND,
                 )
             except ValidationError as error:
                 raise CommandError(" ".join(error.messages)) from error
@@ -63,7 +67,15 @@ class Command(BaseCommand):
         for note in run.notes:
             write(f"  note: {note}")
         for error in run.errors:
-            where = ", ".join(part for part in (error["file"], f"row {error['row']}" if error.get("row") else "", f"column {error['column']!r}" if error.get("column") else "") if part)
+            where = ", ".join(
+                part
+                for part in (
+                    error["file"],
+                    f"row {error['row']}" if error.get("row") else "",
+                    f"column {error['column']!r}" if error.get("column") else "",
+                )
+                if part
+            )
             self.stderr.write(f"  rejected: {where}: {error['message']}")
         for entity, counts in run.entity_counts.items():
             write(

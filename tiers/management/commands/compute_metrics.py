@@ -13,7 +13,11 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--district", required=True, help="district slug")
-        parser.add_argument("--as-of", type=datetime.date.fromisoformat, help="YYYY-MM-DD; default: yesterday in the district's time zone")
+        parser.add_argument(
+            "--as-of",
+            type=datetime.date.fromisoformat,
+            help="YYYY-MM-DD; default: yesterday in the district's time zone",
+        )
 
     def handle(self, *args, district, as_of, **options):
         found = District.objects.filter(slug=district).first()

@@ -15,7 +15,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--district", required=True, help="district slug")
-        parser.add_argument("--as-of", type=datetime.date.fromisoformat, help="YYYY-MM-DD; computes it if the current run differs")
+        parser.add_argument(
+            "--as-of", type=datetime.date.fromisoformat, help="YYYY-MM-DD; computes it if the current run differs"
+        )
         parser.add_argument("--by-school", action="store_true")
         parser.add_argument("--out", required=True, help="FILE.csv")
 

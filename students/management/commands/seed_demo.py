@@ -2,7 +2,9 @@ import datetime
 
 from django.core.management.base import BaseCommand, CommandError
 
+from districts.tenancy import district_scope
 from students.demo import BANDS, DEMO_URL, seed_demo
+from students.demo_story import demo_story_play
 
 
 class Command(BaseCommand):
@@ -15,12 +17,22 @@ class Command(BaseCommand):
             help="YYYY-MM-DD; the demo's 'today' (default: today in America/New_York). Same date, same data.",
         )
         parser.add_argument("--students", type=int, default=1500, help="how many students (default 1500)")
+        parser.add_argument(
+            "--roster-only",
+            action="store_true",
+            help="build the roster and attendance only; skip the story the other apps play on top (students.demo_story)",
+        )
 
-    def handle(self, *args, today, students, **options):
+    def handle(self, *args, today, students, roster_only, **options):
         if students < 50:
             raise CommandError("--students must be at least 50, so every school and grade has students.")
         summary = seed_demo(today=today, students=students)
         calendar = summary.calendar
+        if not roster_only:
+            with district_scope(summary.district):
+                summary.counts.update(
+                    demo_story_play(district=summary.district, today=calendar.today, calendar=calendar)
+                )
         self.stdout.write(self.style.SUCCESS(f"{summary.district.name} (/d/{summary.district.slug}/) is ready."))
         self.stdout.write(
             f"School year {calendar.instructional[0]} to {calendar.instructional[-1]}: "

@@ -7,10 +7,12 @@ the policy says otherwise, whole-day absent categories count whatever their minu
 partial days, tardies and early dismissals add up and count under the half-day rule.
 """
 
+import bisect
 import calendar
 import dataclasses
 import datetime
 from collections import defaultdict
+from fractions import Fraction
 
 from .policy import FRACTIONAL_DAYS, Policy
 
@@ -44,6 +46,7 @@ class Day:
     date: datetime.date | None  # None: the month has no such day, or it is outside the year
     status: str = ""
     note: str = ""
+    absent: Fraction = Fraction(0)  # the day's weight as an absent day (SPEC §4): 0, 1, or a fraction
 
     @property
     def symbol(self) -> str:
@@ -166,7 +169,7 @@ def _day(day, today, school_days, enrollments, records, policy: Policy) -> Day:
 def _school_day(day, records, day_minutes: int, policy: Policy) -> Day:
     whole = [WHOLE_DAY[category] for category, _ in records if category in WHOLE_DAY]
     if whole:
-        return Day(day, max(whole, key=RANK.index))
+        return Day(day, max(whole, key=RANK.index), absent=Fraction(1))
     timed = [(category, minutes) for category, minutes in records if category in MINUTES]
     if not timed:
         return Day(day, "present")
@@ -175,9 +178,62 @@ def _school_day(day, records, day_minutes: int, policy: Policy) -> Day:
     note = f"{missed} of {day_minutes} minutes missed" if missed else "no minutes recorded"
     if policy.partial_days == FRACTIONAL_DAYS:
         if missed >= day_minutes:
-            return Day(day, "partial_absent", note)
+            return Day(day, "partial_absent", note, absent=Fraction(1))
         if missed:
             note = f"{note}, {missed / day_minutes:.2f} of a day absent"
+            return Day(day, "tardy" if tardy else "partial", note, absent=Fraction(missed, day_minutes))
     elif missed and 2 * missed >= day_minutes:
-        return Day(day, "partial_absent", note)
+        return Day(day, "partial_absent", note, absent=Fraction(1))
     return Day(day, "tardy" if tardy else "partial", note)
+
+
+class TeachingDays:
+    """Schools' instructional dates and day lengths, prepared once for many students: a school's
+    own rows win over the district default for the same date (as the engine loads them)."""
+
+    def __init__(self, calendar_days: list[tuple[int | None, datetime.date, bool, int]]):
+        self.minutes = _school_days(calendar_days)
+        self._default = {day: on for school, day, on, _ in calendar_days if school is None}
+        self._own: dict[int, dict] = defaultdict(dict)
+        for school, day, on, _ in calendar_days:
+            if school is not None:
+                self._own[school][day] = on
+        self._dates: dict[int, list[datetime.date]] = {}
+
+    def dates(self, school: int) -> list[datetime.date]:
+        if school not in self._dates:
+            merged = {**self._default, **self._own.get(school, {})}
+            self._dates[school] = sorted(day for day, on in merged.items() if on)
+        return self._dates[school]
+
+
+def membership_days(
+    *,
+    start: datetime.date,
+    end: datetime.date,
+    teaching: TeachingDays,
+    enrollments: list[tuple[int, datetime.date, datetime.date | None]],
+    records: list[tuple[int, datetime.date, str, int | None]],
+    policy: Policy,
+) -> dict[datetime.date, Fraction]:
+    """The student's district membership days from `start` through `end`, each with its weight
+    as an absent day (0 when present), by the same day rules as the calendar above.
+
+    For figures over a stretch of the year (a Tier 3 plan's progress): a day in several
+    enrollments counts once, with the heaviest absence of the day (as the engine does). Only
+    days with records are classified one by one; every other membership day is present.
+    """
+    by_day = defaultdict(list)
+    for school, day, category, minutes in records:
+        by_day[(school, day)].append((category, minutes))
+    weights: dict[datetime.date, Fraction] = {}
+    for school, entry, exit_date in enrollments:
+        last = end
+        if exit_date is not None:
+            last = min(end, exit_date if policy.exit_date_inclusive else exit_date - datetime.timedelta(days=1))
+        dates = teaching.dates(school)
+        for day in dates[bisect.bisect_left(dates, max(start, entry)) : bisect.bisect_right(dates, last)]:
+            found = by_day.get((school, day))
+            weight = _school_day(day, found, teaching.minutes[(school, day)], policy).absent if found else Fraction(0)
+            weights[day] = max(weight, weights.get(day, Fraction(0)))
+    return dict(sorted(weights.items()))

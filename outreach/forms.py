@@ -2,6 +2,7 @@
 open panels on one page never share a label target."""
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from districts.models import Membership
 
@@ -71,6 +72,9 @@ class EscalateForm(RowForm):
 class ResolveForm(RowForm):
     reason = forms.ChoiceField(choices=[("", "Choose a reason"), *RESOLUTION_REASONS])
     note = forms.CharField(max_length=250, required=False)
+    # Shown once the figures contradicted the reason (tiers.lifecycle.ResolutionContradicted).
+    confirmed = forms.BooleanField(label=_("Resolve anyway: the team has checked"), required=False)
+    needs_confirmation = False
 
 
 class AttendanceForm(forms.Form):

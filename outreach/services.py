@@ -11,7 +11,8 @@ from django.utils import timezone
 
 from districts.models import District, Membership, School
 from students.models import Student
-from tiers.models import CalculationPolicy, Flag
+from tiers import lifecycle
+from tiers.models import Flag
 
 from . import sections
 from .deadlines import school_days, tier2_checklist, tier2_deadlines
@@ -26,7 +27,7 @@ from .models import (
 )
 from .selectors import huddle_inputs, owner_choices
 
-ESCALATION_RULE = "t3_after_tier2"  # "Still chronic after Tier 2 supports": what the team decided
+ESCALATION_RULE = lifecycle.ESCALATION_RULE
 
 
 def week_start_of(day: datetime.date) -> datetime.date:
@@ -226,15 +227,8 @@ def outreach_action_create(
     )  # fmt: skip
     action.full_clean()
     action.save()
-    _flags_in_progress(student)
+    lifecycle.flags_start_work(student=student, on=attempt_date, by=author)  # the first contact starts the work
     return action
-
-
-def _flags_in_progress(student: Student) -> None:
-    """The first logged contact moves the student's new Tier 2 flags into progress."""
-    Flag.objects.filter(student=student, tier=2, status=Flag.Status.NEW).update(
-        status=Flag.Status.IN_PROGRESS, updated_at=timezone.now()
-    )
 
 
 @transaction.atomic
@@ -248,14 +242,13 @@ def huddle_row_escalate(*, row: HuddleRow, by: Membership, reason: str) -> Escal
         raise ValidationError({"reason": "Say why the student needs Tier 3 support."})
     today = timezone.localdate()
     history = _tier2_history(row)
-    tier3 = Flag.objects.filter(student_id=row.student_id, rule=ESCALATION_RULE, status__in=Flag.OPEN_STATUSES).first()
-    if tier3 is None:
-        tier3 = Flag.objects.create(
-            district_id=row.district_id, student_id=row.student_id, rule=ESCALATION_RULE, tier=3, status=Flag.Status.NEW,
-            first_met=today, last_met=today, policy_version=_policy_version(),
-            why=f"Escalated by the {row.huddle.school.name} attendance team on {today:%b %-d, %Y}: {reason.strip()}. {history}",
-        )  # fmt: skip
-    tier2 = list(Flag.objects.filter(pk__in=row.flag_links.values("flag_id"), tier=2, status__in=Flag.OPEN_STATUSES))
+    why = (
+        f"Escalated by the {row.huddle.school.name} attendance team on {today:%b %-d, %Y}: {reason.strip()}. {history}"
+    )
+    tier3, tier2 = lifecycle.flags_escalate(
+        student=row.student, flags=Flag.objects.filter(pk__in=row.flag_links.values("flag_id")), reason=reason,
+        why=why, on=today, by=by,
+    )  # fmt: skip
     escalation = Escalation.objects.create(
         district_id=row.district_id, student_id=row.student_id, row=row, tier3_flag=tier3, reason=reason.strip(),
         history=history, escalated_by=by, escalated_at=timezone.now(),
@@ -263,37 +256,29 @@ def huddle_row_escalate(*, row: HuddleRow, by: Membership, reason: str) -> Escal
     EscalationFlag.objects.bulk_create(
         [EscalationFlag(district_id=row.district_id, escalation=escalation, flag=f) for f in tier2]
     )
-    Flag.objects.filter(pk__in=[f.pk for f in tier2]).update(
-        status=Flag.Status.ESCALATED, resolved_on=today, resolution=f"Escalated to Tier 3: {reason.strip()}"[:200],
-        updated_at=timezone.now(),
-    )  # fmt: skip
     _close(row, HuddleRow.Outcome.ESCALATED, reason, by)
     return escalation
 
 
-RESOLUTION_REASONS = [
-    ("improved", "Attendance improved"),
-    ("barrier_removed", "Barrier removed"),
-    ("plan_in_place", "Family engaged, plan working"),
-    ("left_school", "Moved or withdrew"),
-    ("data_error", "Absences were recorded in error"),
-    ("other", "Other"),
-]
+RESOLUTION_REASONS = lifecycle.Resolution.choices
 
 
 @transaction.atomic
-def huddle_row_resolve(*, row: HuddleRow, by: Membership, reason: str, note: str = "") -> HuddleRow:
+def huddle_row_resolve(
+    *, row: HuddleRow, by: Membership, reason: str, note: str = "", confirmed: bool = False
+) -> HuddleRow:
+    """Resolve the row and every open flag it covers. A reason the figures contradict raises
+    lifecycle.ResolutionContradicted until the person confirms it; the confirmation is recorded."""
     _same_district(row.district_id, by=by)
-    labels = dict(RESOLUTION_REASONS)
-    if reason not in labels:
+    if reason not in lifecycle.Resolution.values:
         raise ValidationError({"reason": "Choose why the row is resolved."})
     if not row.is_open:
         raise ValidationError("This row is already closed.")
-    text = labels[reason] + (f": {note.strip()}" if note.strip() else "")
-    Flag.objects.filter(pk__in=row.flag_links.values("flag_id"), tier=2, status__in=Flag.OPEN_STATUSES).update(
-        status=Flag.Status.RESOLVED, resolved_on=timezone.localdate(), resolution=text[:200], updated_at=timezone.now()
-    )
-    return _close(row, HuddleRow.Outcome.RESOLVED, text, by)
+    resolved = lifecycle.flags_resolve(
+        flags=Flag.objects.filter(pk__in=row.flag_links.values("flag_id")), reason=reason, note=note,
+        on=timezone.localdate(), by=by, confirmed=confirmed,
+    )  # fmt: skip
+    return _close(row, HuddleRow.Outcome.RESOLVED, resolved.text, by)
 
 
 def _close(row: HuddleRow, outcome: str, reason: str, by: Membership) -> HuddleRow:
@@ -315,11 +300,6 @@ def _tier2_history(row: HuddleRow) -> str:
     if supports:
         text += "; supports: " + "; ".join(supports[:5])
     return text + "."
-
-
-def _policy_version() -> int:
-    version = CalculationPolicy.objects.order_by("-version").values_list("version", flat=True).first()
-    return version or 1
 
 
 # ----------------------------------------------------------------------------- attendance

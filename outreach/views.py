@@ -21,6 +21,7 @@ from districts.forms import add_validation_errors
 from districts.models import AuditEvent, School
 from districts.services import audit_record
 from students.selectors import student_get_visible
+from tiers.lifecycle import ResolutionContradicted
 
 from . import display, exports, permissions, selectors, services, timeline
 from .forms import AttendanceForm, EscalateForm, OutreachActionForm, ResolveForm, RowPlanForm
@@ -172,6 +173,7 @@ def _row_post(panel: str, apply):
                 message = apply(request, row, form.cleaned_data)
             except ValidationError as error:
                 add_validation_errors(form, error)
+                form.needs_confirmation = isinstance(error, ResolutionContradicted)
             else:
                 return _row_saved(request, row, message)
         return _row_invalid(request, row, panel, form)
@@ -199,7 +201,9 @@ def _apply_escalate(request, row, data):
 
 
 def _apply_resolve(request, row, data):
-    services.huddle_row_resolve(row=row, by=request.access.membership, reason=data["reason"], note=data["note"])
+    services.huddle_row_resolve(
+        row=row, by=request.access.membership, reason=data["reason"], note=data["note"], confirmed=data["confirmed"]
+    )
     return f"Resolved {row.student.full_name}."
 
 

@@ -121,7 +121,7 @@ def test_unresolved_rows_carry_over_with_their_owner_and_next_step(tenant_a, sch
     services.huddle_row_plan(
         row=rows[due.pk], by=owner, owner=owner, next_step="Call back", next_step_due=WEEK + datetime.timedelta(days=1)
     )
-    services.huddle_row_resolve(row=rows[resolved.pk], by=owner, reason="improved")
+    services.huddle_row_resolve(row=rows[resolved.pk], by=owner, reason="barrier_removed")
     OutreachAction.objects.all().delete()
 
     this = _generate(tenant_a)

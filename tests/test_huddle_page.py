@@ -181,11 +181,29 @@ def test_resolve_needs_a_reason_and_closes_the_rows_flags(tenant_a, huddle, logi
     client = login(tenant_a.user(Role.ATTENDANCE_LEAD))
     url = _url("huddle_row_resolve", huddle, row_id=row.pk)
     assert client.post(url, {"reason": ""}).status_code == 400
-    assert client.post(url, {"reason": "improved", "note": "Perfect attendance for 3 weeks"}).status_code == 302
+    assert client.post(url, {"reason": "barrier_removed", "note": "Bus pass since Monday"}).status_code == 302
     with scope(district=tenant_a.district):
         statuses = set(Flag.objects.filter(student=row.student).values_list("status", "resolution"))
-    assert statuses == {("resolved", "Attendance improved: Perfect attendance for 3 weeks")}
+    assert statuses == {("resolved", "Barrier removed: Bus pass since Monday")}
     assert client.post(url, {"reason": "improved"}).status_code == 403, "a closed row takes no more actions"
+
+
+def test_a_reason_the_figures_contradict_asks_for_confirmation_and_is_recorded(tenant_a, huddle, login):
+    row = _row(huddle)  # 12% absent, both rules still holding
+    client = login(tenant_a.user(Role.ATTENDANCE_LEAD))
+    url = _url("huddle_row_resolve", huddle, row_id=row.pk)
+    asked = client.post(url, {"reason": "improved", "note": "Better"}, headers=HX)
+    body = asked.content.decode()
+    assert asked.status_code == 200 and asked["HX-Retarget"] == f"#row-{row.pk}-panel"
+    assert "still 12.0% absent, at or above the 10% chronic line" in body and 'name="confirmed"' in body
+    with scope(district=tenant_a.district):
+        assert set(Flag.objects.filter(student=row.student).values_list("status", flat=True)) == {"new"}
+    assert client.post(url, {"reason": "improved", "note": "Better", "confirmed": "on"}).status_code == 302
+    with scope(district=tenant_a.district):
+        row.refresh_from_db()
+        assert row.outcome == "resolved"
+        assert row.outcome_reason.startswith("Attendance improved: Better (confirmed although still 12.0% absent")
+        assert {f.status for f in Flag.objects.filter(student=row.student)} == {"resolved"}
 
 
 def test_attendance_records_who_came_once(tenant_a, huddle, login):

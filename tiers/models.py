@@ -10,9 +10,10 @@ from fractions import Fraction
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 from django_scopes import ScopedManager
 
-from districts.models import District, School
+from districts.models import District, Membership, School
 from students.models import Student
 
 from .policy import (
@@ -247,6 +248,11 @@ class Flag(models.Model):
     policy_version = models.PositiveIntegerField()
     resolved_on = models.DateField(null=True, blank=True)
     resolution = models.CharField(max_length=200, blank=True)
+    # A flag that opened again after the team resolved the student: the resolved flag it follows.
+    follows = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    # "Keep open" on the ready-to-close list: not ready again until its rule has lapsed that long anew.
+    kept_open_on = models.DateField(null=True, blank=True)
+    kept_open_reason = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -273,3 +279,39 @@ class Flag(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status in self.OPEN_STATUSES
+
+
+class FlagEvent(models.Model):
+    """One step of a flag's lifecycle taken by people (tiers.lifecycle writes every one): who
+    moved it, when, from which status to which, and why. The nightly run's own bookkeeping
+    (opening flags, "still holds") is not an event: it lives on the flag."""
+
+    class Kind(models.TextChoices):
+        IN_PROGRESS = "in_progress", _("Work started")
+        RESOLVED = "resolved", _("Resolved")
+        ESCALATED = "escalated", _("Escalated to Tier 3")
+        REFERRED = "referred", _("Referred to Tier 3")
+        CASE_OPENED = "case_opened", _("Case opened")
+        CASE_CLOSED = "case_closed", _("Case closed")
+        KEPT_OPEN = "kept_open", _("Kept open")
+
+    district = models.ForeignKey(District, on_delete=models.CASCADE, related_name="+")
+    flag = models.ForeignKey(Flag, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    from_status = models.CharField(max_length=12, choices=Flag.Status.choices, blank=True)
+    to_status = models.CharField(max_length=12, choices=Flag.Status.choices)
+    on = models.DateField()
+    at = models.DateTimeField(auto_now_add=True)
+    by = models.ForeignKey(Membership, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    note = models.CharField(max_length=300, blank=True)
+    # e.g. {"reason": "improved", "contradictions": [...], "confirmed": true}
+    detail = models.JSONField(default=dict, blank=True)
+
+    objects = ScopedManager(district="district")
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["district", "flag"], name="flagevent_flag_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} of flag {self.flag_id} on {self.on}"

@@ -17,7 +17,7 @@ from django.utils import timezone
 from districts.models import District
 from districts.tenancy import district_sql
 
-from . import engine, hooks
+from . import engine, hooks, lifecycle
 from .engine_io import EngineResult
 from .loading import SchoolYear, load_year
 from .models import CalculationPolicy, Flag, MetricsRun, StudentMetrics, StudentSchoolMetrics, WeeklySnapshot
@@ -347,7 +347,8 @@ def snapshot_from_run(*, run: MetricsRun) -> None:
 
 def flags_sync(*, district: District, result: EngineResult, as_of: datetime.date, policy: Policy, version: int) -> int:
     """Open a flag for every newly fired rule, keep the open ones current, and mark those whose
-    rule no longer holds. Returns the number of new flags. Never duplicates an open flag.
+    rule no longer holds. Returns the number of new flags. Never duplicates an open flag. Which
+    fired rules may open a flag again after the team closed one is lifecycle.flags_openable's call.
 
     A flag's "why" tells why it was raised: written when the flag opens, and again when a lapsed
     flag holds once more (a new episode). Today's figures live in StudentMetrics beside it.
@@ -360,7 +361,9 @@ def flags_sync(*, district: District, result: EngineResult, as_of: datetime.date
         columns=["id", "student_id", "rule", "currently_met"],
     )
     merged = fired.merge(open_flags, on=["student_id", "rule"], how="outer", indicator=True)
-    new = _not_closed_while_holding(merged[merged["_merge"] == "left_only"], fired)
+    new = lifecycle.flags_openable(
+        merged[merged["_merge"] == "left_only"][["student_id", "rule"]], fired, result.absences
+    )
     held_again = merged[(merged["_merge"] == "both") & ~merged["currently_met"].astype(bool)]
     lapsed = merged[(merged["_merge"] == "right_only") & merged["currently_met"].astype(bool)]
 
@@ -377,8 +380,9 @@ def flags_sync(*, district: District, result: EngineResult, as_of: datetime.date
                 last_met=as_of,
                 why=text,
                 policy_version=version,
+                follows_id=None if pd.isna(follows) else int(follows),
             )
-            for student, rule, text in zip(new["student_id"], new["rule"], new_texts)
+            for student, rule, follows, text in zip(new["student_id"], new["rule"], new["follows_id"], new_texts)
         ],
         batch_size=2000,
     )
@@ -395,27 +399,6 @@ def flags_sync(*, district: District, result: EngineResult, as_of: datetime.date
         last_met=as_of
     )
     return len(new)
-
-
-def _not_closed_while_holding(candidates: pd.DataFrame, fired: pd.DataFrame) -> pd.DataFrame:
-    """A flag the team resolved or escalated is their decision: while its rule keeps holding no
-    new flag opens (the student would come back as "newly flagged" the next night). Once the
-    rule stops holding the episode is over, and a later firing opens a new flag."""
-    closed = pd.DataFrame(
-        list(
-            Flag.objects.exclude(status__in=Flag.OPEN_STATUSES)
-            .filter(currently_met=True)
-            .values("id", "student_id", "rule")
-        ),
-        columns=["id", "student_id", "rule"],
-    )
-    still = closed.merge(fired, on=["student_id", "rule"])
-    ended = closed[~closed["id"].isin(still["id"])]
-    Flag.objects.filter(pk__in=[int(pk) for pk in ended["id"]]).update(currently_met=False)
-    held = candidates.merge(
-        still[["student_id", "rule"]].drop_duplicates(), on=["student_id", "rule"], how="left", indicator="closed"
-    )
-    return candidates[(held["closed"] == "left_only").to_numpy()]
 
 
 def _why_texts(pairs: pd.DataFrame, students: pd.DataFrame, absences: pd.DataFrame, policy: Policy) -> list[str]:

@@ -20,9 +20,9 @@ from districts.models import AuditEvent, District, Membership, Role, RoleGrant
 from districts.services import audit_record
 from outreach.models import Barrier
 from students.models import Enrollment, Student
+from tiers import lifecycle
 from tiers.models import Flag, StudentMetrics
 
-from . import flag_transitions as lifecycle
 from . import guard, progress
 from .defaults import case_settings
 from .models import (

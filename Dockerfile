@@ -26,9 +26,10 @@ COPY . /app
 RUN pip install --require-hashes -r /app/requirements.lock \
     && pip install --no-deps /app && rm -rf /app/build /app/*.egg-info
 
-# Static files are collected at build time (hashed names, compressed) so containers start
-# without writing to the image. These two values exist only for this step.
+# Static files are collected and the translations compiled (locale/*.po into .mo) at build time,
+# so containers start without writing to the image. DEBUG and SECRET_KEY exist only for these steps.
 RUN DEBUG=0 SECRET_KEY=collectstatic-only-not-a-secret python manage.py collectstatic --noinput -v 0 \
+    && DEBUG=0 SECRET_KEY=compilemessages-only-not-a-secret python manage.py compilemessages -v 0 \
     && mkdir -p /data/media \
     && chown -R attendnc:attendnc /data
 

@@ -2,6 +2,7 @@
 pages of every app, while the apps themselves depend only downwards."""
 
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
 from districts.models import Role
 
@@ -15,14 +16,14 @@ HOME_BY_ROLE = [
 ]
 
 NAV = [
-    ("Schools", "students:schools", {Role.DISTRICT_ADMIN, Role.DISTRICT_STAFF}),
-    ("Huddle", "outreach:huddle_current", {Role.ATTENDANCE_LEAD, Role.COUNSELOR, Role.MENTOR, Role.DISTRICT_STAFF}),
-    ("Students", "students:roster", set(Role)),
-    ("People", "districts:people", {Role.DISTRICT_ADMIN}),
-    ("Audit log", "districts:audit_log", {Role.DISTRICT_ADMIN}),
-    ("Imports", "imports:index", {Role.DISTRICT_ADMIN}),
-    ("Policy", "tiers:policy", {Role.DISTRICT_ADMIN}),
-    ("Runs", "tiers:runs", {Role.DISTRICT_ADMIN}),
+    (_("Schools"), "students:schools", {Role.DISTRICT_ADMIN, Role.DISTRICT_STAFF}),
+    (_("Huddle"), "outreach:huddle_current", {Role.ATTENDANCE_LEAD, Role.COUNSELOR, Role.MENTOR, Role.DISTRICT_STAFF}),
+    (_("Students"), "students:roster", set(Role)),
+    (_("People"), "districts:people", {Role.DISTRICT_ADMIN}),
+    (_("Audit log"), "districts:audit_log", {Role.DISTRICT_ADMIN}),
+    (_("Imports"), "imports:index", {Role.DISTRICT_ADMIN}),
+    (_("Policy"), "tiers:policy", {Role.DISTRICT_ADMIN}),
+    (_("Runs"), "tiers:runs", {Role.DISTRICT_ADMIN}),
 ]
 
 

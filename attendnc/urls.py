@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView
 
 from districts.api import TokenObtainAPI
 from districts.auth_views import LoginView
+from languages.views import language_set
 
 from . import views
 from .api_docs import api_docs
@@ -35,6 +36,7 @@ district_patterns = [
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("language/", language_set, name="language_set"),
     path("accounts/", include(account_patterns)),
     path("d/<slug:district>/", include(district_patterns)),
     # Global API routes: a token is per user, not per district; the schema describes every district.

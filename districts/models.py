@@ -12,6 +12,7 @@ from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 from django_scopes import ScopedManager
 
 
@@ -46,6 +47,8 @@ class User(AbstractUser):
 
     username = None
     email = models.EmailField("email address", unique=True)
+    # The interface language this person chose in the header's switch; blank follows the browser.
+    language = models.CharField(_("language"), max_length=8, blank=True)
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS = []

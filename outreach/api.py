@@ -19,6 +19,7 @@ from tiers.api import StudentRefSerializer
 
 from . import permissions, selectors, services
 from .models import Barrier, Huddle, HuddleRow, Method, OutreachAction
+from .sections import reason_label, reason_why
 
 
 class HuddleQuerySerializer(serializers.Serializer):
@@ -55,8 +56,27 @@ class HuddleDetailSerializer(HuddleSerializer):
         read_only_fields = fields
 
 
+class ReasonSerializer(serializers.Serializer):
+    """A row's reason with its label and why rendered in the request's language, beside the codes."""
+
+    rule = serializers.CharField()
+    tier = serializers.IntegerField()
+    label = serializers.SerializerMethodField()
+    why = serializers.SerializerMethodField()
+    why_code = serializers.CharField(required=False)
+    why_params = serializers.DictField(required=False)
+    first_met = serializers.CharField()
+
+    def get_label(self, reason) -> str:
+        return reason_label(reason)
+
+    def get_why(self, reason) -> str:
+        return reason_why(reason)
+
+
 class HuddleRowSerializer(serializers.ModelSerializer):
     student = StudentRefSerializer(read_only=True)
+    reasons = ReasonSerializer(many=True, read_only=True)
     owner = serializers.PrimaryKeyRelatedField(queryset=Membership.objects.none(), allow_null=True, required=False)
 
     class Meta:

@@ -20,7 +20,7 @@ from tiers.models import BAND_CHOICES, WeeklySnapshot
 from . import fragments, permissions, selectors
 from .deadlines import Step, school_days, tier2_checklist, tier2_deadlines
 from .models import Huddle, HuddleAttendance, HuddleRow, OutreachAction, Section
-from .sections import SECTION_HELP
+from .sections import SECTION_HELP, reason_label, reason_why
 from .sparkline import sparkline_svg
 
 BAND_LABELS = dict(BAND_CHOICES)
@@ -101,8 +101,8 @@ class RowView:
         reasons = self.row.reasons
         if not reasons:
             return ""
-        first = f"{reasons[0]['label']}: {reasons[0]['why']}"
-        return "; ".join([first, *(reason["label"] for reason in reasons[1:])])
+        first = f"{reason_label(reasons[0])}: {reason_why(reasons[0])}"
+        return "; ".join([first, *(reason_label(reason) for reason in reasons[1:])])
 
     @property
     def guardian_line(self) -> str:

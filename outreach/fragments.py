@@ -16,6 +16,7 @@ from django.utils.safestring import SafeString, mark_safe
 from students.models import Guardian
 
 from .models import Barrier, HuddleRow, Method
+from .sections import reason_label, reason_why
 
 WHYS_SHOWN = 3  # beyond three rules, the rest are named without their "why" to keep rows short
 
@@ -41,11 +42,11 @@ def reasons_html(reasons: list[dict]) -> SafeString:
         return mark_safe("")
     shown, rest = reasons[:WHYS_SHOWN], reasons[WHYS_SHOWN:]
     items = "".join(
-        f"<li><strong>{_e(r['label'])}</strong>{_TIER3 if r.get('tier') == 3 else ''}{_since(r)}"
-        f'<br><span class="reasons__why">{_e(r["why"])}</span></li>'
+        f"<li><strong>{_e(reason_label(r))}</strong>{_TIER3 if r.get('tier') == 3 else ''}{_since(r)}"
+        f'<br><span class="reasons__why">{_e(reason_why(r))}</span></li>'
         for r in shown
     )
-    more = f'<li class="reasons__more">Also: {_e("; ".join(r["label"] for r in rest))}</li>' if rest else ""
+    more = f'<li class="reasons__more">Also: {_e("; ".join(reason_label(r) for r in rest))}</li>' if rest else ""
     return mark_safe(f'<ul class="reasons">{items}{more}</ul>')
 
 

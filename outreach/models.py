@@ -103,7 +103,7 @@ class HuddleRow(models.Model):
     absences_left = models.PositiveSmallIntegerField(null=True, blank=True)
     trend = models.DecimalField(max_digits=5, decimal_places=4, null=True, blank=True)
     trend_points = models.JSONField(default=list, blank=True)  # [[week_start, rate], …] from the weekly snapshots
-    reasons = models.JSONField(default=list, blank=True)  # [{rule, label, tier, why, first_met}]
+    reasons = models.JSONField(default=list, blank=True)  # [{rule, tier, why_code, why_params, first_met}]
     tier2_since = models.DateField(null=True, blank=True)  # earliest open Tier 2 flag: the checklist's clock
 
     owner = models.ForeignKey(Membership, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")

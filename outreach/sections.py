@@ -21,7 +21,11 @@ import dataclasses
 import datetime
 from decimal import Decimal
 
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
 from tiers.policy import RULE_LABELS
+from tiers.why import pct, why_render
 
 from .models import Section
 
@@ -30,6 +34,9 @@ PRIOR_YEAR_RULE = "t2_prior_year_chronic"
 RISING_LIMIT = 10
 RISING_MIN_TREND = Decimal("0.05")  # five percentage points above the 20 days before
 APPROACHING_LIMIT = 10
+# The why of a student listed without a flag (a row's reasons, beside the flags' rule ids).
+RISING_NOTE = "rising"
+APPROACHING_NOTE = "approaching"
 
 # One line under each section's heading, in the words a huddle uses.
 SECTION_HELP = {
@@ -49,7 +56,7 @@ class Placement:
     section: str
     flags: list[dict]  # the open flags the row covers
     sort_key: tuple
-    note: str = ""  # why a student without a flag is listed
+    note: dict | None = None  # why a student without a flag is listed: {"code": …, figures}
     carried: object = None  # the previous row carried into this one
 
 
@@ -68,7 +75,7 @@ def place_students(
     new_until = week_start + datetime.timedelta(days=6)
     placed: dict[int, Placement] = {}
 
-    def place(student_id, section, sort_key, note=""):
+    def place(student_id, section, sort_key, note=None):
         if student_id not in placed:
             flags = open_flags.get(student_id, [])
             placed[student_id] = Placement(student_id, section, flags, sort_key, note, carried_rows.get(student_id))
@@ -112,38 +119,72 @@ def _rising(metrics, candidates, placed):
     rising.sort(key=lambda sid: (-metrics[sid]["trend"], sid))
     for sid in rising[:RISING_LIMIT]:
         m = metrics[sid]
-        recent, before = m["recent_rate"], m["previous_rate"]
-        yield sid, f"Absent {_pct(recent)} of the last 20 school days, up from {_pct(before)} in the 20 before"
+        yield (
+            sid,
+            {"code": RISING_NOTE, "recent": float(m["recent_rate"] or 0), "before": float(m["previous_rate"] or 0)},
+        )
 
 
 def _approaching(metrics, candidates, placed):
     near = [sid for sid in candidates if sid not in placed and metrics[sid]["band"] == "at_risk"]
     near.sort(key=lambda sid: (metrics[sid]["absences_left"], -metrics[sid]["absence_rate"], sid))
     for sid in near[:APPROACHING_LIMIT]:
-        left = metrics[sid]["absences_left"]
-        yield (
-            sid,
-            f"{_pct(metrics[sid]['absence_rate'])} absent; {left} more absence{'s' if left != 1 else ''} makes the year chronic",
-        )
+        m = metrics[sid]
+        yield sid, {"code": APPROACHING_NOTE, "rate": float(m["absence_rate"] or 0), "left": m["absences_left"]}
 
 
 def reasons(placement: Placement) -> list[dict]:
-    """What the row shows under "why": each covered flag's rule and its plain-language why."""
+    """What the row shows under "why": each covered flag's rule and its why, stored as codes and
+    figures (tiers.why) so the row reads in each reader's language."""
     listed = [
         {
             "rule": flag["rule"],
-            "label": RULE_LABELS.get(flag["rule"], flag["rule"]),
             "tier": flag["tier"],
-            "why": flag["why"],
+            "why_code": flag["why_code"],
+            "why_params": flag["why_params"],
             "first_met": flag["first_met"].isoformat(),
         }
         for flag in sorted(placement.flags, key=lambda f: (-f["tier"], f["first_met"], f["rule"]))
     ]
     if placement.note:
-        label = Section(placement.section).label
-        listed.insert(0, {"rule": "", "label": label, "tier": 0, "why": placement.note, "first_met": ""})
+        note = dict(placement.note)
+        code = note.pop("code")
+        listed.insert(
+            0,
+            {
+                "rule": "",
+                "section": placement.section,
+                "tier": 0,
+                "why_code": code,
+                "why_params": note,
+                "first_met": "",
+            },
+        )
     return listed
 
 
-def _pct(value) -> str:
-    return f"{float(value or 0) * 100:.1f}%"
+def reason_label(reason: dict) -> str:
+    """The rule's name (or the section's, for a student listed without a flag), in the reader's language."""
+    if reason.get("rule"):
+        return str(RULE_LABELS.get(reason["rule"], reason["rule"]))
+    if reason.get("section"):
+        return str(Section(reason["section"]).label)
+    return str(reason.get("label", ""))  # rows stored before reasons were codes
+
+
+def reason_why(reason: dict) -> str:
+    if "why_code" not in reason:
+        return reason.get("why", "")  # rows stored before reasons were codes
+    code, params = reason["why_code"], reason["why_params"]
+    if code == RISING_NOTE:
+        return _("Absent %(recent)s of the last 20 school days, up from %(before)s in the 20 before") % {
+            "recent": pct(params["recent"]),
+            "before": pct(params["before"]),
+        }
+    if code == APPROACHING_NOTE:
+        return ngettext(
+            "%(rate)s absent; %(left)s more absence makes the year chronic",
+            "%(rate)s absent; %(left)s more absences make the year chronic",
+            params["left"] or 0,
+        ) % {"rate": pct(params["rate"]), "left": params["left"]}
+    return why_render(code, params)

@@ -45,7 +45,7 @@ def huddle_inputs(*, school: School, week_start: datetime.date) -> HuddleInputs:
     students = list(metrics)
     open_flags: dict[int, list[dict]] = {}
     for flag in Flag.objects.filter(status__in=Flag.OPEN_STATUSES, student_id__in=students).values(
-        "id", "student_id", "rule", "tier", "status", "first_met", "why"
+        "id", "student_id", "rule", "tier", "status", "first_met", "why_code", "why_params"
     ):
         open_flags.setdefault(flag["student_id"], []).append(flag)
     tier2_since = {

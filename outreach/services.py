@@ -13,6 +13,7 @@ from districts.models import District, Membership, School
 from students.models import Student
 from tiers import lifecycle
 from tiers.models import Flag
+from tiers.why import ESCALATED, why_of
 
 from . import sections
 from .deadlines import school_days, tier2_checklist, tier2_deadlines
@@ -242,8 +243,9 @@ def huddle_row_escalate(*, row: HuddleRow, by: Membership, reason: str) -> Escal
         raise ValidationError({"reason": "Say why the student needs Tier 3 support."})
     today = timezone.localdate()
     history = _tier2_history(row)
-    why = (
-        f"Escalated by the {row.huddle.school.name} attendance team on {today:%b %-d, %Y}: {reason.strip()}. {history}"
+    why = why_of(
+        ESCALATED,
+        {"school": row.huddle.school.name, "date": today.isoformat(), "reason": reason.strip(), "history": history},
     )
     tier3, tier2 = lifecycle.flags_escalate(
         student=row.student, flags=Flag.objects.filter(pk__in=row.flag_links.values("flag_id")), reason=reason,

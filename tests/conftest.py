@@ -13,6 +13,13 @@ from .district_data import district_records
 from .factories import PASSWORD, DistrictFactory, RoleGrantFactory, SchoolFactory, UserFactory
 
 
+def pytest_sessionstart(session):
+    """Translations are read from .mo files built from the committed .po (docs/translations.md)."""
+    from languages.catalog import compile_stale_catalogues
+
+    compile_stale_catalogues()
+
+
 def pytest_report_header(config):
     engine = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
     broker = settings.CELERY_BROKER_URL.split("://")[0]

@@ -14,6 +14,7 @@ from django_scopes import scope, scopes_disabled
 from districts.models import Role
 from outreach import services, tasks
 from outreach.models import Huddle, HuddleRow, OutreachAction, Section
+from outreach.sections import reason_why
 from tiers.models import Flag
 
 from .outreach_support import LAST_WEEK, NEXT_WEEK, WEEK, flag, lead, student_at, weekday_calendar
@@ -69,7 +70,7 @@ def test_a_row_keeps_the_figures_rules_and_why_the_team_saw(tenant_a, school):
     assert (row.absent_days, row.membership_days, row.absence_rate, row.band) == (6, 50, Decimal("0.12"), "moderate")
     assert row.absences_left == 0 and row.trend == Decimal("0.08")
     assert [reason["rule"] for reason in row.reasons] == ["t2_recent_absences", "t2_chronic"]
-    assert row.reasons[0]["why"] == first.why
+    assert reason_why(row.reasons[0]) == first.why
     assert set(row.flags.all()) == {first, second}
     assert row.tier2_since == first.first_met
 

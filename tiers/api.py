@@ -21,12 +21,13 @@ FLAG_STATUS_CHOICES = Flag.Status.choices
 
 class FlagSerializer(serializers.ModelSerializer):
     label = serializers.CharField(read_only=True)
+    why = serializers.CharField(read_only=True, help_text="Why it was raised, in the request's language.")
 
     class Meta:
         model = Flag
         fields = [
-            "id", "rule", "label", "tier", "status", "first_met", "last_met", "currently_met", "why", "policy_version",
-            "resolved_on", "resolution",
+            "id", "rule", "label", "tier", "status", "first_met", "last_met", "currently_met", "why", "why_code",
+            "why_params", "policy_version", "resolved_on", "resolution",
         ]  # fmt: skip
         read_only_fields = fields
 

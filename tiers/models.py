@@ -26,6 +26,7 @@ from .policy import (
     Policy,
     RuleSettings,
 )
+from .why import TEXT, WhyText, why_render
 
 BAND_CHOICES = [(INSUFFICIENT_DAYS, "Too few days")] + [
     (band, label) for band, label in zip(BANDS, ["Satisfactory", "At risk", "Moderate", "Severe", "Acute"])
@@ -244,7 +245,10 @@ class Flag(models.Model):
     first_met = models.DateField()
     last_met = models.DateField()
     currently_met = models.BooleanField(default=True)
-    why = models.TextField()
+    # Why it was raised, as a code and the figures of that day (tiers.why renders it in the
+    # reader's language): the rule's id, or "escalated"/"text" for one a person raised.
+    why_code = models.CharField(max_length=32)
+    why_params = models.JSONField(default=dict, blank=True)
     policy_version = models.PositiveIntegerField()
     resolved_on = models.DateField(null=True, blank=True)
     resolution = models.CharField(max_length=200, blank=True)
@@ -279,6 +283,19 @@ class Flag(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status in self.OPEN_STATUSES
+
+    @property
+    def why(self) -> str:
+        """The why in the active language."""
+        return why_render(self.why_code, self.why_params)
+
+    @why.setter
+    def why(self, text: str) -> None:
+        """A coded why (tiers.why.why_of) keeps its code; a person's text is kept as written."""
+        if isinstance(text, WhyText):
+            self.why_code, self.why_params = text.code, text.params
+        else:
+            self.why_code, self.why_params = TEXT, {"text": text}
 
 
 class FlagEvent(models.Model):

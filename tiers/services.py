@@ -22,7 +22,7 @@ from .engine_io import EngineResult
 from .loading import SchoolYear, load_year
 from .models import CalculationPolicy, Flag, MetricsRun, StudentMetrics, StudentSchoolMetrics, WeeklySnapshot
 from .policy import RULE_TIERS, Policy
-from .why import why_text
+from .why import why_params
 from .writing import insert_frame, json_lines, update_rows
 
 logger = logging.getLogger(__name__)
@@ -367,8 +367,8 @@ def flags_sync(*, district: District, result: EngineResult, as_of: datetime.date
     held_again = merged[(merged["_merge"] == "both") & ~merged["currently_met"].astype(bool)]
     lapsed = merged[(merged["_merge"] == "right_only") & merged["currently_met"].astype(bool)]
 
-    texts = _why_texts(pd.concat([new, held_again]), result.students, result.absences, policy)
-    new_texts, again_texts = texts[: len(new)], texts[len(new) :]
+    whys = _whys(pd.concat([new, held_again]), result.students, result.absences, policy)
+    new_whys, again_whys = whys[: len(new)], whys[len(new) :]
     Flag.objects.bulk_create(
         [
             Flag(
@@ -378,11 +378,12 @@ def flags_sync(*, district: District, result: EngineResult, as_of: datetime.date
                 tier=RULE_TIERS[rule],
                 first_met=as_of,
                 last_met=as_of,
-                why=text,
+                why_code=rule,
+                why_params=params,
                 policy_version=version,
                 follows_id=None if pd.isna(follows) else int(follows),
             )
-            for student, rule, follows, text in zip(new["student_id"], new["rule"], new["follows_id"], new_texts)
+            for student, rule, follows, params in zip(new["student_id"], new["rule"], new["follows_id"], new_whys)
         ],
         batch_size=2000,
     )
@@ -390,7 +391,13 @@ def flags_sync(*, district: District, result: EngineResult, as_of: datetime.date
         district,
         Flag,
         pd.DataFrame(
-            {"id": held_again["id"].astype("int64"), "why": again_texts, "last_met": as_of, "currently_met": True}
+            {
+                "id": held_again["id"].astype("int64"),
+                "why_code": held_again["rule"],
+                "why_params": [json.dumps(params) for params in again_whys],
+                "last_met": as_of,
+                "currently_met": True,
+            }
         ),
     )
     Flag.objects.filter(pk__in=[int(pk) for pk in lapsed["id"]]).update(currently_met=False)
@@ -401,7 +408,7 @@ def flags_sync(*, district: District, result: EngineResult, as_of: datetime.date
     return len(new)
 
 
-def _why_texts(pairs: pd.DataFrame, students: pd.DataFrame, absences: pd.DataFrame, policy: Policy) -> list[str]:
+def _whys(pairs: pd.DataFrame, students: pd.DataFrame, absences: pd.DataFrame, policy: Policy) -> list[dict]:
     needed = absences[absences["student_id"].isin(pairs["student_id"])]
     membership = students["membership_days"].reindex(needed["student_id"]).to_numpy()
     recent_window = policy.rule("t2_recent_absences").window
@@ -410,7 +417,7 @@ def _why_texts(pairs: pd.DataFrame, students: pd.DataFrame, absences: pd.DataFra
     early = _dates_by_student(needed[needed["ordinal"] <= early_window])
     rows = students.loc[pairs["student_id"]]
     return [
-        why_text(rule, row, recent.get(student, []), early.get(student, []), policy)
+        why_params(rule, row, recent.get(student, []), early.get(student, []), policy)
         for rule, student, row in zip(pairs["rule"], pairs["student_id"], rows.itertuples())
     ]
 

@@ -1,0 +1,61 @@
+"""The Spanish catalogue: nothing fuzzy, no placeholder lost in translation, and compiled the
+way ./scripts/demo and the Docker image compile it (pure Python, no GNU gettext)."""
+
+import gettext
+
+import polib
+import pytest
+from django.conf import settings
+from django.core.management import call_command
+from django.utils import translation
+
+from languages.catalog import catalogue_problems, compile_catalogue, po_files
+
+
+def _spanish_po():
+    return next(path for path in po_files() if path.parent.parent.name == "es")
+
+
+def test_every_interface_language_but_english_has_a_catalogue():
+    assert {path.parent.parent.name for path in po_files()} >= {code for code, _ in settings.LANGUAGES} - {"en"}
+
+
+def test_the_spanish_catalogue_has_nothing_fuzzy_and_keeps_every_placeholder():
+    problems = catalogue_problems(_spanish_po(), require_all=False)
+    assert not problems, "\n".join(map(str, problems))
+
+
+def test_the_compiled_catalogue_holds_every_translated_entry(tmp_path):
+    po = polib.pofile(str(_spanish_po()))
+    mo_path = compile_catalogue(_spanish_po())
+    catalogue = gettext.GNUTranslations(mo_path.open("rb"))
+    translated = [entry for entry in po.translated_entries() if not entry.msgid_plural and not entry.msgctxt]
+    assert translated
+    for entry in translated:
+        assert catalogue.gettext(entry.msgid) == entry.msgstr
+
+
+def test_compilemessages_needs_no_gettext(monkeypatch, tmp_path):
+    monkeypatch.setenv("PATH", str(tmp_path))  # no msgfmt to be found
+    call_command("compilemessages", verbosity=0)
+    assert _spanish_po().with_suffix(".mo").exists()
+
+
+def test_a_placeholder_changed_in_translation_is_caught(tmp_path):
+    po = polib.POFile()
+    po.metadata = {"Content-Type": "text/plain; charset=UTF-8"}
+    po.append(polib.POEntry(msgid="%(count)s days absent", msgstr="%(cuenta)s días de ausencia"))
+    po.append(polib.POEntry(msgid="Hello", msgstr="Hola", flags=["fuzzy"]))
+    po.append(polib.POEntry(msgid="Untranslated", msgstr=""))
+    path = tmp_path / "django.po"
+    po.save(str(path))
+    reasons = [problem.reason for problem in catalogue_problems(path, require_all=True)]
+    assert len(reasons) == 3
+    assert any("placeholders" in reason for reason in reasons)
+    assert any("fuzzy" in reason for reason in reasons)
+
+
+@pytest.mark.parametrize("language, expected", [("en", "Sign out"), ("es", "Cerrar sesión")])
+def test_the_running_app_reads_the_catalogue(language, expected):
+    with translation.override(language):
+        assert translation.gettext("Sign out") == expected

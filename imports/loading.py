@@ -18,7 +18,6 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 from django.db import connection
-from django.db.models import Q
 from django.utils import timezone
 
 from districts.models import District, School
@@ -104,30 +103,14 @@ TABLES = {
 
 
 def load_entity(district: District, entity: str, rows: pd.DataFrame, scope: Scope | None) -> Counts:
-    """Write one entity's placed rows; the calendar splits into school and default days."""
+    """Write one entity's placed rows; the calendar splits into school and default days (a
+    calendar file only adds and updates days, so it has no scope)."""
     if entity != "calendar":
         return upsert(district, TABLES[entity], rows, scope)
     default = rows["school_id"].to_numpy() == DEFAULT_CALENDAR
-    counts = upsert(district, TABLES["calendar"], rows[~default], _scope_part(scope, default=False))
-    counts += upsert(
-        district, TABLES["calendar_default"], rows[default].drop(columns="school_id"), _scope_part(scope, default=True)
-    )
+    counts = upsert(district, TABLES["calendar"], rows[~default], None)
+    counts += upsert(district, TABLES["calendar_default"], rows[default].drop(columns="school_id"), None)
     return counts
-
-
-def _scope_part(scope: Scope | None, *, default: bool) -> Scope | None:
-    if scope is None:
-        return None
-    picks = [i for i, group in enumerate(scope.groups) if (group == DEFAULT_CALENDAR) == default]
-    if not picks:
-        return None
-    return Scope(
-        scope.group_column,
-        [scope.groups[i] for i in picks],
-        scope.range_column,
-        [scope.lo[i] for i in picks],
-        [scope.hi[i] for i in picks],
-    )
 
 
 def upsert(district: District, table: Table, rows: pd.DataFrame, scope: Scope | None) -> Counts:
@@ -167,14 +150,23 @@ def _pg_upsert(district, table: Table, rows: pd.DataFrame, update_columns: list[
             # Rows written in this transaction are invisible to the statistics; without fresh
             # ones the planner takes a just-filled table for empty and nests loops over it.
             cursor.execute(f"ANALYZE {table.db_table}")
-        if scope is not None and scope.groups:
+        if scope is not None and len(scope):
+            scope_table = f"import_scope_{table.db_table}"
+            cursor.execute(f"DROP TABLE IF EXISTS {scope_table}")
+            cursor.execute(
+                f"CREATE TEMP TABLE {scope_table} ON COMMIT DROP AS "
+                f"SELECT {', '.join(scope.columns)} FROM {table.db_table} WITH NO DATA"
+            )
+            _copy_rows(cursor, scope_table, list(scope.columns), scope.keys)
+            cursor.execute(f"ANALYZE {scope_table}")
             # The anti-join against the temporary table must hash: statistics of a table
             # changed in this transaction can make a nested loop look cheap, and it is
             # quadratic. Scoped to this statement.
             cursor.execute("SET LOCAL enable_nestloop = off")
-            cursor.execute(*district_sql(district, *_delete_sql(table, temp, scope)))
+            cursor.execute(*district_sql(district, _delete_sql(table, temp, scope_table, scope)))
             counts.removed = cursor.rowcount
             cursor.execute("SET LOCAL enable_nestloop TO DEFAULT")
+            cursor.execute(f"DROP TABLE {scope_table}")
         cursor.execute(f"DROP TABLE {temp}")
     return counts
 
@@ -232,20 +224,13 @@ def _insert_sql(table: Table, temp: str, update_columns: list[str]) -> str:
     """
 
 
-def _delete_sql(table: Table, temp: str, scope: Scope) -> tuple[str, dict]:
+def _delete_sql(table: Table, temp: str, scope_table: str, scope: Scope) -> str:
+    """Stored rows inside the scope (a key of `scope_table`) that the file does not have."""
     matches = " AND ".join(f"n.{key} = t.{key}" for key in table.keys)
-    unmatched = f"NOT EXISTS (SELECT 1 FROM {temp} n WHERE {matches})"
-    null_group = bool(table.null_key) and table.null_key == scope.group_column
-    if not scope.range_column:
-        sql = f"""DELETE FROM {table.db_table} t USING unnest(%(groups)s::bigint[]) AS s(grp)
-                  WHERE t.district_id = %(district_id)s AND t.{scope.group_column} = s.grp AND {unmatched}"""
-        return sql, {"groups": list(scope.groups)}
-    group_match = f"t.{scope.group_column} IS NULL" if null_group else f"t.{scope.group_column} = s.grp"
-    sql = f"""DELETE FROM {table.db_table} t
-              USING unnest(%(groups)s::bigint[], %(lo)s::date[], %(hi)s::date[]) AS s(grp, lo, hi)
-              WHERE t.district_id = %(district_id)s AND {group_match}
-                AND t.{scope.range_column} BETWEEN s.lo AND s.hi AND {unmatched}"""
-    return sql, {"groups": list(scope.groups), "lo": list(scope.lo), "hi": list(scope.hi)}
+    in_scope = " AND ".join(f"t.{column} = s.{column}" for column in scope.columns)
+    return f"""DELETE FROM {table.db_table} t USING {scope_table} s
+               WHERE t.district_id = %(district_id)s AND {in_scope}
+                 AND NOT EXISTS (SELECT 1 FROM {temp} n WHERE {matches})"""
 
 
 # --- other databases (the SQLite demo) ---------------------------------------------------
@@ -259,7 +244,7 @@ def _orm_upsert(district, table: Table, rows: pd.DataFrame, update_columns: list
     elif table.conflict_where:
         stored = stored.filter(**{f"{table.keys[0]}__isnull": False})
     if scope is not None:
-        stored = stored.filter(_scope_q(table, scope))
+        stored = _in_scope(stored, scope)
     elif len(rows) < 10_000:
         stored = stored.filter(**{f"{keys[0]}__in": sorted(set(_python(rows[keys[0]])))})
     existing = {tuple(row[: len(keys)]): row for row in stored.values_list(*keys, "pk", *update_columns)}
@@ -288,15 +273,13 @@ def _orm_upsert(district, table: Table, rows: pd.DataFrame, update_columns: list
     return counts
 
 
-def _scope_q(table: Table, scope: Scope) -> Q:
-    null_group = bool(table.null_key) and table.null_key == scope.group_column
-    if not scope.range_column:
-        return Q(**{f"{scope.group_column}__in": scope.groups})
-    query = Q(pk__in=[])
-    for group, lo, hi in zip(scope.groups, scope.lo, scope.hi):
-        group_q = Q(**{f"{scope.group_column}__isnull": True}) if null_group else Q(**{scope.group_column: group})
-        query |= group_q & Q(**{f"{scope.range_column}__range": (lo, hi)})
-    return query
+def _in_scope(stored, scope: Scope) -> list:
+    """Stored rows whose scope columns match a key of the scope (the demo's sizes: in Python)."""
+    first = scope.columns[0]
+    keys = set(zip(*(_python(scope.keys[column]) for column in scope.columns)))
+    candidates = stored.filter(**{f"{first}__in": sorted({key[0] for key in keys})})
+    wanted = [pk for pk, *values in candidates.values_list("pk", *scope.columns) if tuple(values) in keys]
+    return stored.filter(pk__in=wanted)
 
 
 def _records(rows: pd.DataFrame) -> list[dict]:

@@ -75,8 +75,8 @@ def import_parsed(*, run: ImportRun, parsed: ParsedImport, install_default_codes
             progress(stage=f"Loading {ENTITIES[entity].label.lower()}", step=step - 1, steps=len(entities))
             raw_rows.start(entity)
             result = outcome.entities.setdefault(entity, EntityOutcome())
-            for frame in typed.pop(entity):
-                placement = place(entity, frame, index)
+            for frame, scope in typed.pop(entity):
+                placement = place(entity, frame, index, scope=scope)
                 counts = load_entity(district, entity, placement.rows, placement.scope)
                 result.add(_record(run, entity, frame, placement, counts, raw_rows.get))
                 index.forget(*_CHANGES[entity])
@@ -105,7 +105,7 @@ def replay_held(*, run: ImportRun, rows: list[QuarantinedRow], progress: Progres
             progress(stage=f"Replaying {ENTITIES[entity].label.lower()}", step=step - 1, steps=len(entities))
             result = outcome.entities.setdefault(entity, EntityOutcome())
             for frame, held in frames[entity]:
-                placement = place(entity, frame, index, with_scope=False)
+                placement = place(entity, frame, index)
                 counts = load_entity(district, entity, placement.rows, None)
                 result.add(_settle(held, placement, counts))
                 index.forget(*_CHANGES[entity])

@@ -16,7 +16,7 @@ from districts.models import District, School
 from students.models import AttendanceCategory, AttendanceCode, CalendarDay, Enrollment, Student
 
 from .models import QuarantineReason as Reason
-from .schema import ENTITIES, FILE, ROW
+from .schema import ENTITIES, FILE, ROW, SCOPE_COLUMNS
 
 KEYS = {
     "schools": ["school_id"],
@@ -33,14 +33,15 @@ _DAY = np.timedelta64(1, "D")
 
 @dataclasses.dataclass
 class Scope:
-    """What the file is the whole truth about: stored rows inside it that the file no longer
-    has are removed. `groups` are school or student ids; with `lo`/`hi`, a date range each."""
+    """What the file is the whole truth about: stored rows whose `columns` match one of `keys`
+    (distinct database values, e.g. school id and date) and that the file no longer has are
+    removed. Built from placed rows only: a held row never widens it."""
 
-    group_column: str
-    groups: list
-    range_column: str = ""
-    lo: list | None = None
-    hi: list | None = None
+    columns: tuple[str, ...]
+    keys: pd.DataFrame
+
+    def __len__(self) -> int:
+        return len(self.keys)
 
 
 @dataclasses.dataclass
@@ -169,13 +170,15 @@ def _same(a, b) -> bool:
     return (pd.isna(a) and pd.isna(b)) if (pd.isna(a) or pd.isna(b)) else a == b
 
 
-def place(entity: str, frame: pd.DataFrame, index: DistrictIndex, *, with_scope: bool = True) -> Placement:
+def place(entity: str, frame: pd.DataFrame, index: DistrictIndex, *, scope: str | None = None) -> Placement:
+    """Place a typed frame. `scope` names what the file is the whole truth about
+    (imports.schema.SCOPE_COLUMNS); None places without removing anything (a replay)."""
     exact, conflicting = split_duplicates(frame, KEYS[entity])
     holds = _Holds(frame)
     holds.add(conflicting, Reason.CONFLICTING_DUPLICATE, "")
     if conflicting.any():
         holds.field[conflicting] = _differing_fields(frame, KEYS[entity], conflicting)
-    rows, scope = _PLACERS[entity](frame, index, holds)
+    rows = _PLACERS[entity](frame, index, holds)
     holds.reason[exact] = ""  # a collapsed duplicate is reported once, as a duplicate
     placed = ~holds.mask & ~exact
     stored = rows.pop("_keep").to_numpy()
@@ -184,8 +187,15 @@ def place(entity: str, frame: pd.DataFrame, index: DistrictIndex, *, with_scope:
         held=holds.frame_of(_message),
         duplicates=frame.index[exact].to_numpy(),
         dropped=int((placed & ~stored).sum()),
-        scope=scope if with_scope else None,
+        # Present days are placed though not stored: a day sent as all present still covers it.
+        scope=_scope(rows[placed], scope) if scope else None,
     )
+
+
+def _scope(placed: pd.DataFrame, kind: str) -> Scope:
+    columns = SCOPE_COLUMNS[kind]
+    keys = placed[list(columns)].drop_duplicates().reset_index(drop=True)
+    return Scope(columns, keys)
 
 
 def _columns(frame: pd.DataFrame, entity: str, exclude: set[str]) -> pd.DataFrame:
@@ -199,13 +209,13 @@ def _columns(frame: pd.DataFrame, entity: str, exclude: set[str]) -> pd.DataFram
 def _place_schools(frame, index, holds):
     rows = _columns(frame, "schools", {"school_id"})
     rows.insert(0, "sis_id", frame["school_id"].to_numpy())
-    return rows, None
+    return rows
 
 
 def _place_students(frame, index, holds):
     rows = _columns(frame, "students", {"student_id"})
     rows.insert(0, "sis_id", frame["student_id"].to_numpy())
-    return rows, None
+    return rows
 
 
 def _with_people(frame, index, holds, entity, *, school=True, student=True):
@@ -223,9 +233,7 @@ def _with_people(frame, index, holds, entity, *, school=True, student=True):
 
 
 def _place_enrollments(frame, index, holds):
-    rows = _with_people(frame, index, holds, "enrollments")
-    known = rows["school_id"].to_numpy() >= 0
-    return rows, Scope("school_id", sorted(set(rows["school_id"][known].tolist())))
+    return _with_people(frame, index, holds, "enrollments")
 
 
 def _place_calendar(frame, index, holds):
@@ -234,17 +242,15 @@ def _place_calendar(frame, index, holds):
     school_ids = rows["school_id"].to_numpy()
     holds.add((school_ids < 0) & ~default, Reason.UNKNOWN_SCHOOL, "school_id")
     rows["school_id"] = np.where(default, DEFAULT_CALENDAR, school_ids)
-    return rows, _date_scope(rows, "school_id", "date", rows["school_id"].to_numpy() >= 0)
+    return rows
 
 
 def _place_guardians(frame, index, holds):
-    rows = _with_people(frame, index, holds, "guardians", school=False)
-    known = rows["student_id"].to_numpy() >= 0
-    return rows, Scope("student_id", sorted(set(rows["student_id"][known].tolist())))
+    return _with_people(frame, index, holds, "guardians", school=False)
 
 
 def _place_prior_year(frame, index, holds):
-    return _with_people(frame, index, holds, "prior_year", school=False), None
+    return _with_people(frame, index, holds, "prior_year", school=False)
 
 
 def _place_attendance(frame, index, holds):
@@ -264,8 +270,7 @@ def _place_attendance(frame, index, holds):
     holds.add(partial & minutes.isna().to_numpy(), Reason.PARTIAL_WITHOUT_MINUTES, "minutes_absent")
     rows["minutes_absent"] = minutes
     rows["_keep"] = categories != AttendanceCategory.PRESENT
-    scope = _date_scope(rows, "school_id", "date", school_ids >= 0)
-    return rows, scope
+    return rows
 
 
 def _in_enrollment(student_ids, school_ids, dates, index: DistrictIndex) -> np.ndarray:
@@ -299,17 +304,6 @@ def _calendar_days(school_ids, dates, index: DistrictIndex) -> tuple[np.ndarray,
     instructional = np.zeros(len(dates), dtype=bool)
     instructional[found] = flags[chosen[found]]
     return found, instructional
-
-
-def _date_scope(rows: pd.DataFrame, group: str, column: str, known: np.ndarray) -> Scope:
-    spans = rows.loc[known, [group, column]].groupby(group)[column].agg(["min", "max"])
-    return Scope(
-        group,
-        spans.index.tolist(),
-        column,
-        [value.date() for value in spans["min"]],
-        [value.date() for value in spans["max"]],
-    )
 
 
 def _message(reason: str, row) -> str:

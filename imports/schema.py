@@ -146,6 +146,23 @@ ENTITIES: dict[str, Entity] = {
 # column the file leaves out means blank, not "keep what is stored".
 COMPLETE_ENTITIES = frozenset({"enrollments", "calendar", "attendance", "guardians"})
 
+# What a file is the whole truth about (docs/imports.md, "The file's scope"): stored rows inside
+# the scope that the file no longer has are removed; nothing outside it ever is. Only rows the
+# import places define the scope, so a held row never widens it. Each scope is a set of keys
+# over the placed rows' database columns:
+SCHOOL_DAY = "school_day"  # a school's records on a date: a day's attendance export is the whole day
+STUDENT_DAY = "student_day"  # one student's records at a school on a date (event feeds: Ed-Fi)
+STUDENT = "student"  # everything of a student: a student named in the file comes with all their rows
+SCOPE_COLUMNS = {
+    SCHOOL_DAY: ("school_id", "date"),
+    STUDENT_DAY: ("student_id", "school_id", "date"),
+    STUDENT: ("student_id",),
+}
+# The scope of each entity's file unless its format says otherwise. Schools, students, prior-year
+# summaries and calendar days are only ever added or updated: a delta file of any of them is safe.
+DEFAULT_SCOPES = {"attendance": SCHOOL_DAY, "enrollments": STUDENT, "guardians": STUDENT}
+DEFAULT = "default"
+
 # The order entities are loaded in: each may refer to the ones before it.
 LOAD_ORDER = ["schools", "students", "enrollments", "calendar", "guardians", "prior_year", "attendance"]
 

@@ -18,7 +18,7 @@ import pandas as pd
 
 from students.models import AttendanceCategory as Category
 
-from ..schema import ROW
+from ..schema import ROW, STUDENT_DAY
 from .errors import ImportRejected
 from .tables import ParsedImport, SourceTable
 
@@ -35,6 +35,11 @@ ATTENDANCE_EVENT_CATEGORIES = {
 # under the half-day rule instead of as a whole absent day. Its code says so.
 PART_DAY_SUFFIX = " (part day)"
 PART_DAY_CODES = {f"{code}{PART_DAY_SUFFIX}": Category.PARTIAL_DAY for code in ("Excused Absence", "Unexcused Absence")}
+# Ed-Fi resources are records, each with its own key, and a change feed sends only the ones that
+# changed: a file adds and updates, and removes nothing, except that an attendance event is the
+# whole truth about its student's day at that school (an Unexcused Absence corrected to Excused
+# replaces it).
+SCOPES = {"attendance": STUDENT_DAY}
 DAY_MINUTES = 360  # Ed-Fi calendars carry no day length; EventDuration is read against our default day
 INSTRUCTIONAL_EVENTS = {"Instructional day", "Make-up day", "Student late arrival/early dismissal"}
 NON_INSTRUCTIONAL_EVENTS = {
@@ -284,7 +289,7 @@ def _table(entity: str, file: str, rows: list[dict]) -> SourceTable:
     text[ROW] = frame[ROW].astype("int64")
     if entity == "calendar":
         text = _one_day_per_school(text)
-    return SourceTable(entity, file, text.reset_index(drop=True))
+    return SourceTable(entity, file, text.reset_index(drop=True), scope=SCOPES.get(entity))
 
 
 def _one_day_per_school(text: pd.DataFrame) -> pd.DataFrame:

@@ -4,7 +4,8 @@ OneRoster carries no daily attendance or calendar; those come from another forma
 
 Ids: the SIS's own number (`identifier`) when the export fills it, since attendance files
 from the same SIS use it; the OneRoster `sourcedId` otherwise. Rows marked `tobedeleted` are
-left out. 1.1 puts a user's role and orgs on users.csv; 1.2 moves them to roles.csv.
+left out. A file the manifest marks `delta` only adds and updates; a `bulk` one is the whole truth
+about the students it names (their enrollments, their guardians). 1.1 puts a user's role and orgs on users.csv; 1.2 moves them to roles.csv.
 Enrollments are per class: a student's class enrollments at one school become one school
 enrollment from the earliest begin date (or the school year's start) to the latest end date.
 """
@@ -35,34 +36,40 @@ def parse_oneroster(files: list[SourceFile], notes: list[str]) -> ParsedImport:
         raise ImportRejected.one(
             missing[0], None, "", "a OneRoster export needs orgs.csv and users.csv (with manifest.csv)"
         )
-    version = _version(sheets, notes)
+    manifest = _manifest(sheets, notes)
     frames = {name: _active(read_csv_text(source), name, notes) for name, source in sheets.items() if name in _READ}
-    users = _with_roles(frames["users.csv"], frames.get("roles.csv"), version)
+    users = _with_roles(frames["users.csv"], frames.get("roles.csv"), manifest.get("oneroster.version", "1.1"))
     tables = [_schools(frames["orgs.csv"])]
     ids = _student_ids(users)
     tables.append(_students(users, frames.get("demographics.csv"), ids))
     guardians = _guardians(users, ids)
     if guardians is not None:
+        guardians.scope = None if _delta(manifest, "users") else guardians.scope
         tables.append(guardians)
     if "enrollments.csv" in frames:
-        tables.append(
-            _enrollments(frames["enrollments.csv"], frames["orgs.csv"], ids, frames.get("academicsessions.csv"))
+        enrollments = _enrollments(
+            frames["enrollments.csv"], frames["orgs.csv"], ids, frames.get("academicsessions.csv")
         )
+        enrollments.scope = None if _delta(manifest, "enrollments") else enrollments.scope
+        tables.append(enrollments)
     return ParsedImport([table for table in tables if len(table.text)], notes)
 
 
 _READ = {"orgs.csv", "users.csv", "roles.csv", "demographics.csv", "enrollments.csv", "academicsessions.csv"}
 
 
-def _version(sheets: dict, notes: list[str]) -> str:
+def _manifest(sheets: dict, notes: list[str]) -> dict[str, str]:
     if "manifest.csv" not in sheets:
         notes.append("No manifest.csv: read as OneRoster 1.1.")
-        return "1.1"
+        return {}
     manifest = read_csv_text(sheets["manifest.csv"])
     properties = dict(zip(manifest.iloc[:, 0], manifest.iloc[:, 1])) if manifest.shape[1] >= 3 else {}
-    version = properties.get("oneroster.version", "1.1")
-    notes.append(f"OneRoster {version} export.")
-    return version
+    notes.append(f"OneRoster {properties.get('oneroster.version', '1.1')} export.")
+    return properties
+
+
+def _delta(manifest: dict[str, str], name: str) -> bool:
+    return manifest.get(f"file.{name}", "").strip().lower() == "delta"
 
 
 def _active(frame: pd.DataFrame, name: str, notes: list[str]) -> pd.DataFrame:

@@ -4,7 +4,7 @@ import dataclasses
 
 import pandas as pd
 
-from ..schema import COMPLETE_ENTITIES, ENTITIES, FILE, ROW
+from ..schema import COMPLETE_ENTITIES, DEFAULT, DEFAULT_SCOPES, ENTITIES, FILE, ROW
 from .dates import ISO
 from .typing import typed_frame
 
@@ -17,6 +17,13 @@ class SourceTable:
     headers: dict[str, str] = dataclasses.field(default_factory=dict)  # canonical → the file's own header
     formats: dict[str, str] = dataclasses.field(default_factory=dict)
     date_default: str = ISO
+    # What the file is the whole truth about (imports.schema.SCOPE_COLUMNS); None: it only adds
+    # and updates. Formats whose files are deltas by nature (Ed-Fi events) choose their own.
+    scope: str | None = DEFAULT
+
+    def __post_init__(self):
+        if self.scope == DEFAULT:
+            self.scope = DEFAULT_SCOPES.get(self.entity)
 
     def raw_row(self, position: int) -> dict:
         """The row as the file had it, under the file's own headers, for the admin to recognise."""
@@ -35,12 +42,12 @@ class ParsedImport:
     def rows_read(self) -> int:
         return sum(len(table.text) for table in self.tables)
 
-    def typed(self) -> dict[str, list[pd.DataFrame]]:
-        """Typed frames per entity: files of one entity with the same columns are one frame;
-        files carrying different columns of it (names in one, demographics in another) stay
-        apart and load one after the other, so neither blanks what the other brought.
-        Raises ImportRejected before anything is written when any file cannot be read."""
-        shapes: dict[tuple[str, tuple], list[pd.DataFrame]] = {}
+    def typed(self) -> dict[str, list[tuple[pd.DataFrame, str | None]]]:
+        """(typed frame, scope) per entity: files of one entity with the same columns and scope
+        are one frame; files carrying different columns of it (names in one, demographics in
+        another) stay apart and load one after the other, so neither blanks what the other
+        brought. Raises ImportRejected before anything is written when any file cannot be read."""
+        shapes: dict[tuple[str, tuple, str | None], list[pd.DataFrame]] = {}
         for table in self.tables:
             text = table.text
             if table.entity in COMPLETE_ENTITIES:
@@ -51,12 +58,12 @@ class ParsedImport:
                 table.entity, text, file=table.file, formats=table.formats, date_default=table.date_default
             )
             columns = tuple(sorted(column for column in frame.columns if column not in (FILE, ROW)))
-            shapes.setdefault((table.entity, columns), []).append(frame)
-        typed: dict[str, list[pd.DataFrame]] = {}
-        for (entity, _), parts in shapes.items():
+            shapes.setdefault((table.entity, columns, table.scope), []).append(frame)
+        typed: dict[str, list[tuple[pd.DataFrame, str | None]]] = {}
+        for (entity, _, scope), parts in shapes.items():
             frame = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0].reset_index(drop=True)
             frame[FILE] = frame[FILE].astype("category")
-            typed.setdefault(entity, []).append(frame)
+            typed.setdefault(entity, []).append((frame, scope))
         return typed
 
     def raw_lookup(self, entity: str) -> dict[tuple[str, int], tuple["SourceTable", int]]:

@@ -15,6 +15,7 @@ from outreach.api import (
     OutreachActionDetailAPI,
     OutreachActionListAPI,
 )
+from pulse.api import PulseAPI
 from students.api import SchoolListAPI, StudentDetailAPI, StudentListAPI
 from tiers.api import AggregatesAPI, FlagListAPI, StudentMetricsAPI
 
@@ -36,4 +37,5 @@ urlpatterns = [
     path("huddle-rows/<int:row_id>/", HuddleRowDetailAPI.as_view(), name="huddle_row_detail"),
     path("outreach-actions/", OutreachActionListAPI.as_view(), name="outreach_action_list"),
     path("outreach-actions/<int:action_id>/", OutreachActionDetailAPI.as_view(), name="outreach_action_detail"),
+    path("pulse/", PulseAPI.as_view(), name="pulse"),
 ]

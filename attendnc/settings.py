@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "outreach",
     "cases",
     "languages",
+    "pulse",
 ]
 
 MIDDLEWARE = [

@@ -14,8 +14,8 @@ report's `prior_year_basis` says which one it is. Groups are this year's: a stud
 their current grade and subgroups for both years.
 """
 
+import dataclasses
 import datetime
-from fractions import Fraction
 
 import pandas as pd
 from django.core.cache import cache
@@ -24,9 +24,10 @@ from districts.models import District
 from districts.tenancy import district_cache_key, district_fetchall, district_frame
 
 from . import engine
+from .classification import chronic_status, classify, thousandths
 from .loading import SchoolYear, load_year
 from .models import MetricsRun
-from .policy import BAND_EDGES, BANDS, INSUFFICIENT_DAYS, Policy
+from .policy import BANDS, INSUFFICIENT_DAYS, Policy
 
 CACHE_SECONDS = 24 * 60 * 60
 DIMENSIONS = ["district", "school", "grade", "grade_band", "subgroup", "race_ethnicity", "week"]
@@ -53,7 +54,7 @@ ALL_BANDS = [*BANDS, INSUFFICIENT_DAYS]
 
 METRICS_SQL = """
     SELECT m.student_id, m.current_school_id, m.membership_days, m.absent_days, m.absent_excused,
-           m.absent_unexcused, m.absent_suspension, m.absent_partial, m.chronic, m.band
+           m.absent_unexcused, m.absent_suspension, m.absent_partial, m.chronic, m.band, m.absences_left, m.tier
     FROM tiers_studentmetrics m
     WHERE m.district_id = %(district_id)s AND m.run_id = %(run_id)s AND m.membership_days > 0
 """
@@ -88,6 +89,43 @@ WEEKS_SQL = """
 """
 
 
+@dataclasses.dataclass(frozen=True)
+class ClassifiedStudents:
+    """Every student's classification as the engine made it, with what groups them.
+
+    `students`: one row per student with membership (district level): student_id,
+    current_school_id, membership_days, absent_days and its categories, chronic, band,
+    absences_left, tier, and the student record's grade, grade_band, subgroup flags and
+    race_ethnicity. `schools`: one row per student and school with membership there (school
+    level): student_id, school_id, membership_days, absent_days, chronic, band."""
+
+    as_of: datetime.date
+    policy_version: int
+    stored: bool  # the current run's rows, or computed in memory for another date
+    students: pd.DataFrame
+    schools: pd.DataFrame
+
+
+def classified_students(*, district: District, run: MetricsRun) -> ClassifiedStudents:
+    """The run's stored rows: nothing is classified again here."""
+    params = {"run_id": run.pk}
+    metrics = _flags(district_frame(district, METRICS_SQL, params, columns=_columns(METRICS_SQL)), ["chronic"])
+    schools = _flags(district_frame(district, SCHOOL_SQL, params, columns=_columns(SCHOOL_SQL)), ["chronic"])
+    students = metrics.merge(_students(district), on="student_id", how="left")
+    return ClassifiedStudents(run.as_of, run.policy.version, True, students, schools)
+
+
+def classified_students_as_of(*, district: District, as_of: datetime.date, policy_version: int, policy: Policy):
+    """The same frames for a date no run was stored for: one engine pass in memory, nothing written."""
+    result = engine.compute(load_year(district, SchoolYear.containing(district, as_of)), as_of=as_of, policy=policy)
+    frame = result.students.reset_index()
+    frame = frame[frame["membership_days"] > 0][["student_id", *_columns(METRICS_SQL)[1:]]]
+    students = frame.astype({"current_school_id": "float64"}).merge(_students(district), on="student_id", how="left")
+    schools = result.student_schools
+    schools = schools[schools["membership_days"] > 0][_columns(SCHOOL_SQL)].reset_index(drop=True)
+    return ClassifiedStudents(as_of, policy_version, False, students.reset_index(drop=True), schools)
+
+
 def district_aggregates(*, district: District, run: MetricsRun) -> dict:
     """Every group of every dimension for the run, cached under the run's id."""
     key = district_cache_key(district, "tiers", "aggregates", run.pk)
@@ -100,11 +138,8 @@ def district_aggregates(*, district: District, run: MetricsRun) -> dict:
 
 def _compute(district: District, run: MetricsRun) -> dict:
     policy = run.policy.as_policy()
-    params = {"run_id": run.pk}
-    students = _students(district)
-    metrics = _flags(district_frame(district, METRICS_SQL, params, columns=_columns(METRICS_SQL)), ["chronic"])
-    metrics = metrics.merge(students, on="student_id", how="left")
-    school_rows = _flags(district_frame(district, SCHOOL_SQL, params, columns=_columns(SCHOOL_SQL)), ["chronic"])
+    classified = classified_students(district=district, run=run)
+    metrics, school_rows = classified.students, classified.schools
     year = SchoolYear.containing(district, run.as_of)
     previous = _previous_year(year)
     prior, basis = _prior_to_date(district, year, run.as_of, policy)
@@ -198,27 +233,13 @@ def _previous_year(year: SchoolYear) -> str:
 
 
 def _prior(district: District, school_year: str, policy: Policy) -> pd.DataFrame:
-    """Each student's prior year as the engine would judge it: chronic at the policy threshold
-    with at least the minimum days, in exact integer arithmetic."""
+    """Each student's prior year as the engine judges it (tiers.classification)."""
     frame = district_frame(
         district, PRIOR_SQL, {"school_year": school_year}, columns=["student_id", "days_enrolled", "days_absent"]
     )
     enrolled, absent = frame["days_enrolled"].astype("int64"), frame["days_absent"].astype("int64")
-    frame["band"] = _bands(absent * 1000, enrolled, policy.min_membership_days)
-    frame["chronic"] = (enrolled >= policy.min_membership_days) & _at_least(
-        absent * 1000, enrolled, policy.chronic_threshold
-    )
+    frame["chronic"], frame["band"] = classify(absent, enrolled, unit=1, policy=policy)
     return frame.rename(columns={"days_absent": "absent_days"}).set_index("student_id")
-
-
-def _at_least(absent_thousandths: pd.Series, membership: pd.Series, rate: Fraction) -> pd.Series:
-    return absent_thousandths * rate.denominator >= rate.numerator * membership * 1000
-
-
-def _bands(absent_thousandths: pd.Series, membership: pd.Series, minimum: int) -> pd.Series:
-    index = sum(_at_least(absent_thousandths, membership, edge).astype("int64") for edge in BAND_EDGES)
-    bands = pd.Series([BANDS[i] for i in index], index=membership.index, dtype=object)
-    return bands.where(membership >= minimum, INSUFFICIENT_DAYS)
 
 
 def _figures(rows: pd.DataFrame) -> dict:
@@ -281,10 +302,8 @@ def _weeks(district: District, policy: Policy, year: SchoolYear) -> list[dict]:
     )
     if weeks.empty:
         return []
-    membership = weeks["membership_days"].astype("int64")
-    thousandths = (weeks["absent_days"].astype(float) * 1000).round().astype("int64")
-    weeks["chronic"] = (membership >= policy.min_membership_days) & _at_least(
-        thousandths, membership, policy.chronic_threshold
+    weeks["chronic"] = chronic_status(
+        thousandths(weeks["absent_days"]), weeks["membership_days"].astype("int64"), unit=1000, policy=policy
     )
     weeks["week_start"] = pd.to_datetime(weeks["week_start"]).dt.date
     return [

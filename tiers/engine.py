@@ -22,8 +22,12 @@ import math
 import numpy as np
 import pandas as pd
 
+# Chronic status, bands and exact rate comparisons are shared with the aggregates.
+from .classification import chronic_status, classify
+from .classification import integers as _integers
+from .classification import rate_at_least as _exact_at_least
 from .engine_io import STUDENT_COLUMNS, STUDENT_SCHOOL_COLUMNS, EngineInput, EngineResult
-from .policy import BAND_EDGES, BANDS, DEFAULT_RULES, FRACTIONAL_DAYS, INSUFFICIENT_DAYS, RULE_TIERS, Policy
+from .policy import DEFAULT_RULES, FRACTIONAL_DAYS, RULE_TIERS, Policy
 
 SHIFT = 1 << 20  # day numbers (days since 1970) stay far below this
 END_OF_TIME = SHIFT - 1
@@ -33,8 +37,6 @@ KIND_NAMES = {0: "partial", 1: "absent_excused", 2: "absent_unexcused", 3: "susp
 MINUTE_CATEGORIES = ("tardy", "early_dismissal", "partial_day")
 TARDY_CATEGORIES = ("tardy", "early_dismissal")
 MONDAY, FRIDAY = 0, 4
-# Past this many units per day, products of units could overflow int64: use Python integers.
-LARGEST_INT64_UNIT = 1 << 32
 
 
 def compute(
@@ -278,24 +280,6 @@ def _absences(district_days: pd.DataFrame, unit: int) -> pd.DataFrame:
 # ----------------------------------------------------------------------------- per-student figures
 
 
-def _integers(values, unit: int) -> np.ndarray:
-    return np.asarray(values).astype(object if unit > LARGEST_INT64_UNIT else "int64")
-
-
-def _exact_at_least(units, unit: int, fraction, total) -> np.ndarray:
-    """units / unit >= fraction × total, in integers."""
-    left = _integers(units, unit) * fraction.denominator
-    return (left >= fraction.numerator * _integers(total, unit) * unit).astype(bool)
-
-
-def _bands(absent_units, membership, unit: int, minimum: int) -> np.ndarray:
-    band_index = np.zeros(len(membership), dtype="int64")
-    for edge in BAND_EDGES:
-        band_index += _exact_at_least(absent_units, unit, edge, membership)
-    bands = np.array(BANDS, dtype=object)[band_index]
-    return np.where(np.asarray(membership) < max(1, minimum), INSUFFICIENT_DAYS, bands)
-
-
 def _rate(absent_units, membership, unit: int) -> np.ndarray:
     """absent / membership rounded half-up to 4 decimals, in integers; 0 without membership."""
     a = _integers(absent_units, unit)
@@ -337,12 +321,8 @@ class _Context:
             s[column] = self._sum(absent, absent["rank"] == rank) / self.unit
         s["tardy_days"] = self._count(self.tardy)
         # No membership is never a rate (SPEC §4: the rate is 0), whatever minimum a policy sets.
-        minimum = max(1, self.policy.min_membership_days)
-        s["chronic"] = (s["membership_days"] >= minimum) & _exact_at_least(
-            s["absent_units"], self.unit, self.policy.chronic_threshold, s["membership_days"]
-        )
+        s["chronic"], s["band"] = classify(s["absent_units"], s["membership_days"], unit=self.unit, policy=self.policy)
         s["absence_rate"] = _rate(s["absent_units"], s["membership_days"], self.unit)
-        s["band"] = _bands(s["absent_units"], s["membership_days"], self.unit, minimum)
 
     def current_school(self, spans: pd.DataFrame, calendar: _Calendar, asof: int, exit_inclusive: bool) -> None:
         open_now = spans[(spans["start"] <= asof) & (asof < spans["end"])]
@@ -403,9 +383,7 @@ class _Context:
         years = prior.assign(start=prior["school_year"].astype(str).str[:4].astype("int64"))
         years = years.sort_values(["student_id", "start"], ascending=[True, False], kind="stable")
         enrolled, absent = years["days_enrolled"].to_numpy("int64"), years["days_absent"].to_numpy("int64")
-        years["chronic"] = (enrolled >= max(1, policy.min_membership_days)) & _exact_at_least(
-            absent, 1, policy.chronic_threshold, enrolled
-        )
+        years["chronic"] = chronic_status(absent, enrolled, unit=1, policy=policy)
         years["step"] = years.groupby("student_id").cumcount()
         latest = years[years["step"] == 0].set_index("student_id")
         latest_rate = pd.Series(_ratio(latest["days_absent"], latest["days_enrolled"]), index=latest.index)
@@ -504,8 +482,5 @@ def _student_schools(
     days = frame["membership_days"].to_numpy()
     frame["absent_days"] = units if unit == 1 else units / unit
     frame["absence_rate"] = _rate(units, days, unit)
-    frame["chronic"] = (days >= max(1, policy.min_membership_days)) & _exact_at_least(
-        units, unit, policy.chronic_threshold, days
-    )
-    frame["band"] = _bands(units, days, unit, policy.min_membership_days)
+    frame["chronic"], frame["band"] = classify(units, days, unit=unit, policy=policy)
     return frame[STUDENT_SCHOOL_COLUMNS]

@@ -151,3 +151,19 @@ def aggregate_report(*, district: District, dimension: str = "") -> dict | None:
     if dimension:
         report = {**report, "groups": [group for group in report["groups"] if group["dimension"] == dimension]}
     return report
+
+
+def student_classification(*, district: District, as_of: datetime.date | None = None):
+    """Every student's chronic status and band (tiers.aggregates.ClassifiedStudents): the current
+    run's stored rows, or for another date one engine pass in memory with the current policy
+    (nothing is stored, the current run stays current). None before the district's first run
+    when no date is given."""
+    from .aggregates import classified_students, classified_students_as_of
+
+    run = current_run()
+    if as_of is None or (run is not None and run.as_of == as_of):
+        return classified_students(district=district, run=run) if run is not None else None
+    policy = run.policy if run is not None else policy_shown(district=district)
+    return classified_students_as_of(
+        district=district, as_of=as_of, policy_version=policy.version, policy=policy.as_policy()
+    )

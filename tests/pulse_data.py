@@ -1,0 +1,103 @@
+"""A hand-countable district for the pulse figures.
+
+District A's default calendar has every weekday from Monday 25 August 2025 as a school day, so as
+of Friday 19 September 2025 a student enrolled from the first day has 20 membership days. The
+middle school is `tenant.school` (M), the high school `tenant.other_school` (H). Policy defaults:
+chronic at 10% with at least 10 days.
+
+| student  | grade | where                     | absent (days)        | district level           |
+|----------|-------|---------------------------|----------------------|--------------------------|
+| able     | 7     | M                         | 0                    | 0/20 satisfactory        |
+| brook    | 7     | M                         | 1 (Sep 16)           | 1/20 = 5% at risk        |
+| casey    | 7     | M                         | 4 (Sep 15–18)        | 4/20 = 20% severe, chr.  |
+| dale     | 7     | M                         | 6 (Sep 1–3, 15–17)   | 6/20 = 30% acute, chr.   |
+| mover    | 7     | M to Sep 8, then H        | Sep 2 at M, Sep 10 at H | 2/20 = 10% moderate, chr. |
+| newcomer | 6     | M from Sep 15 (5 days)    | 3                    | too few days             |
+| lonely   | 8     | H                         | 0                    | 0/20 satisfactory        |
+
+School level: M has able, brook, casey, dale and mover (1 of his 10 days there: 10%, chronic),
+newcomer too few days; H has mover (1 of 10: chronic) and lonely.
+Subgroups: econ. disadvantaged able, casey, dale, newcomer; English learner casey; race WH
+able, brook, lonely; HI casey, dale, newcomer; BL mover. Nobody has a disability, is homeless or
+in foster care.
+"""
+
+import dataclasses
+import datetime
+
+from django_scopes import scope
+
+from students.models import AttendanceRecord, CalendarDay, Enrollment
+
+from .factories import StudentFactory
+from .tiers_data import FIRST_DAY, school_days
+
+AS_OF = datetime.date(2025, 9, 19)
+TRANSFER = datetime.date(2025, 9, 8)
+SEP = {day: datetime.date(2025, 9, day) for day in range(1, 31)}
+
+
+@dataclasses.dataclass
+class PulseDistrict:
+    district: object
+    middle: object
+    high: object
+    students: dict
+
+
+STUDENTS = {
+    # name: grade, econ, english learner, race
+    "able": ("7", True, False, "WH"),
+    "brook": ("7", False, False, "WH"),
+    "casey": ("7", True, True, "HI"),
+    "dale": ("7", True, False, "HI"),
+    "mover": ("7", False, False, "BL"),
+    "newcomer": ("6", True, False, "HI"),
+    "lonely": ("8", False, False, "WH"),
+}
+
+
+def pulse_district(tenant) -> PulseDistrict:
+    district, middle, high = tenant.district, tenant.school, tenant.other_school
+    with scope(district=district):
+        CalendarDay.objects.bulk_create(
+            [CalendarDay(district=district, school=None, date=day, minutes=360) for day in school_days()]
+        )
+        students = {
+            name: StudentFactory(
+                district=district, sis_id=f"P{index:02d}", first_name=name.title(), last_name="Pulse", grade=grade,
+                econ_disadvantaged=econ, english_learner=learner, race_ethnicity=race,
+            )
+            for index, (name, (grade, econ, learner, race)) in enumerate(STUDENTS.items())
+        }  # fmt: skip
+        enrollments = [(name, middle, FIRST_DAY, None) for name in ["able", "brook", "casey", "dale"]] + [
+            ("mover", middle, FIRST_DAY, TRANSFER),
+            ("mover", high, TRANSFER, None),
+            ("newcomer", middle, SEP[15], None),
+            ("lonely", high, FIRST_DAY, None),
+        ]
+        for name, school, entry, exit_date in enrollments:
+            student = students[name]
+            Enrollment.objects.create(
+                district=district, student=student, school=school, grade=student.grade, entry_date=entry,
+                exit_date=exit_date,
+            )  # fmt: skip
+        absences = [
+            ("brook", middle, [16]),
+            ("casey", middle, [15, 16, 17, 18]),
+            ("dale", middle, [1, 2, 3, 15, 16, 17]),
+            ("mover", middle, [2]),
+            ("mover", high, [10]),
+            ("newcomer", middle, [15, 16, 17]),
+        ]
+        AttendanceRecord.objects.bulk_create(
+            [
+                AttendanceRecord(
+                    district=district, student=students[name], school=school, date=SEP[day], code="U",
+                    category="absent_unexcused",
+                )
+                for name, school, days in absences
+                for day in days
+            ]
+        )  # fmt: skip
+    return PulseDistrict(district, middle, high, students)

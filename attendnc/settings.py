@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "template_partials",
     "csp",
     "districts",
+    "exports",
     "students",
     "imports",
     "tiers",
@@ -68,6 +69,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "districts.middleware.NoStoreMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -79,6 +81,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "districts.middleware.DistrictScopeMiddleware",
     "districts.middleware.SuperuserAdminMiddleware",
+    "districts.audit.StudentAuditMiddleware",
 ]
 
 ROOT_URLCONF = "attendnc.urls"
@@ -167,7 +170,10 @@ CELERY_BEAT_SCHEDULE = {
     "nightly-metrics-dispatch": {"task": "tiers.tasks.nightly_dispatch", "schedule": crontab(minute="*/15")},
     # Likewise Monday's huddles, once each district's morning has come (outreach.tasks).
     "weekly-huddle-dispatch": {"task": "outreach.tasks.huddle_dispatch", "schedule": crontab(minute="*/15")},
+    "export-files-expire": {"task": "exports.tasks.export_files_expire", "schedule": crontab(minute=7)},
 }
+# Export files (PDFs, large CSVs of student rows) are removed this many hours after they were made.
+EXPORT_RETENTION_HOURS = envint("EXPORT_RETENTION_HOURS", 24)
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND") or (
     "django.core.mail.backends.console.EmailBackend" if DEBUG else "django.core.mail.backends.smtp.EmailBackend"

@@ -26,6 +26,7 @@ account_patterns = [
 district_patterns = [
     path("", views.district_home, name="district_home"),
     path("", include("districts.urls")),
+    path("", include("exports.urls")),
     path("", include("students.urls")),
     path("", include("imports.urls")),
     path("", include("tiers.urls")),

@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from . import login_throttle, selectors, services
+from .audit import students_shown
 
 
 class IsDistrictMember(BasePermission):
@@ -50,6 +51,25 @@ class DistrictAPIMixin:
     def get_permissions(self):
         extra = [p for p in super().get_permissions() if not isinstance(p, (IsDistrictMember, HasDistrictRole))]
         return [IsDistrictMember(), HasDistrictRole(), *extra]
+
+
+class StudentsShownMixin:
+    """For list endpoints whose items name students: the page of items returned is recorded in
+    the audit trail (districts.audit), one entry per response. Items are students or anything
+    with a student_id; `students_of` says otherwise."""
+
+    audit_what = ""
+    audit_object = None  # e.g. the huddle whose rows these are
+
+    def paginate_queryset(self, queryset):
+        page = super().paginate_queryset(queryset)
+        shown = page if page is not None else queryset
+        what = self.audit_what or type(self).__name__
+        students_shown(self.request, self.students_of(shown), what=what, obj=self.audit_object, api=True)
+        return page
+
+    def students_of(self, items):
+        return items
 
 
 class SchoolRefSerializer(serializers.Serializer):

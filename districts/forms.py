@@ -1,5 +1,6 @@
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
 
 from .models import AuditEvent, Role, School
 
@@ -19,6 +20,10 @@ class MemberAddForm(forms.Form):
 
 
 class AuditFilterForm(forms.Form):
+    student = forms.CharField(
+        label=_("Student"), required=False, max_length=100, help_text=_("Name or SIS id: who saw this student.")
+    )
+    student_id = forms.IntegerField(required=False, widget=forms.HiddenInput)
     user_email = forms.CharField(label="Person", required=False)
     action = forms.ChoiceField(choices=[("", "Any action"), *AuditEvent.Action.choices], required=False)
     object_type = forms.ChoiceField(label="Record type", required=False)

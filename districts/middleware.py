@@ -82,3 +82,20 @@ class SuperuserAdminMiddleware:
             with scopes_disabled():
                 return self.get_response(request)
         return self.get_response(request)
+
+
+class NoStoreMiddleware:
+    """Pages and exports of student data must not stay in a browser's or proxy's cache (a shared
+    computer in a school office): every response to a signed-in person, and every district URL,
+    is sent with Cache-Control: no-store unless the view chose otherwise."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        private = request.path_info.startswith(("/d/", "/admin/", "/api/")) or (user and user.is_authenticated)
+        if private and not response.has_header("Cache-Control"):
+            response["Cache-Control"] = "no-store"
+        return response

@@ -12,6 +12,7 @@ from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django_scopes import ScopedManager
 
@@ -204,6 +205,9 @@ class AuditEvent(models.Model):
     ip_address = models.GenericIPAddressField(null=True, blank=True)
     user_agent = models.CharField(max_length=300, blank=True)
     detail = models.JSONField(default=dict, blank=True)
+    # Ids of every student the response or export showed (districts.audit): one row per response,
+    # however many students. PostgreSQL indexes it with GIN for "who saw student X".
+    students = models.JSONField(default=list, blank=True)
     at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     objects = ScopedManager(district="district")
@@ -222,3 +226,11 @@ class AuditEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ValidationError("Audit events cannot be deleted.")
+
+    @property
+    def actor(self) -> str:
+        """The person, or for a management command the system account that ran it."""
+        if self.user_email:
+            return self.user_email
+        os_user = self.detail.get("os_user") if isinstance(self.detail, dict) else None
+        return gettext("%(account)s (command line)") % {"account": os_user} if os_user else ""

@@ -1,8 +1,11 @@
 """Reads for districts, people and the audit log. Callers run inside the district's scope."""
 
 import datetime
+from collections.abc import Iterable
 
-from django.db.models import Prefetch, QuerySet
+from django.db import connection
+from django.db.models import Prefetch, Q, QuerySet
+from django.db.models.expressions import RawSQL
 
 from .access import DistrictAccess
 from .models import AuditEvent, District, Membership, Role, RoleGrant, School
@@ -46,8 +49,13 @@ def audit_event_list(
     object_type: str = "",
     since: datetime.date | None = None,
     until: datetime.date | None = None,
+    student_ids: Iterable[int] | None = None,
 ) -> QuerySet[AuditEvent]:
+    """The district's audit entries, newest first; with `student_ids`, those that showed any of
+    these students ("who saw student X between these dates")."""
     events = AuditEvent.objects.all()
+    if student_ids is not None:
+        events = events.filter(_showed_any(list(student_ids)))
     if user_email:
         events = events.filter(user_email__icontains=user_email.strip())
     if action:
@@ -59,6 +67,25 @@ def audit_event_list(
     if until:
         events = events.filter(at__date__lte=until)
     return events
+
+
+def _showed_any(ids: list[int]) -> Q:
+    # Entries from before the students column named one student as the object (AuditEvent rows
+    # cannot be updated to backfill it).
+    legacy = Q(object_type="student", object_id__in=[str(pk) for pk in ids])
+    if not ids:
+        return Q(pk__in=[])
+    if connection.vendor == "postgresql":  # jsonb containment, served by the GIN index
+        shown = Q()
+        for pk in ids:
+            shown |= Q(students__contains=[pk])
+        return shown | legacy
+    placeholders = ", ".join(["%s"] * len(ids))
+    matching = RawSQL(
+        f"SELECT e.id FROM districts_auditevent e, json_each(e.students) j WHERE j.value IN ({placeholders})",
+        ids,
+    )
+    return Q(pk__in=matching) | legacy
 
 
 def audit_object_types() -> list[str]:

@@ -8,4 +8,5 @@ urlpatterns = [
     path("people/", views.people, name="people"),
     path("people/grants/<int:grant_id>/remove/", views.role_grant_remove, name="role_grant_remove"),
     path("audit/", views.audit_log, name="audit_log"),
+    path("audit/audit.csv", views.audit_log_csv, name="audit_log_csv"),
 ]

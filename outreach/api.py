@@ -11,9 +11,9 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.exceptions import ValidationError as DRFValidationError
 from rest_framework.response import Response
 
-from districts.api import DistrictAPIMixin, SchoolRefSerializer
-from districts.models import AuditEvent, Membership
-from districts.services import audit_record
+from districts.api import DistrictAPIMixin, SchoolRefSerializer, StudentsShownMixin
+from districts.audit import students_shown
+from districts.models import Membership
 from students.selectors import student_get_visible
 from tiers.api import StudentRefSerializer
 
@@ -126,11 +126,8 @@ def _restricted(access, action) -> bool:
     return not permissions.reads_sensitive(access, author_id=action.author_id, school_ids=schools)
 
 
-def _audit(request, object_type: str, obj_id, label: str, **detail) -> None:
-    audit_record(
-        district=request.district, user=request.user, action=AuditEvent.Action.VIEW, object_type=object_type,
-        object_id=obj_id, object_label=label, request=request, detail=detail or None,
-    )  # fmt: skip
+def _audit(request, object_type: str, obj, students, **detail) -> None:
+    students_shown(request, students, what=object_type, obj=obj, api=True, **detail)
 
 
 class HuddleAPIMixin(DistrictAPIMixin):
@@ -168,7 +165,7 @@ class HuddleDetailAPI(HuddleAPIMixin, generics.GenericAPIView):
         return Response(self.get_serializer(huddle).data)
 
 
-class HuddleRowListAPI(HuddleAPIMixin, generics.ListAPIView):
+class HuddleRowListAPI(StudentsShownMixin, HuddleAPIMixin, generics.ListAPIView):
     """The huddle's rows the caller may see (a mentor: their students'), in meeting order."""
 
     serializer_class = HuddleRowSerializer
@@ -177,7 +174,7 @@ class HuddleRowListAPI(HuddleAPIMixin, generics.ListAPIView):
         if getattr(self, "swagger_fake_view", False):
             return HuddleRow.objects.none()
         huddle = selectors.huddle_get_visible(access=self.request.access, huddle_id=self.kwargs["huddle_id"])
-        _audit(self.request, "huddle", huddle.pk, str(huddle), api=True)
+        self.audit_what, self.audit_object = "huddle", huddle
         rows = selectors.huddle_row_list_visible(access=self.request.access, huddle=huddle)
         return rows.select_related("student").order_by("position", "id")
 
@@ -189,7 +186,7 @@ class HuddleRowDetailAPI(HuddleAPIMixin, generics.GenericAPIView):
 
     def get(self, request, district, row_id):
         row = selectors.huddle_row_get_visible(access=request.access, row_id=row_id)
-        _audit(request, "huddle_row", row.pk, f"{row.student.full_name} ({row.student.sis_id})", api=True)
+        _audit(request, "huddle_row", row, [row.student_id])
         return Response(self.get_serializer(row).data)
 
     def patch(self, request, district, row_id):
@@ -208,6 +205,7 @@ class HuddleRowDetailAPI(HuddleAPIMixin, generics.GenericAPIView):
                     row=row, by=by, owner=data.get("owner", row.owner), next_step=data.get("next_step", row.next_step),
                     next_step_due=data.get("next_step_due", row.next_step_due),
                 )  # fmt: skip
+        _audit(request, "huddle_row", row, [row.student_id])
         return Response(self.get_serializer(row).data)
 
 
@@ -217,7 +215,7 @@ class ActionQuerySerializer(serializers.Serializer):
 
 
 @extend_schema(parameters=[ActionQuerySerializer])
-class OutreachActionListAPI(HuddleAPIMixin, generics.ListCreateAPIView):
+class OutreachActionListAPI(StudentsShownMixin, HuddleAPIMixin, generics.ListCreateAPIView):
     """The action log of the students the caller may see; POST logs a contact (the student's
     school team or their mentor)."""
 
@@ -238,14 +236,7 @@ class OutreachActionListAPI(HuddleAPIMixin, generics.ListCreateAPIView):
             actions = actions.filter(student_id=query.validated_data["student"])
         if "since" in query.validated_data:
             actions = actions.filter(attempt_date__gte=query.validated_data["since"])
-        _audit(
-            self.request,
-            "outreach_actions",
-            "",
-            "action log",
-            api=True,
-            **{k: str(v) for k, v in query.validated_data.items()},
-        )
+        self.audit_what = "outreach_actions"
         return actions
 
     def create(self, request, *args, **kwargs):
@@ -272,7 +263,7 @@ class OutreachActionDetailAPI(HuddleAPIMixin, generics.GenericAPIView):
         action = selectors.outreach_action_list_visible(access=request.access).filter(pk=action_id).first()
         if action is None:
             raise Http404("No such action.")
-        _audit(request, "outreach_action", action.pk, str(action), api=True)
+        _audit(request, "outreach_action", action, [action.student_id])
         return Response(self.get_serializer(action).data)
 
 

@@ -7,11 +7,14 @@ class OutreachConfig(AppConfig):
 
     def ready(self):
         # tiers may not import outreach (apps depend one way); it asks through its hook instead.
+        from exports.registry import register_export_renderer
         from students.panels import register_student_panel
         from tiers.hooks import register_tier2_plans
 
+        from .exports import render_huddle_pdf
         from .student_panel import outreach_panel
         from .tier2_plans import tier2_plans_frame
 
         register_tier2_plans(tier2_plans_frame)
+        register_export_renderer("outreach.huddle_pdf", render_huddle_pdf)
         register_student_panel("outreach", "outreach/student_panel.html", outreach_panel, order=20)

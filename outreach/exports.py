@@ -5,12 +5,16 @@ reader may see. Paper leaves the building: sensitive notes never go on it, and n
 contact details beyond the guardian's name, language, channel and phone.
 """
 
-import csv
-import io
 import logging
 
+from django.core.exceptions import PermissionDenied
 from django.template.loader import render_to_string
+from django.utils.translation import gettext as _
 
+from districts.csvfiles import csv_text
+from exports.registry import ExportFile, ExportRequest
+
+from . import display, permissions, selectors
 from .display import HuddlePage
 from .models import Huddle
 
@@ -38,13 +42,25 @@ def huddle_pdf(page: HuddlePage, *, request=None) -> bytes:
     return HTML(string=html, base_url=request.build_absolute_uri("/") if request else None).write_pdf()
 
 
+def render_huddle_pdf(export: ExportRequest) -> ExportFile:
+    """The export renderer "outreach.huddle_pdf" (registered in OutreachConfig.ready): the whole
+    huddle, for the school's team and district staff, as its requester may see it now."""
+    huddle = selectors.huddle_get_visible(access=export.access, huddle_id=export.params["huddle_id"])
+    if not permissions.sees_school(export.access, huddle.school_id):
+        raise PermissionDenied("Exports are the whole huddle: for the school's team and district staff.")
+    export.progress(10, _("Reading the huddle"))
+    page = display.huddle_page(access=export.access, huddle=huddle, today=export.today)
+    export.progress(40, _("Laying out %(count)s rows") % {"count": page.total})
+    return ExportFile(
+        content=huddle_pdf(page),
+        filename=filename(huddle, "pdf"),
+        content_type="application/pdf",
+        students=[view.row.student_id for view in page.rows],
+    )
+
+
 def huddle_csv(page: HuddlePage) -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(CSV_COLUMNS)
-    for view in page.rows:
-        writer.writerow([_cell(value) for value in _csv_row(view)])
-    return buffer.getvalue()
+    return csv_text(CSV_COLUMNS, (_csv_row(view) for view in page.rows))
 
 
 def _csv_row(view) -> list:
@@ -60,17 +76,3 @@ def _csv_row(view) -> list:
         guardian.language if guardian else "", guardian.get_preferred_channel_display() if guardian else "",
         guardian.phone if guardian else "", "yes" if row.discussed else "no", row.get_outcome_display() if row.outcome else "",
     ]  # fmt: skip
-
-
-def _cell(value):
-    """Spreadsheets run a cell that starts with = + - @ as a formula; a name or note never should."""
-    text = str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") and not _is_number(text) else value
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True

@@ -13,13 +13,17 @@ from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_htmx.http import reswap, retarget, trigger_client_event
 
 from districts.access import role_required
+from districts.audit import students_shown
 from districts.forms import add_validation_errors
 from districts.models import AuditEvent, School
 from districts.services import audit_record
+from exports.services import export_job_start
 from students.selectors import student_get_visible
 from tiers.lifecycle import ResolutionContradicted
 
@@ -71,7 +75,7 @@ def huddle_detail(request, district, huddle_id):
 
 def _render_huddle(request, huddle):
     page = display.huddle_page(access=request.access, huddle=huddle, today=_today(), csrf_token=get_token(request))
-    _audit(request, AuditEvent.Action.VIEW, "huddle", huddle, str(huddle), rows=page.total)
+    students_shown(request, [view.row.student_id for view in page.rows], what="huddle", obj=huddle, rows=page.total)
     context = {"page": page, "huddle": huddle, "attendance_form": _attendance_form(huddle) if page.can_run else None}
     return render(request, "outreach/huddle.html", context)
 
@@ -124,11 +128,16 @@ def huddle_row(request, district, row_id):
     panel = request.GET.get("panel", "")
     if request.htmx and panel in PANELS:
         _require(_may(request, row, panel))
+        _row_shown(request, row)
         return render(request, f"outreach/huddle_row.html#{panel}_panel", {"row": row, "form": _blank_form(row, panel)})
     view = _row_view(request, row)
-    _audit(request, AuditEvent.Action.VIEW, "huddle_row", row, f"{row.student.full_name} ({row.student.sis_id})")
+    _row_shown(request, row)
     forms = {f"{name}_form": _blank_form(row, name) for name in PANELS if _may(request, row, name)}
     return render(request, "outreach/huddle_row.html", {"row": row, "view": view, "huddle": row.huddle, **forms})
+
+
+def _row_shown(request, row: HuddleRow) -> None:
+    students_shown(request, [row.student_id], what="huddle_row", obj=row, label=row.student.audit_label)
 
 
 def _may(request, row: HuddleRow, panel: str) -> bool:
@@ -232,6 +241,7 @@ def _row_saved(request, row: HuddleRow, message: str) -> HttpResponse:
         url = reverse("outreach:huddle_detail", kwargs={"district": request.district.slug, "huddle_id": row.huddle_id})
         return redirect(f"{url}#row-{row.pk}")
     view = _row_view(request, row)
+    _row_shown(request, row)
     response = render(request, "outreach/huddle.html#row", {"view": view, "huddle": row.huddle, "focus_row": True})
     counts = HuddleRow.objects.filter(huddle_id=row.huddle_id)
     progress = {"discussed": counts.filter(discussed=True).count(), "total": counts.count(), "message": message}
@@ -239,6 +249,7 @@ def _row_saved(request, row: HuddleRow, message: str) -> HttpResponse:
 
 
 def _row_invalid(request, row: HuddleRow, panel: str, form) -> HttpResponse:
+    _row_shown(request, row)
     if request.htmx:
         response = render(request, f"outreach/huddle_row.html#{panel}_panel", {"row": row, "form": form})
         return reswap(retarget(response, f"#row-{row.pk}-panel"), "innerHTML")
@@ -275,9 +286,7 @@ def _require(allowed: bool) -> None:
 @role_required(*permissions.HUDDLE_ROLES)
 def student_timeline(request, district, student_id):
     student = student_get_visible(access=request.access, student_id=student_id)
-    _audit(
-        request, AuditEvent.Action.VIEW, "student", student, f"{student.full_name} ({student.sis_id})", page="timeline"
-    )
+    students_shown(request, [student], what="student_timeline", obj=student, label=student.audit_label)
     context = timeline.student_timeline(access=request.access, student=student, today=_today())
     if context["can_log"]:
         context["action_form"] = OutreachActionForm(
@@ -302,6 +311,7 @@ def student_action_create(request, district, student_id):
         else:
             messages.success(request, f"Logged the contact for {student.full_name}.")
             return redirect("outreach:student_timeline", district=district, student_id=student.pk)
+    students_shown(request, [student], what="student_timeline", obj=student, label=student.audit_label)
     return render(request, "outreach/student_timeline.html", {**context, "action_form": form}, status=400)
 
 
@@ -309,11 +319,20 @@ def student_action_create(request, district, student_id):
 
 
 @role_required(*permissions.HUDDLE_ROLES)
+@require_POST
 def huddle_pdf(request, district, huddle_id):
-    page = _export_page(request, huddle_id, "pdf")
-    response = HttpResponse(exports.huddle_pdf(page, request=request), content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="{exports.filename(page.huddle, "pdf")}"'
-    return response
+    """The PDF is laid out by a worker (a long huddle takes seconds): this starts the export job
+    and lands on its page, which offers the file when it is ready."""
+    huddle = selectors.huddle_get_visible(access=request.access, huddle_id=huddle_id)
+    _require(permissions.sees_school(request.access, huddle.school_id))
+    title = _("Huddle PDF: %(school)s, week of %(week)s") % {
+        "school": huddle.school.name,
+        "week": date_format(huddle.week_start, "DATE_FORMAT"),
+    }
+    job = export_job_start(
+        access=request.access, renderer="outreach.huddle_pdf", params={"huddle_id": huddle.pk}, title=title
+    )
+    return redirect(job)
 
 
 @role_required(*permissions.HUDDLE_ROLES)
@@ -329,5 +348,8 @@ def _export_page(request, huddle_id: int, kind: str):
     huddle = selectors.huddle_get_visible(access=request.access, huddle_id=huddle_id)
     _require(permissions.sees_school(request.access, huddle.school_id))
     page = display.huddle_page(access=request.access, huddle=huddle, today=_today())
-    _audit(request, AuditEvent.Action.EXPORT, "huddle", huddle, str(huddle), format=kind, rows=page.total)
+    students_shown(
+        request, [view.row.student_id for view in page.rows], what="huddle", action=AuditEvent.Action.EXPORT,
+        obj=huddle, format=kind, rows=page.total,
+    )  # fmt: skip
     return page

@@ -6,7 +6,7 @@ from rest_framework import generics, serializers
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 
-from districts.api import DistrictAPIMixin, SchoolRefSerializer
+from districts.api import DistrictAPIMixin, SchoolRefSerializer, StudentsShownMixin
 from districts.models import School
 
 from . import selectors
@@ -86,10 +86,11 @@ class StudentPagination(PageNumberPagination):
 
 
 @extend_schema(parameters=[StudentFilterSerializer])
-class StudentListAPI(DistrictAPIMixin, generics.ListAPIView):
-    """The students the caller may see, filtered like the roster page. Names and grades only."""
+class StudentListAPI(StudentsShownMixin, DistrictAPIMixin, generics.ListAPIView):
+    """The students the caller may see, filtered like the roster page. Names and grades only;
+    each page is audit-logged with the students it lists."""
 
-    # Not audited, like the roster page: the record itself (and its audit event) is the detail.
+    audit_what = "student_list_api"
     serializer_class = StudentSummarySerializer
     pagination_class = StudentPagination
 

@@ -84,6 +84,10 @@ class Student(models.Model):
         return f"{self.first_name} {self.last_name}".strip()
 
     @property
+    def audit_label(self) -> str:
+        return f"{self.full_name} ({self.sis_id})"
+
+    @property
     def subgroups(self) -> list[str]:
         flags = ["econ_disadvantaged", "disability", "english_learner", "homeless", "foster"]
         return [str(self._meta.get_field(name).verbose_name) for name in flags if getattr(self, name)]

@@ -119,3 +119,21 @@ def school_overview(*, access: DistrictAccess, today: datetime.date) -> list[dic
 def grade_list() -> list[str]:
     grades = Student.objects.order_by().values_list("grade", flat=True).distinct()
     return sorted((g for g in grades if g), key=lambda grade: GRADE_ORDER.get(grade, 99))
+
+
+def audit_student_search(text: str, *, by_id: bool = False, limit: int = 20) -> list[tuple[int, str]]:
+    """For the audit page (districts.audit.StudentDirectory): every student of the district,
+    whoever can see them today, since the question is who saw them."""
+    if by_id:
+        students = Student.objects.filter(pk=int(text)) if str(text).isdigit() else Student.objects.none()
+    else:
+        students = Student.objects.filter(sis_id__iexact=text.strip())
+        if not students.exists():
+            students = Student.objects.all()
+            for term in text.split():
+                students = students.filter(Q(first_name__icontains=term) | Q(last_name__icontains=term))
+    return [(student.pk, student.audit_label) for student in students.order_by("last_name", "first_name")[:limit]]
+
+
+def audit_student_labels(ids) -> dict[int, str]:
+    return {student.pk: student.audit_label for student in Student.objects.filter(pk__in=list(ids))}

@@ -1,23 +1,14 @@
 """Writes for students, their calendars and attendance. Management commands and views share these."""
 
-from districts.models import AuditEvent, District
-from districts.services import audit_record
+from districts.audit import students_shown
+from districts.models import District
 
 from .models import DEFAULT_CODE_MAP, AttendanceCode, Student
 
 
-def student_view_record(*, request, student: Student, detail: dict | None = None) -> AuditEvent:
+def student_view_record(*, request, student: Student, detail: dict | None = None) -> None:
     """Every read of a student's record, page or API, leaves the same trace (SPEC §9)."""
-    return audit_record(
-        district=request.district,
-        user=request.user,
-        action=AuditEvent.Action.VIEW,
-        object_type="student",
-        object_id=student.pk,
-        object_label=f"{student.full_name} ({student.sis_id})",
-        request=request,
-        detail=detail,
-    )
+    students_shown(request, [student], what="student", obj=student, label=student.audit_label, **(detail or {}))
 
 
 def attendance_codes_install_defaults(*, district: District) -> list[AttendanceCode]:

@@ -5,6 +5,7 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from districts.access import role_required
+from districts.audit import students_shown
 from districts.models import Role
 
 from . import selectors
@@ -25,6 +26,9 @@ def roster(request, district):
         access=access, query=filters.get("q", ""), school=filters.get("school"), grade=filters.get("grade", "")
     )
     page = Paginator(students, 50).get_page(request.GET.get("page"))
+    students_shown(
+        request, page.object_list, what="roster", **{key: str(value) for key, value in filters.items() if value}
+    )
     query = request.GET.copy()
     query.pop("page", None)
     template = "students/roster.html#results" if request.htmx else "students/roster.html"

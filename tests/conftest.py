@@ -121,3 +121,9 @@ def records_a(tenant_a):
 @pytest.fixture
 def records_b(tenant_b):
     return district_records(tenant_b, prefix="B")
+
+
+@pytest.fixture(autouse=True)
+def _media_in_tmp(settings, tmp_path_factory):
+    """Export files and uploads land in a temporary folder, never in the repository's media/."""
+    settings.MEDIA_ROOT = tmp_path_factory.mktemp("media")

@@ -221,14 +221,22 @@ def test_attendance_records_who_came_once(tenant_a, huddle, login):
         assert HuddleAttendance.objects.filter(huddle=huddle).count() == 2, "only the school's staff and mentors attend"
 
 
-def test_the_pdf_is_a_landscape_pdf_and_audited(tenant_a, huddle, login):
-    response = login(tenant_a.user(Role.ATTENDANCE_LEAD)).get(_url("huddle_pdf", huddle, huddle_id=huddle.pk))
+def test_the_pdf_is_a_landscape_pdf_and_audited(tenant_a, huddle, login, django_capture_on_commit_callbacks):
+    """The PDF renders in an export job (exports app): the button lands on the job's page."""
+    client = login(tenant_a.user(Role.ATTENDANCE_LEAD))
+    with django_capture_on_commit_callbacks(execute=True):
+        started = client.post(_url("huddle_pdf", huddle, huddle_id=huddle.pk))
+    job_page = client.get(started["Location"])
+    assert "Your file is ready" in job_page.content.decode()
+    response = client.get(started["Location"] + "download/")
+    content = b"".join(response.streaming_content)
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
-    assert response.content.startswith(b"%PDF") and 'attachment; filename="huddle-' in response["Content-Disposition"]
-    assert re.search(rb"/MediaBox \[\s*0 0 792 612", _inflated(response.content)), "US Letter, landscape"
+    assert content.startswith(b"%PDF") and 'attachment; filename="huddle-' in response["Content-Disposition"]
+    assert re.search(rb"/MediaBox \[\s*0 0 792 612", _inflated(content)), "US Letter, landscape"
     with scopes_disabled():
         event = AuditEvent.objects.get(action="export")
-    assert (event.object_type, event.detail["format"]) == ("huddle", "pdf")
+        shown = set(HuddleRow.objects.filter(huddle=huddle).values_list("student_id", flat=True))
+    assert event.object_type == "export:outreach.huddle_pdf" and set(event.students) == shown and len(shown) == 2
 
 
 def _inflated(pdf: bytes) -> bytes:

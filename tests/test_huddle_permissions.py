@@ -69,7 +69,7 @@ def test_a_mentor_sees_and_works_only_on_their_students_rows(tenant_a, setup, lo
     assert client.post(_url("huddle_row_action", row_id=rows["Mentee"].pk), action).status_code == 302
     assert client.post(_url("huddle_row_discussed", row_id=rows["Mentee"].pk)).status_code == 403
     assert client.post(_url("huddle_row_escalate", row_id=rows["Mentee"].pk), {"reason": "x"}).status_code == 403
-    assert client.get(_url("huddle_pdf", huddle_id=setup["here"].pk)).status_code == 403
+    assert client.post(_url("huddle_pdf", huddle_id=setup["here"].pk)).status_code == 403
 
 
 def test_district_staff_see_every_school_read_only(tenant_a, setup, login):

@@ -19,6 +19,7 @@ from rest_framework.authtoken.models import Token
 from districts.api import DistrictAPIMixin
 from districts.models import AuditEvent, Role
 
+from .export_support import export_job_of
 from .import_support import import_objects_of
 from .outreach_records import outreach_records
 from .tiers_data import metrics_run_of
@@ -38,6 +39,7 @@ OBJECT_KWARGS = {
     "huddle_id": lambda records: outreach_records(records).huddle.pk,
     "row_id": lambda records: outreach_records(records).row.pk,
     "action_id": lambda records: outreach_records(records).action.pk,
+    "job_id": lambda records: export_job_of(records).pk,
 }
 
 

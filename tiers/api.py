@@ -6,7 +6,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers
 from rest_framework.response import Response
 
-from districts.api import DistrictAPIMixin, SchoolRefSerializer
+from districts.api import DistrictAPIMixin, SchoolRefSerializer, StudentsShownMixin
 from districts.models import Role, School
 from students.selectors import school_list_visible, student_get_visible
 from students.services import student_view_record
@@ -109,10 +109,11 @@ class FlagFilterSerializer(serializers.Serializer):
 
 
 @extend_schema(parameters=[FlagFilterSerializer])
-class FlagListAPI(DistrictAPIMixin, generics.ListAPIView):
-    """Flags of the students the caller may see, highest tier first. Not audited, like the roster:
-    a flag names the student and the rule, the record itself is the audited read."""
+class FlagListAPI(StudentsShownMixin, DistrictAPIMixin, generics.ListAPIView):
+    """Flags of the students the caller may see, highest tier first; each page is audit-logged
+    with the students its flags name."""
 
+    audit_what = "flag_list_api"
     serializer_class = FlagListItemSerializer
 
     def get_queryset(self):

@@ -1,6 +1,6 @@
 """The attendance lead's Monday, in a real browser and by keyboard alone: open this week's
 huddle, start meeting mode, assign an owner, log a call (barrier: transportation, with a
-follow-up date), escalate a student to Tier 3, download the PDF. No page reloads, axe finds no
+follow-up date), escalate a student to Tier 3, then prepare and download the PDF. No page reloads, axe finds no
 WCAG 2.1 AA violations, and the browser logs no errors (the `page` fixture checks)."""
 
 import datetime
@@ -108,14 +108,18 @@ def test_the_lead_runs_the_huddle_by_keyboard(page, demo_huddle, sign_in, assert
     expect(page.locator(f"#row-{second}")).to_contain_text("Escalated to Tier 3")
     assert_accessible(page)
 
-    # p: the PDF for the printed copy.
-    with page.expect_download() as download:
+    assert page.evaluate(PAGE_IS_SAME), "the huddle reloaded the whole page instead of working in place"
+
+    # p: the PDF for the printed copy, prepared by an export job; its page offers the file.
+    with page.expect_navigation():
         page.keyboard.press("p")
+    expect(page.get_by_text("Your file is ready.")).to_be_visible()
+    assert_accessible(page)
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download").click()
     assert download.value.suggested_filename.endswith(".pdf")
     with open(download.value.path(), "rb") as pdf:
         assert pdf.read(5) == b"%PDF-"
-
-    assert page.evaluate(PAGE_IS_SAME), "the huddle reloaded the whole page instead of working in place"
     with scope(district=demo_huddle):
         first_row, second_row = HuddleRow.objects.get(pk=first), HuddleRow.objects.get(pk=second)
         assert first_row.owner is not None and first_row.next_step == "Call home in Spanish"

@@ -1,0 +1,133 @@
+"""Starting, running, retrying and expiring export jobs.
+
+    job = export_job_start(access=request.access, renderer="outreach.huddle_pdf",
+                           params={"huddle_id": huddle.pk}, title=...)
+    return redirect(job)   # the job's page polls its progress and offers the download
+
+The owning app checks, before starting, that the requester may export this at all (so a
+refusal is an immediate 403/404, not a failed job); the renderer looks its objects up again
+through the requester's access when it runs.
+"""
+
+import datetime
+import logging
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from districts.access import DistrictAccess
+
+from .models import ExportJob
+from .registry import ExportRequest, export_renderer, is_registered
+
+logger = logging.getLogger(__name__)
+
+
+def export_job_start(*, access: DistrictAccess, renderer: str, params: dict, title: str) -> ExportJob:
+    if not is_registered(renderer):
+        raise LookupError(f"No export renderer is registered as {renderer!r}.")
+    job = ExportJob.objects.create(
+        district=access.district, requested_by=access.membership, renderer=renderer, params=params, title=title[:200]
+    )
+    export_job_enqueue(job=job)
+    return job
+
+
+def export_job_enqueue(*, job: ExportJob) -> None:
+    """Send the task once the job row is committed (a worker must find it). When the broker
+    cannot take it, the job fails at once with a retry button, instead of waiting forever."""
+    from .tasks import render_export  # tasks import this module
+
+    def send():
+        try:
+            render_export.delay(job.district_id, job.pk)
+        except Exception as error:
+            logger.exception("could not queue export job %s", job.pk)
+            ExportJob.objects.filter(pk=job.pk, status=ExportJob.Status.QUEUED).update(
+                status=ExportJob.Status.FAILED,
+                error=_("The file could not be queued (%(error)s). Try again in a minute.") % {"error": error},
+                finished_at=timezone.now(),
+            )
+
+    transaction.on_commit(send)
+
+
+def export_job_retry(*, job: ExportJob) -> ExportJob:
+    """A failed job, or one whose file has expired, runs again with the same parameters."""
+    if job.status not in (ExportJob.Status.FAILED, ExportJob.Status.SUCCEEDED):
+        return job
+    if job.status == ExportJob.Status.SUCCEEDED and job.expired_at is None:
+        return job
+    job.status, job.progress, job.step, job.error = ExportJob.Status.QUEUED, 0, "", ""
+    job.started_at = job.finished_at = job.expired_at = None
+    job.save(update_fields=["status", "progress", "step", "error", "started_at", "finished_at", "expired_at"])
+    export_job_enqueue(job=job)
+    return job
+
+
+def export_job_execute(*, job_id: int) -> ExportJob:
+    """The task's body. A job already finished is left alone (a message delivered twice)."""
+    job = ExportJob.objects.select_related("district", "requested_by__user", "requested_by__district").get(pk=job_id)
+    if job.is_finished:
+        return job
+    job.status, job.started_at, job.attempts = ExportJob.Status.RUNNING, timezone.now(), job.attempts + 1
+    job.save(update_fields=["status", "started_at", "attempts"])
+    membership = job.requested_by
+    if not (membership.is_active and membership.user.is_active):
+        return _fail(job, _("The person who asked for this file no longer works in this district."))
+    access = DistrictAccess.for_membership(membership)
+    district = job.district
+
+    def report(percent: int, step: str) -> None:
+        ExportJob.objects.filter(pk=job.pk).update(progress=percent, step=step[:200])
+
+    request = ExportRequest(
+        job=job, district=district, access=access, params=job.params,
+        today=timezone.localdate(timezone=district.tzinfo), report=report,
+    )  # fmt: skip
+    try:
+        with timezone.override(district.tzinfo):
+            result = export_renderer(job.renderer)(request)
+    except (PermissionDenied, Http404):
+        return _fail(job, _("You may no longer export this (your role or the record changed)."))
+    except LookupError as error:
+        return _fail(job, str(error))
+    job.refresh_from_db(fields=["progress", "step"])
+    job.file.save(result.filename, ContentFile(result.content), save=False)
+    job.filename, job.content_type, job.size = result.filename, result.content_type, len(result.content)
+    job.students = sorted(set(result.students))
+    job.status, job.progress, job.step, job.finished_at = ExportJob.Status.SUCCEEDED, 100, "", timezone.now()
+    job.save()
+    return job
+
+
+def export_job_fail(*, job: ExportJob, error: str) -> ExportJob:
+    return _fail(job, error)
+
+
+def _fail(job: ExportJob, error: str) -> ExportJob:
+    job.status, job.error, job.finished_at = ExportJob.Status.FAILED, error, timezone.now()
+    job.save(update_fields=["status", "error", "finished_at"])
+    return job
+
+
+def export_files_expire(*, now: datetime.datetime | None = None) -> int:
+    """Remove files older than EXPORT_RETENTION_HOURS: a printed huddle list is for this week's
+    meeting, not for a folder on a server. The job stays (with its audit trail); its page says
+    the file was removed and offers to prepare it again."""
+    cutoff = (now or timezone.now()) - datetime.timedelta(hours=settings.EXPORT_RETENTION_HOURS)
+    expired = 0
+    for job in ExportJob.objects.filter(
+        status=ExportJob.Status.SUCCEEDED, expired_at__isnull=True, finished_at__lt=cutoff
+    ):
+        if job.file:
+            job.file.delete(save=False)
+        job.expired_at = timezone.now()
+        job.save(update_fields=["file", "expired_at"])
+        expired += 1
+    return expired

@@ -129,20 +129,14 @@ def students_seen_record(
 ) -> AuditEvent:
     """For code without a request: a management command's export, a task. Without a user the
     entry names the operating-system account that ran it."""
+    from .services import audit_record
+
     if user is None:
         detail.setdefault("os_user", _os_user())
-    event = AuditEvent(
-        district=district,
-        user=user if getattr(user, "is_authenticated", False) else None,
-        user_email=getattr(user, "email", "") or "",
-        action=action,
-        object_type=what,
-        object_label=label[:200],
-        students=sorted(student_ids(students)),
-        detail={name: _plain(value) for name, value in detail.items()},
-    )
-    event.save()
-    return event
+    return audit_record(
+        district=district, user=user, action=action, object_type=what, object_label=label,
+        students=sorted(student_ids(students)), detail={name: _plain(value) for name, value in detail.items()},
+    )  # fmt: skip
 
 
 def _os_user() -> str:

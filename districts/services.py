@@ -102,6 +102,7 @@ def audit_record(
     object_label: str = "",
     request=None,
     detail: dict | None = None,
+    students: list[int] | None = None,
 ) -> AuditEvent:
     event = AuditEvent(
         district=district,
@@ -112,6 +113,7 @@ def audit_record(
         object_id=str(object_id),
         object_label=object_label[:200],
         detail=detail or {},
+        students=students or [],
     )
     if request is not None:
         event.path = request.get_full_path()[:500]

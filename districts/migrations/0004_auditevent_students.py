@@ -18,7 +18,7 @@ def backward(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("districts", "0002_audit_append_only")]
+    dependencies = [("districts", "0003_user_language")]
     operations = [
         migrations.AddField(
             model_name="auditevent",

@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('districts', '0003_auditevent_students'),
+        ('districts', '0001_initial'),
     ]
 
     operations = [

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from districts.access import role_required
+from districts.audit import students_shown
 from districts.models import Role
 
 from . import selectors, services
@@ -158,6 +159,8 @@ def mapping_edit(request, district, mapping_id):
 @role_required(Role.DISTRICT_ADMIN)
 def health(request, district):
     report = selectors.import_health(today=timezone.localdate())
+    named = [s for row in report["schools"] for s in row["no_guardian_contact"][: report["examples"]]]
+    students_shown(request, named, what="import_health")
     return render(
         request,
         "imports/health.html",

@@ -5,6 +5,7 @@ student's school and the author. Reads of student rows are audit-logged, as on t
 
 from django.core.exceptions import ValidationError
 from django.http import Http404
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers
 from rest_framework.exceptions import PermissionDenied
@@ -122,7 +123,7 @@ class OutreachActionSerializer(serializers.ModelSerializer):
 def _restricted(access, action) -> bool:
     if not action.sensitive:
         return False
-    schools = {enrollment.school_id for enrollment in action.student.enrollments.all()}
+    schools = permissions.current_school_ids(action.student.enrollments.all(), timezone.localdate())
     return not permissions.reads_sensitive(access, author_id=action.author_id, school_ids=schools)
 
 

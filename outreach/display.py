@@ -220,6 +220,7 @@ def row_views(
     deadlines = tier2_deadlines(access.district)
     links = _Links(access.district.slug)
     guardians = selectors.guardians_by_student(student_ids=ids)
+    current_schools = permissions.current_school_ids_by_student(ids, today)
 
     def checklist(row, mine):
         if not (row.tier2_since and row.is_open):
@@ -239,7 +240,7 @@ def row_views(
                 row=row,
                 guardians=guardians.get(row.student_id, []),
                 sparkline=sparkline_svg(row.trend_points),
-                last_contact=_contact(access, mine[0], huddle.school_id) if mine else None,
+                last_contact=_contact(access, mine[0], current_schools[row.student_id]) if mine else None,
                 checklist=checklist(row, mine),
                 can_work=works(row),
                 can_run=can_run and row.is_open,
@@ -269,9 +270,9 @@ class _Links:
         }
 
 
-def _contact(access: DistrictAccess, action: OutreachAction, school_id: int) -> Contact:
+def _contact(access: DistrictAccess, action: OutreachAction, school_ids: set[int]) -> Contact:
     restricted = action.sensitive and not permissions.reads_sensitive(
-        access, author_id=action.author_id, school_ids=[school_id]
+        access, author_id=action.author_id, school_ids=school_ids
     )
     return Contact(action, restricted)
 

@@ -5,17 +5,22 @@
 - Mentors see only the rows of students assigned to them, and log actions and next steps for
   those students.
 - District staff see every school's huddles, read-only.
-- Sensitive notes (health, family) show only to counselors of the student's school and to
-  their author.
+- Sensitive notes (health, family) show only to counselors of the student's current school
+  (the one they are enrolled at today: a counselor at a school the student left no longer reads
+  them) and to their author.
 
 Object lookups 404 before any of these checks, so a wrong-district id never reaches them.
 """
 
+import datetime
+from collections import defaultdict
 from collections.abc import Iterable
+
+from django.db.models import Q
 
 from districts.access import DistrictAccess
 from districts.models import Role
-from students.models import MentorAssignment
+from students.models import Enrollment, MentorAssignment
 
 HUDDLE_ROLES = (Role.ATTENDANCE_LEAD, Role.COUNSELOR, Role.MENTOR, Role.DISTRICT_STAFF)
 TEAM_ROLES = (Role.ATTENDANCE_LEAD, Role.COUNSELOR)
@@ -45,7 +50,25 @@ def works_on_student(access: DistrictAccess, *, school_id: int | None, student_i
     return (school_id is not None and runs_huddle(access, school_id)) or student_id in mentees
 
 
+def current_school_ids(enrollments: Iterable[Enrollment], today: datetime.date) -> set[int]:
+    """The schools the student is enrolled at today, from enrollments already in hand."""
+    return {e.school_id for e in enrollments if e.entry_date <= today and (e.exit_date is None or e.exit_date > today)}
+
+
+def current_school_ids_by_student(student_ids: Iterable[int], today: datetime.date) -> dict[int, set[int]]:
+    """The same for many students in one query (a huddle's rows)."""
+    open_today = Enrollment.objects.filter(student_id__in=list(student_ids), entry_date__lte=today).filter(
+        Q(exit_date__isnull=True) | Q(exit_date__gt=today)
+    )
+    schools = defaultdict(set)
+    for student_id, school_id in open_today.values_list("student_id", "school_id"):
+        schools[student_id].add(school_id)
+    return schools
+
+
 def reads_sensitive(access: DistrictAccess, *, author_id: int, school_ids: Iterable[int]) -> bool:
+    """`school_ids`: the student's current schools (current_school_ids), not every school the
+    student was ever enrolled at."""
     if author_id == access.membership.pk:
         return True
     return bool(access.school_ids(Role.COUNSELOR) & set(school_ids))

@@ -2,6 +2,8 @@
 imports outreach): the student's place on this week's huddle, the last contacts, and the way to
 the full timeline. Two queries; shown to the roles that work the huddle."""
 
+from django.utils import timezone
+
 from . import permissions
 from .models import HuddleRow, OutreachAction
 
@@ -12,7 +14,7 @@ def outreach_panel(*, request, student) -> dict | None:
     access = getattr(request, "access", None)
     if access is None or not access.has_role(*permissions.HUDDLE_ROLES):
         return None
-    school_ids = {enrollment.school_id for enrollment in student.enrollments.all()}
+    school_ids = permissions.current_school_ids(student.enrollments.all(), timezone.localdate())
     actions = list(OutreachAction.objects.filter(student=student).select_related("author__user")[:RECENT_CONTACTS])
     contacts = [
         (

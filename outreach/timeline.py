@@ -38,7 +38,7 @@ class Event:
 
 def student_timeline(*, access: DistrictAccess, student: Student, today: datetime.date) -> dict:
     year = SchoolYear.containing(access.district, today)
-    school_ids = {enrollment.school_id for enrollment in student.enrollments.all()}
+    school_ids = permissions.current_school_ids(student.enrollments.all(), today)
     mentees = permissions.mentee_ids(access)
     current = student_metrics_current().filter(student=student).select_related("current_school").first()
     current_school_id = current.current_school_id if current else None

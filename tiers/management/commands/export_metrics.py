@@ -1,11 +1,13 @@
-import csv
 import datetime
 
 from django.core.management.base import BaseCommand, CommandError
 
+from districts.audit import students_seen_record
+from districts.csvfiles import csv_writer
 from districts.models import District
 from districts.tenancy import district_scope
 from tiers.exports import DISTRICT_COLUMNS, SCHOOL_COLUMNS, district_rows, school_rows
+from tiers.models import StudentMetrics, StudentSchoolMetrics
 from tiers.selectors import current_run
 from tiers.services import compute_metrics
 
@@ -33,10 +35,15 @@ class Command(BaseCommand):
                 raise CommandError("No metrics yet: run compute_metrics first, or pass --as-of.")
             columns, rows = (SCHOOL_COLUMNS, school_rows(run)) if by_school else (DISTRICT_COLUMNS, district_rows(run))
             with open(out, "w", newline="") as handle:
-                writer = csv.writer(handle)
+                writer = csv_writer(handle)
                 writer.writerow(columns)
                 count = 0
                 for row in rows:
                     writer.writerow(row)
                     count += 1
+            model = StudentSchoolMetrics if by_school else StudentMetrics
+            students_seen_record(
+                district=found, students=model.objects.filter(run=run).values_list("student_id", flat=True).distinct(),
+                what="export_metrics", label=f"export_metrics as of {run.as_of}", out=str(out), rows=count,
+            )  # fmt: skip
         self.stdout.write(self.style.SUCCESS(f"Wrote {count} rows as of {run.as_of} to {out}"))

@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
+from districts import account_views
 from districts.api import TokenObtainAPI
 from districts.auth_views import LoginView
 from languages.views import language_set
@@ -19,6 +20,9 @@ account_patterns = [
     path("password-reset/sent/", auth_views.PasswordResetDoneView.as_view(), name="password_reset_done"),
     path("reset/<uidb64>/<token>/", auth_views.PasswordResetConfirmView.as_view(), name="password_reset_confirm"),
     path("reset/done/", auth_views.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
+    path("tokens/", account_views.api_tokens, name="api_tokens"),
+    path("tokens/<str:token_key>/revoke/", account_views.api_token_revoke, name="api_token_revoke"),
+    path("tokens/revoke-all/", account_views.api_tokens_revoke_all, name="api_tokens_revoke_all"),
 ]
 
 # Every page of district data lives under /d/<district>/; DistrictScopeMiddleware resolves the

@@ -15,6 +15,7 @@ from rest_framework.views import APIView
 
 from . import login_throttle, selectors, services
 from .audit import students_shown
+from .tokens import api_token_issue
 
 
 class IsDistrictMember(BasePermission):
@@ -121,12 +122,16 @@ class TokenObtainSerializer(serializers.Serializer):
 
 
 class TokenSerializer(serializers.Serializer):
-    token = serializers.CharField(source="key")
+    token = serializers.CharField(
+        help_text="Send as `Authorization: Token <token>`. Shown once; only its digest is kept."
+    )
+    expiry = serializers.DateTimeField(help_text="After this the token stops working (the district's token lifetime).")
 
 
 class TokenObtainAPI(APIView):
-    """Exchange email and password for an API token, through the sign-in form's failure throttle
-    (per client address and per email), so the API is no side door for password guessing."""
+    """Exchange email and password for a new API token, through the sign-in form's failure
+    throttle, so the API is no side door for password guessing. Each call makes a new token (one
+    per client); a person lists and revokes theirs on /accounts/tokens/."""
 
     authentication_classes: list = []  # credentials are in the body; no session, so no CSRF either
     permission_classes = [AllowAny]
@@ -152,4 +157,5 @@ class TokenObtainAPI(APIView):
             login_throttle.record_failure(ip, email)
             raise ValidationError({"non_field_errors": ["Unable to sign in with that email and password."]})
         login_throttle.clear(ip, email)
-        return Response(TokenSerializer(services.api_token_issue(user=user)).data)
+        row, token = api_token_issue(user=user)
+        return Response(TokenSerializer({"token": token, "expiry": row.expiry}).data)

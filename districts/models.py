@@ -65,7 +65,14 @@ class User(AbstractUser):
     def save(self, *args, **kwargs):
         # One spelling per address, so "Ann@District.org" cannot become a second account.
         self.email = self.email.strip().lower()
+        existing = not self._state.adding
+        password_changed = self._password is not None  # set_password() was called: a change or a reset
         super().save(*args, **kwargs)
+        if existing and (password_changed or not self.is_active):
+            # A stolen token must not outlive the password it was obtained with, nor the account.
+            from .tokens import api_tokens_revoke_all
+
+            api_tokens_revoke_all(user=self)
 
 
 class District(models.Model):

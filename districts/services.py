@@ -6,9 +6,10 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from rest_framework.authtoken.models import Token
+from django_scopes import scopes_disabled
 
 from .models import SCHOOL_ROLES, AuditEvent, District, Membership, Role, RoleGrant, School
+from .tokens import api_tokens_revoke_all
 
 User = get_user_model()
 
@@ -88,8 +89,18 @@ def role_grant_remove(*, grant: RoleGrant) -> None:
     membership = grant.membership
     grant.delete()
     if not membership.grants.exists():
-        membership.is_active = False
-        membership.save(update_fields=["is_active"])
+        membership_deactivate(membership=membership)
+
+
+def membership_deactivate(*, membership: Membership) -> None:
+    """The person leaves the district (their history stays). With no district left, their API
+    tokens are revoked: nothing they could reach remains."""
+    membership.is_active = False
+    membership.save(update_fields=["is_active"])
+    with scopes_disabled():  # their memberships elsewhere: ids only
+        elsewhere = Membership.objects.filter(user_id=membership.user_id, is_active=True).exists()
+    if not elsewhere:
+        api_tokens_revoke_all(user=membership.user)
 
 
 def audit_record(
@@ -121,13 +132,6 @@ def audit_record(
         event.user_agent = request.headers.get("User-Agent", "")[:300]
     event.save()
     return event
-
-
-def api_token_issue(*, user) -> Token:
-    """The user's API token, created on first request. One token per user, kept across requests,
-    so a second client signing in does not cut off the first; deactivating the user revokes it."""
-    token, _ = Token.objects.get_or_create(user=user)
-    return token
 
 
 def client_ip(request) -> str | None:

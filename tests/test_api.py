@@ -1,9 +1,12 @@
 """The district API: who sees which schools and students, the audit trail, tokens, the schema."""
 
+import datetime
+
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 from drf_spectacular.validation import validate_schema
-from rest_framework.authtoken.models import Token
+from knox.models import AuthToken
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.test import APIRequestFactory, force_authenticate
@@ -181,17 +184,21 @@ def test_token_obtained_with_email_and_password_authenticates(tenant_a, client):
     response = obtain_token(client, user.email.upper(), PASSWORD)
     assert response.status_code == 200
     key = response.json()["token"]
-    assert Token.objects.get(user=user).key == key
+    stored = AuthToken.objects.get(user=user)
+    assert key not in (stored.digest, stored.token_key) and key.startswith(stored.token_key)  # only a digest is kept
+    assert stored.expiry.date() == (timezone.now() + datetime.timedelta(days=90)).date()
     me = client.get(api(tenant_a.district, "me"), headers={"Authorization": f"Token {key}"})
     assert me.status_code == 200 and me.json()["email"] == user.email
-    assert obtain_token(client, user.email, PASSWORD).json()["token"] == key  # a second client keeps the first working
+    second = obtain_token(client, user.email, PASSWORD).json()["token"]
+    assert second != key  # a second client gets its own token, and the first keeps working
+    assert client.get(api(tenant_a.district, "me"), headers={"Authorization": f"Token {key}"}).status_code == 200
 
 
 def test_token_refused_for_a_wrong_password(tenant_a, client):
     response = obtain_token(client, tenant_a.user(Role.MENTOR).email, "not-the-password")
     assert response.status_code == 400
     assert "token" not in response.json()
-    assert not Token.objects.exists()
+    assert not AuthToken.objects.exists()
 
 
 def test_token_endpoint_is_throttled_like_the_sign_in_form(tenant_a, client, settings):
@@ -200,7 +207,7 @@ def test_token_endpoint_is_throttled_like_the_sign_in_form(tenant_a, client, set
     assert [obtain_token(client, user.email, "wrong-guess").status_code for _ in range(3)] == [400] * 3
     locked = obtain_token(client, user.email, PASSWORD)
     assert locked.status_code == 429
-    assert not Token.objects.exists()
+    assert not AuthToken.objects.exists()
     form = client.post(reverse("login"), {"username": user.email, "password": PASSWORD})
     assert form.status_code == 429  # the same counter: guesses cannot alternate between the two doors
 
@@ -234,7 +241,7 @@ def test_schema_is_valid_openapi_listing_the_district_routes(tenant_a, login):
         "/d/{district}/api/students/",
         "/d/{district}/api/students/{student_id}/",
     } <= set(schema["paths"])
-    assert {"tokenAuth", "cookieAuth"} <= set(schema["components"]["securitySchemes"])
+    assert {"knoxApiToken", "cookieAuth"} <= set(schema["components"]["securitySchemes"])
 
 
 def test_schema_and_docs_need_a_signed_in_user(client):

@@ -7,12 +7,12 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django_scopes import scope
-from rest_framework.authtoken.models import Token
 
 from districts.models import Role
 from imports.models import ImportRun
 from students.models import AttendanceRecord
 
+from .api_tokens import token_for
 from .import_support import FIXTURES, _media_in_tmp, run_import  # noqa: F401
 
 
@@ -26,8 +26,8 @@ def _zip():
 
 @pytest.fixture
 def api(client, tenant_a):
-    token = Token.objects.create(user=tenant_a.user(Role.DISTRICT_ADMIN))
-    client.defaults["HTTP_AUTHORIZATION"] = f"Token {token.key}"
+    token = token_for(tenant_a.user(Role.DISTRICT_ADMIN))
+    client.defaults["HTTP_AUTHORIZATION"] = f"Token {token}"
     return client
 
 
@@ -85,9 +85,9 @@ def test_an_sis_upload_names_a_saved_mapping(api, tenant_a):
 
 
 def test_the_import_api_is_for_district_admins(client, tenant_a):
-    token = Token.objects.create(user=tenant_a.user(Role.DISTRICT_STAFF))
+    token = token_for(tenant_a.user(Role.DISTRICT_STAFF))
 
-    response = client.get(_list_url(tenant_a), headers={"Authorization": f"Token {token.key}"})
+    response = client.get(_list_url(tenant_a), headers={"Authorization": f"Token {token}"})
 
     assert response.status_code == 403
 

@@ -14,11 +14,11 @@ import pytest
 from django.apps import apps
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django_scopes import scopes_disabled
-from rest_framework.authtoken.models import Token
 
 from districts.api import DistrictAPIMixin
 from districts.models import AuditEvent, Role
 
+from .api_tokens import token_for
 from .export_support import export_job_of
 from .import_support import import_objects_of
 from .outreach_records import outreach_records
@@ -184,9 +184,9 @@ def test_other_districts_member_gets_404_and_changes_nothing(route, role, method
 def test_other_districts_token_user_gets_404_and_changes_nothing(
     route, role, method, tenant_a, tenant_b, records_a, client
 ):
-    token = Token.objects.create(user=tenant_b.user(role))
+    token = token_for(tenant_b.user(role))
     response = request_leaves_no_trace(
-        client, method, route.url(records_a), headers={"Authorization": f"Token {token.key}"}
+        client, method, route.url(records_a), headers={"Authorization": f"Token {token}"}
     )
     assert response.status_code == 404
 

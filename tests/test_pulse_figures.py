@@ -5,13 +5,13 @@ import datetime
 import pytest
 from django.core.management import CommandError, call_command
 from django_scopes import scope
-from rest_framework.authtoken.models import Token
 
 from districts.models import AuditEvent, Role
 from pulse.figures import GroupRow, suppress
 from tiers.models import MetricsRun
 from tiers.services import compute_metrics
 
+from .api_tokens import token_for
 from .pulse_data import AS_OF, pulse_district
 
 HEADER = "level,group,students,chronic,chronic_rate,at_risk,moderate,severe,acute,suppressed"
@@ -135,8 +135,8 @@ def test_the_command_refuses_an_unknown_district_and_a_district_without_figures(
 
 
 def api(client, user, query: str):
-    token = Token.objects.create(user=user)
-    return client.get(f"/d/alpha/api/pulse/?{query}", headers={"Authorization": f"Token {token.key}"})
+    token = token_for(user)
+    return client.get(f"/d/alpha/api/pulse/?{query}", headers={"Authorization": f"Token {token}"})
 
 
 def test_the_api_serves_the_same_rows_with_nulls_for_suppressed_cells(client, district, tenant_a):

@@ -6,12 +6,12 @@ import datetime
 import pytest
 from django.urls import reverse
 from django_scopes import scope
-from rest_framework.authtoken.models import Token
 
 from districts.models import AuditEvent, Role
 from students.models import AttendanceRecord, CalendarDay, Enrollment, PriorYearSummary, Student
 from tiers import aggregates, services
 
+from .api_tokens import token_for
 from .factories import EnrollmentFactory, StudentFactory
 from .tiers_data import OCT_31, mondays, school_days, tiers_year
 
@@ -95,9 +95,9 @@ def test_a_lead_cannot_read_a_student_outside_their_schools(data, tenant_a, logi
 
 def test_before_the_first_run_a_student_has_no_figures(tenant_a, tenant_b, client):
     year = tiers_year(tenant_a)
-    token = Token.objects.create(user=tenant_a.user(Role.DISTRICT_ADMIN))
+    token = token_for(tenant_a.user(Role.DISTRICT_ADMIN))
     body = client.get(
-        api("student_metrics", student_id=year.monday.pk), headers={"Authorization": f"Token {token.key}"}
+        api("student_metrics", student_id=year.monday.pk), headers={"Authorization": f"Token {token}"}
     ).json()
     assert body["as_of"] is None and body["metrics"] is None and body["flags"] == []
 

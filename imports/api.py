@@ -20,7 +20,12 @@ from .models import ImportFormat, ImportRun
 
 class ImportRunSerializer(serializers.ModelSerializer):
     # Plain text, not an enum: another endpoint's "status" choices would claim the schema's name.
-    status = serializers.CharField(read_only=True, help_text="queued, running, succeeded, rejected or failed")
+    status = serializers.CharField(
+        read_only=True,
+        help_text="queued, running, succeeded, rejected, failed, or confirm: stopped before writing anything "
+        "because it would remove more than 50 rows that are also more than 5% of what it covers at a school "
+        "(see removals); POST the export again with allow_removals=true to go ahead",
+    )
     progress = serializers.SerializerMethodField()
 
     class Meta:
@@ -29,6 +34,7 @@ class ImportRunSerializer(serializers.ModelSerializer):
             "id", "kind", "format", "status", "source", "original_name", "sha256", "size_bytes",
             "rows_read", "rows_written", "rows_quarantined", "duplicates", "added", "changed", "removed",
             "entity_counts", "errors", "notes", "created_at", "started_at", "finished_at", "progress",
+            "removals", "allow_removals", "undoes", "undone_by",
         ]  # fmt: skip
         read_only_fields = fields
 
@@ -42,6 +48,12 @@ class ImportUploadSerializer(serializers.Serializer):
         required=False, allow_blank=True, help_text="Name of a saved column mapping (SIS CSV)."
     )
     files = serializers.ListField(child=serializers.FileField(), allow_empty=False, max_length=20)
+    allow_removals = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Go ahead even when the import removes more than 50 rows that are also more than 5% of the rows "
+        "it covers at a school. Without it such an import stops before writing anything (status confirm).",
+    )
 
 
 class ImportRunListAPI(DistrictAPIMixin, generics.ListAPIView):
@@ -70,6 +82,7 @@ class ImportRunListAPI(DistrictAPIMixin, generics.ListAPIView):
                     mapping=mapping,
                     user=request.user,
                     source=ImportRun.Source.API,
+                    allow_removals=upload.validated_data["allow_removals"],
                 )
                 services.import_run_enqueue(run=run)
         except DjangoValidationError as error:

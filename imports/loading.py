@@ -6,6 +6,10 @@ one DELETE removes stored rows inside the file's scope that the file no longer h
 how a corrected file takes back a back-dated absence. Other databases (the SQLite demo) take a
 bulk_create/bulk_update path with the same results.
 
+With a journal (every import and replay has one), what each statement did is kept beside it in
+imports_importchange, in the same transaction: the ids of added rows, and every changed or
+removed row as it was before, so the import can be undone row for row (imports.undo).
+
 Every statement names the district: the temporary table holds no district column, the INSERT
 writes %(district_id)s and every DELETE filters on it (districts.tenancy.district_sql).
 """
@@ -24,6 +28,7 @@ from districts.models import District, School
 from districts.tenancy import district_sql
 from students.models import AttendanceRecord, CalendarDay, Enrollment, Guardian, PriorYearSummary, Student
 
+from .models import ImportChange
 from .placing import DEFAULT_CALENDAR, Scope
 
 COPY_CHUNK_ROWS = 250_000
@@ -38,10 +43,16 @@ class Table:
     conflict_where: str = ""  # the predicate of a partial unique index
     null_key: str = ""  # a column that is NULL in every row (the district's default calendar)
     touch: str = ""  # an auto_now column to stamp on every write
+    # The school a removed row counts under in the removal guard's report.
+    school_sql: str = "t.school_id"
 
     @property
     def db_table(self) -> str:
         return self.model._meta.db_table
+
+    @property
+    def label(self) -> str:
+        return self.model._meta.label_lower
 
     def default(self, column: str):
         return self.model._meta.get_field(column).get_default()
@@ -52,12 +63,38 @@ class Counts:
     added: int = 0
     changed: int = 0
     removed: int = 0
+    # school id (None: no school) → rows removed there, and the rows the file covered there
+    # (stored inside its scope beforehand) for schools where the guard could trip.
+    removed_by_school: dict = dataclasses.field(default_factory=dict)
+    covered_by_school: dict = dataclasses.field(default_factory=dict)
 
     def __iadd__(self, other: "Counts") -> "Counts":
         self.added += other.added
         self.changed += other.changed
         self.removed += other.removed
+        for mine, theirs in (
+            (self.removed_by_school, other.removed_by_school),
+            (self.covered_by_school, other.covered_by_school),
+        ):
+            for school, count in theirs.items():
+                mine[school] = mine.get(school, 0) + count
         return self
+
+
+@dataclasses.dataclass(frozen=True)
+class Journal:
+    """Where an import keeps what it did (imports.models.ImportChange); covered counts are
+    taken for schools losing more than `guard_rows` rows."""
+
+    district_id: int
+    run_id: int
+    guard_rows: int = 0
+
+
+# A guardian counts under the school of the student's latest stay.
+STUDENT_SCHOOL_SQL = """(SELECT e.school_id FROM students_enrollment e
+    WHERE e.district_id = t.district_id AND e.student_id = t.student_id
+    ORDER BY e.exit_date IS NULL DESC, e.entry_date DESC LIMIT 1)"""
 
 
 TABLES = {
@@ -95,25 +132,32 @@ TABLES = {
         null_key="school_id",
     ),
     "guardians": Table(
-        Guardian, ("student_id", "name"), ("relationship", "phone", "email", "language", "preferred_channel")
+        Guardian,
+        ("student_id", "name"),
+        ("relationship", "phone", "email", "language", "preferred_channel"),
+        school_sql=STUDENT_SCHOOL_SQL,
     ),
     "prior_year": Table(PriorYearSummary, ("student_id", "school_year"), ("days_enrolled", "days_absent")),
     "attendance": Table(AttendanceRecord, ("student_id", "school_id", "date", "code"), ("category", "minutes_absent")),
 }
 
 
-def load_entity(district: District, entity: str, rows: pd.DataFrame, scope: Scope | None) -> Counts:
+def load_entity(
+    district: District, entity: str, rows: pd.DataFrame, scope: Scope | None, journal: Journal | None = None
+) -> Counts:
     """Write one entity's placed rows; the calendar splits into school and default days (a
     calendar file only adds and updates days, so it has no scope)."""
     if entity != "calendar":
-        return upsert(district, TABLES[entity], rows, scope)
+        return upsert(district, TABLES[entity], rows, scope, journal)
     default = rows["school_id"].to_numpy() == DEFAULT_CALENDAR
-    counts = upsert(district, TABLES["calendar"], rows[~default], None)
-    counts += upsert(district, TABLES["calendar_default"], rows[default].drop(columns="school_id"), None)
+    counts = upsert(district, TABLES["calendar"], rows[~default], None, journal)
+    counts += upsert(district, TABLES["calendar_default"], rows[default].drop(columns="school_id"), None, journal)
     return counts
 
 
-def upsert(district: District, table: Table, rows: pd.DataFrame, scope: Scope | None) -> Counts:
+def upsert(
+    district: District, table: Table, rows: pd.DataFrame, scope: Scope | None, journal: Journal | None = None
+) -> Counts:
     update_columns = [column for column in table.columns if column in rows.columns]
     missing = {column: table.default(column) for column in table.columns if column not in rows.columns}
     rows = rows.assign(**missing)[[*table.keys, *table.columns]]
@@ -125,14 +169,14 @@ def upsert(district: District, table: Table, rows: pd.DataFrame, scope: Scope | 
     }
     rows = rows.assign(**blanks) if blanks else rows
     if connection.vendor == "postgresql":
-        return _pg_upsert(district, table, rows, update_columns, scope)
-    return _orm_upsert(district, table, rows, update_columns, scope)
+        return _pg_upsert(district, table, rows, update_columns, scope, journal)
+    return _orm_upsert(district, table, rows, update_columns, scope, journal)
 
 
 # --- PostgreSQL ---------------------------------------------------------------------------
 
 
-def _pg_upsert(district, table: Table, rows: pd.DataFrame, update_columns: list[str], scope) -> Counts:
+def _pg_upsert(district, table: Table, rows: pd.DataFrame, update_columns: list[str], scope, journal) -> Counts:
     temp = f"import_{table.db_table}"
     columns = [*table.keys, *table.columns]
     counts = Counts()
@@ -143,32 +187,61 @@ def _pg_upsert(district, table: Table, rows: pd.DataFrame, update_columns: list[
         )
         _copy_rows(cursor, temp, columns, rows)
         cursor.execute(f"ANALYZE {temp}")
+        if scope is not None and len(scope):
+            # Removals first: they depend only on what the file has, and counting what stays in
+            # the scope right after them gives what the file covered before it was loaded.
+            _pg_remove(cursor, district, table, temp, scope, journal, counts)
         if len(rows):
-            cursor.execute(*district_sql(district, _insert_sql(table, temp, update_columns)))
+            journaled = journal is not None
+            if journaled and update_columns:
+                cursor.execute(
+                    *district_sql(district, _journal_changed_sql(table, temp, update_columns), _ids(journal))
+                )
+            cursor.execute(*district_sql(district, _insert_sql(table, temp, update_columns, journaled), _ids(journal)))
             counts.added, counts.changed = (value or 0 for value in cursor.fetchone())
         if counts.added > ANALYZE_AFTER_ROWS:
             # Rows written in this transaction are invisible to the statistics; without fresh
             # ones the planner takes a just-filled table for empty and nests loops over it.
             cursor.execute(f"ANALYZE {table.db_table}")
-        if scope is not None and len(scope):
-            scope_table = f"import_scope_{table.db_table}"
-            cursor.execute(f"DROP TABLE IF EXISTS {scope_table}")
-            cursor.execute(
-                f"CREATE TEMP TABLE {scope_table} ON COMMIT DROP AS "
-                f"SELECT {', '.join(scope.columns)} FROM {table.db_table} WITH NO DATA"
-            )
-            _copy_rows(cursor, scope_table, list(scope.columns), scope.keys)
-            cursor.execute(f"ANALYZE {scope_table}")
-            # The anti-join against the temporary table must hash: statistics of a table
-            # changed in this transaction can make a nested loop look cheap, and it is
-            # quadratic. Scoped to this statement.
-            cursor.execute("SET LOCAL enable_nestloop = off")
-            cursor.execute(*district_sql(district, _delete_sql(table, temp, scope_table, scope)))
-            counts.removed = cursor.rowcount
-            cursor.execute("SET LOCAL enable_nestloop TO DEFAULT")
-            cursor.execute(f"DROP TABLE {scope_table}")
         cursor.execute(f"DROP TABLE {temp}")
     return counts
+
+
+def _ids(journal: Journal | None) -> dict:
+    return {"run_id": journal.run_id if journal else None}
+
+
+def _pg_remove(cursor, district, table: Table, temp: str, scope: Scope, journal, counts: Counts) -> None:
+    scope_table = f"import_scope_{table.db_table}"
+    cursor.execute(f"DROP TABLE IF EXISTS {scope_table}")
+    cursor.execute(
+        f"CREATE TEMP TABLE {scope_table} ON COMMIT DROP AS "
+        f"SELECT {', '.join(scope.columns)} FROM {table.db_table} WITH NO DATA"
+    )
+    _copy_rows(cursor, scope_table, list(scope.columns), scope.keys)
+    cursor.execute(f"ANALYZE {scope_table}")
+    # The anti-join against the temporary table must hash: statistics of a table changed in
+    # this transaction can make a nested loop look cheap, and it is quadratic. Scoped to it.
+    cursor.execute("SET LOCAL enable_nestloop = off")
+    cursor.execute(*district_sql(district, _delete_sql(table, temp, scope_table, scope, journal), _ids(journal)))
+    counts.removed_by_school = dict(cursor.fetchall())
+    counts.removed = sum(counts.removed_by_school.values())
+    cursor.execute("SET LOCAL enable_nestloop TO DEFAULT")
+    watched = [
+        school for school, count in counts.removed_by_school.items() if count > (journal.guard_rows if journal else 0)
+    ]
+    if journal is not None and watched:
+        in_scope = " AND ".join(f"t.{column} = s.{column}" for column in scope.columns)
+        sql = f"""SELECT school, count(*) FROM (
+                      SELECT {table.school_sql} AS school FROM {table.db_table} t JOIN {scope_table} s ON {in_scope}
+                      WHERE t.district_id = %(district_id)s) kept
+                  GROUP BY school"""
+        cursor.execute(*district_sql(district, sql))
+        remaining = dict(cursor.fetchall())
+        counts.covered_by_school = {
+            school: counts.removed_by_school[school] + remaining.get(school, 0) for school in watched
+        }
+    cursor.execute(f"DROP TABLE {scope_table}")
 
 
 def _copy_rows(cursor, temp: str, columns: list[str], rows: pd.DataFrame) -> None:
@@ -193,7 +266,7 @@ def _dates_as_days(table: pa.Table) -> pa.Table:
     return table
 
 
-def _insert_sql(table: Table, temp: str, update_columns: list[str]) -> str:
+def _insert_sql(table: Table, temp: str, update_columns: list[str], journaled: bool = False) -> str:
     columns = [*table.keys, *table.columns]
     insert_columns = ["district_id", *columns]
     selected = ["%(district_id)s", *columns]
@@ -213,30 +286,73 @@ def _insert_sql(table: Table, temp: str, update_columns: list[str]) -> str:
     else:
         action = "DO NOTHING"
     # xmax = 0 on a freshly inserted row version; an updated one carries this transaction's id.
+    journal = (
+        f""", journal AS (
+            INSERT INTO imports_importchange (district_id, run_id, model, action, row_ids)
+            SELECT %(district_id)s, %(run_id)s, '{table.label}', 'added', to_jsonb(array_agg(id ORDER BY id))
+            FROM written WHERE inserted HAVING count(*) > 0
+        )"""
+        if journaled
+        else ""
+    )
     return f"""
         WITH written AS (
             INSERT INTO {table.db_table} AS t ({", ".join(insert_columns)})
             SELECT {", ".join(selected)} FROM {temp}
             ON CONFLICT {target} {action}
-            RETURNING (t.xmax = 0) AS inserted
-        )
+            RETURNING t.id, (t.xmax = 0) AS inserted
+        ){journal}
         SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM written
     """
 
 
-def _delete_sql(table: Table, temp: str, scope_table: str, scope: Scope) -> str:
-    """Stored rows inside the scope (a key of `scope_table`) that the file does not have."""
-    matches = " AND ".join(f"n.{key} = t.{key}" for key in table.keys)
+def _matches(table: Table, temp: str) -> str:
+    """The stored row `t` that the file's row `n` would write over."""
+    matches = [f"n.{key} = t.{key}" for key in table.keys]
+    if table.null_key:
+        matches.append(f"t.{table.null_key} IS NULL")
+    return " AND ".join(matches)
+
+
+def _journal_changed_sql(table: Table, temp: str, update_columns: list[str]) -> str:
+    """Every stored row the upsert is about to change, as it is now."""
+    stored = ", ".join(f"t.{column}" for column in update_columns)
+    incoming = ", ".join(f"n.{column}" for column in update_columns)
+    return f"""
+        INSERT INTO imports_importchange (district_id, run_id, model, action, row_id, data)
+        SELECT %(district_id)s, %(run_id)s, '{table.label}', 'changed', t.id, to_jsonb(t)
+        FROM {table.db_table} t JOIN {temp} n ON {_matches(table, temp)}
+        WHERE t.district_id = %(district_id)s AND ROW({stored}) IS DISTINCT FROM ROW({incoming})
+    """
+
+
+def _delete_sql(table: Table, temp: str, scope_table: str, scope: Scope, journal: Journal | None) -> str:
+    """Remove stored rows inside the scope (a key of `scope_table`) that the file does not have,
+    keeping each in the journal; answers (school, rows removed) pairs."""
     in_scope = " AND ".join(f"t.{column} = s.{column}" for column in scope.columns)
-    return f"""DELETE FROM {table.db_table} t USING {scope_table} s
-               WHERE t.district_id = %(district_id)s AND {in_scope}
-                 AND NOT EXISTS (SELECT 1 FROM {temp} n WHERE {matches})"""
+    kept = (
+        f""", kept AS (
+            INSERT INTO imports_importchange (district_id, run_id, model, action, row_id, data)
+            SELECT %(district_id)s, %(run_id)s, '{table.label}', 'removed', id, row FROM gone
+        )"""
+        if journal is not None
+        else ""
+    )
+    return f"""
+        WITH gone AS (
+            DELETE FROM {table.db_table} t USING {scope_table} s
+            WHERE t.district_id = %(district_id)s AND {in_scope}
+              AND NOT EXISTS (SELECT 1 FROM {temp} n WHERE {_matches(table, temp)})
+            RETURNING t.id, to_jsonb(t) AS row, {table.school_sql} AS school
+        ){kept}
+        SELECT school, count(*) FROM gone GROUP BY school
+    """
 
 
 # --- other databases (the SQLite demo) ---------------------------------------------------
 
 
-def _orm_upsert(district, table: Table, rows: pd.DataFrame, update_columns: list[str], scope) -> Counts:
+def _orm_upsert(district, table: Table, rows: pd.DataFrame, update_columns: list[str], scope, journal) -> Counts:
     model, keys = table.model, list(table.keys)
     stored = model.objects.all()
     if table.null_key:
@@ -261,16 +377,81 @@ def _orm_upsert(district, table: Table, rows: pd.DataFrame, update_columns: list
             if table.touch:
                 setattr(instance, table.touch, timezone.now())  # bulk_update skips auto_now
             changed.append(instance)
+    if scope is not None:
+        gone = [row[len(keys)] for key, row in existing.items() if key not in seen]
+        _orm_remove(table, gone, scope, journal, counts)
+    if journal is not None and changed and update_columns:
+        _keep(journal, table, ImportChange.Action.CHANGED, [instance.pk for instance in changed])
     model.objects.bulk_create(new, batch_size=2000)
     if changed and update_columns:
         model.objects.bulk_update(changed, [*update_columns, *([table.touch] if table.touch else [])], batch_size=2000)
+    if journal is not None and new:
+        ImportChange.objects.create(
+            district_id=journal.district_id,
+            run_id=journal.run_id,
+            model=table.label,
+            action=ImportChange.Action.ADDED,
+            row_ids=sorted(instance.pk for instance in new),
+        )
     counts.added, counts.changed = len(new), len(changed)
-    if scope is not None:
-        gone = [row[len(keys)] for key, row in existing.items() if key not in seen]
-        for start in range(0, len(gone), 500):
-            model.objects.filter(pk__in=gone[start : start + 500]).delete()
-        counts.removed = len(gone)
     return counts
+
+
+def _orm_remove(table: Table, gone: list[int], scope: Scope, journal, counts: Counts) -> None:
+    schools = _schools_of(table, gone)
+    if journal is not None:
+        _keep(journal, table, ImportChange.Action.REMOVED, gone)
+    for start in range(0, len(gone), 500):
+        table.model.objects.filter(pk__in=gone[start : start + 500]).delete()
+    counts.removed = len(gone)
+    for school in schools.values():
+        counts.removed_by_school[school] = counts.removed_by_school.get(school, 0) + 1
+    if journal is not None:
+        # Rows still in scope at a school after the removals: the file has them.
+        watched = {school for school, count in counts.removed_by_school.items() if count > journal.guard_rows}
+        remaining = _schools_of(table, None, stored_in=_in_scope(table.model.objects.all(), scope)) if watched else {}
+        for school in watched:
+            kept = sum(1 for value in remaining.values() if value == school)
+            counts.covered_by_school[school] = counts.removed_by_school[school] + kept
+
+
+def _schools_of(table: Table, pks: list[int] | None, *, stored_in=None) -> dict[int, int | None]:
+    """pk → the school a row counts under in the guard's report."""
+    rows = stored_in if stored_in is not None else table.model.objects.filter(pk__in=pks)
+    if "school_id" in table.keys:
+        return dict(rows.values_list("pk", "school_id"))
+    latest: dict[int, tuple] = {}  # the student's open stay, else the one that started last
+    for student_id, school_id, entry, exit_date in Enrollment.objects.values_list(
+        "student_id", "school_id", "entry_date", "exit_date"
+    ):
+        rank = (exit_date is None, entry)
+        if student_id not in latest or rank > latest[student_id][0]:
+            latest[student_id] = (rank, school_id)
+    return {pk: latest.get(student_id, (None, None))[1] for pk, student_id in rows.values_list("pk", "student_id")}
+
+
+def _keep(journal: Journal, table: Table, action: str, pks: list[int]) -> None:
+    """Journal rows as they are now, before they are changed or removed."""
+    rows = table.model.objects.filter(pk__in=pks).values()
+    ImportChange.objects.bulk_create(
+        [
+            ImportChange(
+                district_id=journal.district_id,
+                run_id=journal.run_id,
+                model=table.label,
+                action=action,
+                row_id=row["id"],
+                data=jsonable(row),
+            )
+            for row in rows
+        ],
+        batch_size=2000,
+    )
+
+
+def jsonable(row: dict) -> dict:
+    """A row's values as JSON holds them (dates and times as ISO text), as to_jsonb writes them."""
+    return {column: value.isoformat() if hasattr(value, "isoformat") else value for column, value in row.items()}
 
 
 def _in_scope(stored, scope: Scope) -> list:

@@ -7,6 +7,7 @@ reason and the row itself) until the district fixes the cause and replays it.
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 from django_scopes import ScopedManager
 
 from districts.models import District
@@ -55,10 +56,13 @@ class ImportRun(models.Model):
         SUCCEEDED = "succeeded", "Imported"
         REJECTED = "rejected", "Rejected"
         FAILED = "failed", "Failed"
+        # Stopped before writing: it would remove more than the guard lets through unasked.
+        CONFIRM = "confirm", _("Waiting for confirmation")
 
     class Kind(models.TextChoices):
         IMPORT = "import", "Import"
         REPLAY = "replay", "Replay of held rows"
+        UNDO = "undo", _("Undo of an import")
 
     class Source(models.TextChoices):
         UPLOAD = "upload", "Browser upload"
@@ -91,6 +95,14 @@ class ImportRun(models.Model):
     # [{"file": …, "row": n, "column": …, "message": …}] when the file was rejected
     errors = models.JSONField(default=list, blank=True)
     notes = models.JSONField(default=list, blank=True)
+    # The removal guard: [{"entity", "school_id", "school", "removed", "covered", "over"}] per
+    # entity and school, what the import would remove (status CONFIRM) or removed once allowed.
+    removals = models.JSONField(default=list, blank=True)
+    allow_removals = models.BooleanField(default=False)
+    # True once its added, changed and removed rows are kept (ImportChange): it can be undone.
+    journaled = models.BooleanField(default=False)
+    undoes = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    undone_by = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
@@ -106,7 +118,7 @@ class ImportRun(models.Model):
 
     @property
     def is_finished(self) -> bool:
-        return self.status in {self.Status.SUCCEEDED, self.Status.REJECTED, self.Status.FAILED}
+        return self.status in {self.Status.SUCCEEDED, self.Status.REJECTED, self.Status.FAILED, self.Status.CONFIRM}
 
     @property
     def seconds(self) -> float | None:
@@ -139,6 +151,8 @@ class QuarantinedRow(models.Model):
         REPLAYED = "replayed", "Placed by a replay"
         SUPERSEDED = "superseded", "Superseded by a later import"
         COLLAPSED = "collapsed", "Duplicate collapsed into its twin"
+        DISCARDED = "discarded", _("Discarded by an admin")
+        UNDONE = "undone", _("Its import was undone")
 
     district = models.ForeignKey(District, on_delete=models.CASCADE, related_name="+")
     run = models.ForeignKey(ImportRun, on_delete=models.CASCADE, related_name="quarantined_rows")
@@ -157,6 +171,13 @@ class QuarantinedRow(models.Model):
     resolved = models.BooleanField(default=False)
     resolution = models.CharField(max_length=16, choices=Resolution.choices, blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
+    # The run that resolved it (a replay placing it, a later import superseding it, an undo), so
+    # an undo of that run can open it again.
+    resolved_by_run = models.ForeignKey(ImportRun, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    discarded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    discard_reason = models.CharField(max_length=300, blank=True)
 
     objects = ScopedManager(district="district")
 
@@ -169,3 +190,29 @@ class QuarantinedRow(models.Model):
 
     def __str__(self) -> str:
         return f"{self.file_name} row {self.row_number}: {self.get_reason_display()}"
+
+
+class ImportChange(models.Model):
+    """What an import did to one table, kept so that it can be undone row for row: the ids of
+    the rows it added (many per entry), and each row it changed or removed as it was before."""
+
+    class Action(models.TextChoices):
+        ADDED = "added", _("Added")
+        CHANGED = "changed", _("Changed")
+        REMOVED = "removed", _("Removed")
+
+    district = models.ForeignKey(District, on_delete=models.CASCADE, related_name="+")
+    run = models.ForeignKey(ImportRun, on_delete=models.CASCADE, related_name="changes")
+    model = models.CharField(max_length=64)  # the table's model, as "students.attendancerecord"
+    action = models.CharField(max_length=8, choices=Action.choices)
+    row_id = models.BigIntegerField(null=True, blank=True)  # changed, removed
+    row_ids = models.JSONField(null=True, blank=True)  # added
+    data = models.JSONField(null=True, blank=True)  # changed, removed: every column as it was
+
+    objects = ScopedManager(district="district")
+
+    class Meta:
+        indexes = [models.Index(fields=["run", "model", "action"], name="importchange_run_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.model} {self.action} in run {self.run_id}"

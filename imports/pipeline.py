@@ -7,22 +7,24 @@ students who attend them, enrollments and calendars before the attendance checke
 them) and is all-or-nothing: a failure half-way rolls everything back.
 """
 
+import contextlib
 import dataclasses
 import hashlib
 import json
 from collections.abc import Callable
+from fractions import Fraction
 
 import pandas as pd
 from django.db import connection, transaction
 from django.utils import timezone
 
-from districts.models import District
+from districts.models import District, School
 from districts.tenancy import district_sql
 from students.models import AttendanceCode
 from students.services import attendance_codes_install_defaults
 
-from .loading import Counts, load_entity
-from .models import ImportRun, QuarantinedRow
+from .loading import Counts, Journal, load_entity
+from .models import ImportChange, ImportRun, QuarantinedRow
 from .models import QuarantineReason as Reason
 from .parsing import ParsedImport
 from .parsing.typing import typed_frame
@@ -31,6 +33,20 @@ from .schema import ENTITIES, FILE, LOAD_ORDER, ROW
 
 ADVISORY_LOCK_NAMESPACE = 72001  # one import at a time per district; other districts run freely
 Progress = Callable[..., None]
+# The removal guard (issue 9): an import stops before writing anything, unless confirmed, when at
+# one school it would remove more than GUARD_ROWS rows of one kind that are also more than
+# GUARD_SHARE of the rows of that kind its files cover there. A day's corrections pass; a
+# school's year does not.
+GUARD_ROWS = 50
+GUARD_SHARE = Fraction(5, 100)
+
+
+class RemovalsNeedConfirmation(Exception):
+    """Raised inside the import's transaction, so that everything it wrote is rolled back."""
+
+    def __init__(self, removals: list[dict]):
+        self.removals = removals
+        super().__init__(f"{sum(entry['removed'] for entry in removals)} rows would be removed")
 
 
 @dataclasses.dataclass
@@ -52,23 +68,28 @@ class EntityOutcome:
 @dataclasses.dataclass
 class Outcome:
     entities: dict[str, EntityOutcome] = dataclasses.field(default_factory=dict)
+    removals: list[dict] = dataclasses.field(default_factory=list)  # the guard's report, per entity and school
 
     def total(self, name: str) -> int:
         return sum(getattr(outcome, name) for outcome in self.entities.values())
 
 
 def import_parsed(*, run: ImportRun, parsed: ParsedImport, install_default_codes: bool, progress: Progress) -> Outcome:
-    """Load a parsed import. Raises ImportRejected (nothing written) if a file cannot be read."""
+    """Load a parsed import. Raises ImportRejected (nothing written) if a file cannot be read,
+    and RemovalsNeedConfirmation (nothing written) when the removal guard stops it."""
     progress(stage="Reading files", rows_read=parsed.rows_read)
     typed = parsed.typed()
     raw_rows = _RawRows(parsed)
     outcome = Outcome()
     district = run.district
+    journal = Journal(district.pk, run.pk, guard_rows=GUARD_ROWS)
+    removals: dict[str, Counts] = {}
     with transaction.atomic():
-        _lock_district(district)
-        if install_default_codes and not AttendanceCode.objects.exists():
-            attendance_codes_install_defaults(district=district)
-        _install_standard_codes(district, parsed.standard_codes)
+        lock_district(district)
+        with _codes_journaled(run):
+            if install_default_codes and not AttendanceCode.objects.exists():
+                attendance_codes_install_defaults(district=district)
+            _install_standard_codes(district, parsed.standard_codes)
         index = DistrictIndex(district)
         entities = [entity for entity in LOAD_ORDER if entity in typed]
         for step, entity in enumerate(entities, start=1):
@@ -77,7 +98,9 @@ def import_parsed(*, run: ImportRun, parsed: ParsedImport, install_default_codes
             result = outcome.entities.setdefault(entity, EntityOutcome())
             for frame, scope in typed.pop(entity):
                 placement = place(entity, frame, index, scope=scope)
-                counts = load_entity(district, entity, placement.rows, placement.scope)
+                counts = load_entity(district, entity, placement.rows, placement.scope, journal)
+                removed = removals.setdefault(entity, Counts())
+                removed += counts
                 result.add(_record(run, entity, frame, placement, counts, raw_rows.get))
                 index.forget(*_CHANGES[entity])
             raw_rows.release(entity)
@@ -86,7 +109,56 @@ def import_parsed(*, run: ImportRun, parsed: ParsedImport, install_default_codes
                 rows_quarantined=outcome.total("quarantined"),
                 step=step,
             )
+        outcome.removals = removal_report(removals)
+        if not run.allow_removals and any(entry["over"] for entry in outcome.removals):
+            raise RemovalsNeedConfirmation(outcome.removals)
     return outcome
+
+
+def removal_report(removals: dict[str, Counts]) -> list[dict]:
+    """What an import removes, per entity and school, largest first; `over` marks what the
+    guard will not let through unconfirmed."""
+    schools = {
+        school.pk: school
+        for school in School.objects.filter(
+            pk__in=[school for counts in removals.values() for school in counts.removed_by_school if school]
+        )
+    }
+    report = []
+    for entity, counts in removals.items():
+        for school_id, removed in counts.removed_by_school.items():
+            if not removed:
+                continue
+            covered = counts.covered_by_school.get(school_id)
+            school = schools.get(school_id)
+            report.append(
+                {
+                    "entity": entity,
+                    "label": str(ENTITIES[entity].label),
+                    "school_id": school_id,
+                    "school": f"{school.name} ({school.sis_id})" if school else "",
+                    "removed": removed,
+                    "covered": covered,
+                    "over": removed > GUARD_ROWS and covered is not None and removed > GUARD_SHARE * covered,
+                }
+            )
+    return sorted(report, key=lambda entry: (-entry["removed"], entry["entity"], entry["school"]))
+
+
+@contextlib.contextmanager
+def _codes_journaled(run: ImportRun):
+    """Codes an import adds to the district's map are journaled, so an undo takes them back."""
+    before = set(AttendanceCode.objects.values_list("pk", flat=True))
+    yield
+    added = sorted(set(AttendanceCode.objects.values_list("pk", flat=True)) - before)
+    if added:
+        ImportChange.objects.create(
+            district=run.district,
+            run=run,
+            model=AttendanceCode._meta.label_lower,
+            action=ImportChange.Action.ADDED,
+            row_ids=added,
+        )
 
 
 def replay_held(*, run: ImportRun, rows: list[QuarantinedRow], progress: Progress) -> Outcome:
@@ -95,8 +167,9 @@ def replay_held(*, run: ImportRun, rows: list[QuarantinedRow], progress: Progres
     current reason. A replay never removes stored rows: it has no file to be the truth."""
     outcome = Outcome()
     district = run.district
+    journal = Journal(district.pk, run.pk)
     with transaction.atomic():
-        _lock_district(district)
+        lock_district(district)
         index = DistrictIndex(district)
         frames = _held_frames(rows)
         entities = [entity for entity in LOAD_ORDER if entity in frames]
@@ -106,8 +179,8 @@ def replay_held(*, run: ImportRun, rows: list[QuarantinedRow], progress: Progres
             result = outcome.entities.setdefault(entity, EntityOutcome())
             for frame, held in frames[entity]:
                 placement = place(entity, frame, index)
-                counts = load_entity(district, entity, placement.rows, None)
-                result.add(_settle(held, placement, counts))
+                counts = load_entity(district, entity, placement.rows, None, journal)
+                result.add(_settle(run, held, placement, counts))
                 index.forget(*_CHANGES[entity])
             progress(rows_written=outcome.total("added") + outcome.total("changed"), step=step)
     return outcome
@@ -124,7 +197,7 @@ _CHANGES = {
 }
 
 
-def _lock_district(district: District) -> None:
+def lock_district(district: District) -> None:
     if connection.vendor != "postgresql":
         return  # SQLite serialises writers on its own
     with connection.cursor() as cursor:
@@ -234,7 +307,7 @@ def _supersede(run: ImportRun, hashes: list[str]) -> None:
     for start in range(0, len(hashes), 5000):
         QuarantinedRow.objects.filter(resolved=False, row_hash__in=hashes[start : start + 5000]).exclude(
             run=run
-        ).update(resolved=True, resolution=QuarantinedRow.Resolution.SUPERSEDED, resolved_at=now)
+        ).update(resolved=True, resolution=QuarantinedRow.Resolution.SUPERSEDED, resolved_at=now, resolved_by_run=run)
 
 
 def canonical_values(frame: pd.DataFrame) -> list[dict]:
@@ -273,7 +346,7 @@ def _held_frames(rows: list[QuarantinedRow]) -> dict[str, list[tuple[pd.DataFram
     return frames
 
 
-def _settle(held: list[QuarantinedRow], placement: Placement, counts: Counts) -> EntityOutcome:
+def _settle(run: ImportRun, held: list[QuarantinedRow], placement: Placement, counts: Counts) -> EntityOutcome:
     now = timezone.now()
     still = placement.held
     placed, changed = [], []
@@ -285,9 +358,12 @@ def _settle(held: list[QuarantinedRow], placement: Placement, counts: Counts) ->
                 changed.append(row)
         else:
             row.resolved, row.resolution, row.resolved_at = True, QuarantinedRow.Resolution.REPLAYED, now
+            row.resolved_by_run = run
             placed.append(row)
     QuarantinedRow.objects.bulk_update(
-        [*placed, *changed], ["resolved", "resolution", "resolved_at", "reason", "field", "message"], batch_size=2000
+        [*placed, *changed],
+        ["resolved", "resolution", "resolved_at", "resolved_by_run", "reason", "field", "message"],
+        batch_size=2000,
     )
     return EntityOutcome(
         read=len(held),

@@ -14,6 +14,7 @@ from students.models import AttendanceCode, AttendanceRecord, CalendarDay, Enrol
 
 from .models import ColumnMapping, ImportRun, QuarantinedRow, QuarantineReason
 from .services import progress_key
+from .undo import undo_blockers, undo_summary, undoable
 
 HEALTH_EXAMPLES = 5
 
@@ -43,6 +44,16 @@ def import_progress(*, run: ImportRun) -> dict:
     if run.is_finished:
         return {**stored, "step": 1, "steps": 1}
     return {**stored, **(cache.get(progress_key(run)) or {})}
+
+
+def undo_state(*, run: ImportRun) -> dict | None:
+    """What the run page says about undoing this run: what an undo would do, or why it cannot
+    be done now. None for runs that are never undone (rejected, undo runs)."""
+    if not undoable(run):
+        return None
+    if run.undone_by_id:
+        return {"done_by": run.undone_by_id}
+    return {"blockers": undo_blockers(run), "summary": undo_summary(run)}
 
 
 def column_mapping_list() -> QuerySet[ColumnMapping]:

@@ -17,14 +17,17 @@ from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from districts.models import District
+from districts.models import AuditEvent, District
+from districts.services import audit_record
 from districts.tenancy import district_cache_key, district_storage_path
 from students.models import AttendanceCategory, AttendanceCode
 
 from .models import ColumnMapping, ImportFormat, ImportRun, QuarantinedRow, QuarantineReason
 from .parsing import ImportRejected, parse_source
-from .pipeline import Outcome, import_parsed, replay_held
+from .pipeline import EntityOutcome, Outcome, RemovalsNeedConfirmation, import_parsed, replay_held
+from .undo import UndoRefused, undo_blockers, undo_run
 
 logger = logging.getLogger(__name__)
 PROGRESS_SECONDS = 24 * 60 * 60
@@ -42,11 +45,13 @@ def import_run_create(
     mapping: ColumnMapping | None = None,
     user=None,
     source: str = ImportRun.Source.UPLOAD,
+    allow_removals: bool = False,
 ) -> ImportRun:
     """Record the import and keep its file under the district's storage, with its SHA-256.
 
     `path` is a file, folder or zip on this machine (the command line); `uploads` are uploaded
-    files (one file or zip kept as is, several zipped together)."""
+    files (one file or zip kept as is, several zipped together). `allow_removals` lets the
+    import remove more than the removal guard lets through unasked (pipeline.GUARD_ROWS)."""
     if format not in ImportFormat.values:
         raise ValidationError({"format": f"Unknown format {format!r}."})
     if format == ImportFormat.SIS_CSV and mapping is None:
@@ -59,6 +64,7 @@ def import_run_create(
         mapping=mapping,
         created_by=user if getattr(user, "pk", None) else None,
         source=source,
+        allow_removals=allow_removals,
     )
     with _staged(path=path, uploads=uploads) as (staged, name):
         digest, size = _sha256(staged)
@@ -88,6 +94,8 @@ def import_run_process(*, run: ImportRun) -> ImportRun:
     try:
         if run.kind == ImportRun.Kind.REPLAY:
             outcome = replay_held(run=run, rows=list(_held_rows_open()), progress=progress)
+        elif run.kind == ImportRun.Kind.UNDO:
+            outcome = _undo_outcome(undo_run(undo=run, progress=progress))
         else:
             with _stored_file(run) as path:
                 parsed = parse_source(path, format=run.format, **_mapping_args(run))
@@ -100,6 +108,12 @@ def import_run_process(*, run: ImportRun) -> ImportRun:
                 )
     except ImportRejected as rejected:
         _finish(run, ImportRun.Status.REJECTED, errors=[error.as_dict() for error in rejected.errors])
+    except RemovalsNeedConfirmation as stopped:
+        run.removals = stopped.removals
+        _finish(run, ImportRun.Status.CONFIRM)
+    except UndoRefused as refused:
+        errors = [{"file": "", "row": None, "column": "", "message": reason} for reason in refused.reasons]
+        _finish(run, ImportRun.Status.REJECTED, errors=errors)
     except Exception:
         logger.exception("Import %s of district %s failed", run.pk, run.district_id)
         _finish(
@@ -118,6 +132,54 @@ def import_run_process(*, run: ImportRun) -> ImportRun:
     else:
         _finish(run, ImportRun.Status.SUCCEEDED, outcome=outcome)
     return run
+
+
+def import_run_confirm(*, run: ImportRun, user=None) -> ImportRun:
+    """Run an import the removal guard stopped again, this time allowing its removals. The
+    caller enqueues it (or processes it, on the command line)."""
+    if run.status != ImportRun.Status.CONFIRM:
+        raise ValidationError(_("This import is not waiting for a confirmation."))
+    run.allow_removals, run.status = True, ImportRun.Status.QUEUED
+    run.errors, run.started_at, run.finished_at = [], None, None
+    run.save(update_fields=["allow_removals", "status", "errors", "started_at", "finished_at"])
+    audit_record(
+        district=run.district,
+        user=user,
+        action=AuditEvent.Action.CHANGE,
+        object_type="import_run",
+        object_id=run.pk,
+        object_label=f"Removals of import #{run.pk} confirmed",
+        detail={"removals": run.removals},
+    )
+    return run
+
+
+def import_run_undo_create(*, run: ImportRun, user=None, request=None) -> ImportRun:
+    """Ask for an import to be undone: refused at once, with the reasons, when something came
+    after it (imports.undo); otherwise an undo run is queued. Audit-logged."""
+    blockers = undo_blockers(run)
+    if blockers:
+        raise ValidationError(blockers)
+    undo = ImportRun.objects.create(
+        district=run.district,
+        kind=ImportRun.Kind.UNDO,
+        format="",
+        undoes=run,
+        original_name=run.original_name,
+        created_by=user if getattr(user, "pk", None) else None,
+        source=ImportRun.Source.UPLOAD if request is not None else ImportRun.Source.COMMAND,
+    )
+    audit_record(
+        district=run.district,
+        user=user,
+        action=AuditEvent.Action.CHANGE,
+        object_type="import_run",
+        object_id=run.pk,
+        object_label=f"Undo of import #{run.pk} (run #{undo.pk})",
+        request=request,
+        detail={"undo_run": undo.pk, "entity_counts": run.entity_counts},
+    )
+    return undo
 
 
 def quarantine_replay_create(*, district: District, user=None, source: str = ImportRun.Source.UPLOAD) -> ImportRun:
@@ -145,10 +207,21 @@ def _mapping_args(run: ImportRun) -> dict:
     return {"columns": run.mapping.columns, "formats": run.mapping.formats}
 
 
+def _undo_outcome(counts) -> Outcome:
+    """An undo's figures in an import's terms: the rows it deleted (the import's additions) are
+    removed, the rows it brought back are added, the rows it restored are changed."""
+    outcome = Outcome()
+    for entity, done in counts.items():
+        outcome.entities[entity] = EntityOutcome(added=done.returned, changed=done.restored, removed=done.deleted)
+    return outcome
+
+
 def _finish(run: ImportRun, status: str, *, errors: list | None = None, outcome: Outcome | None = None) -> None:
     run.status, run.finished_at, run.stage = status, timezone.now(), ""
     run.errors = errors or []
     if outcome is not None:
+        run.journaled = run.kind != ImportRun.Kind.UNDO
+        run.removals = outcome.removals
         run.entity_counts = {name: dataclasses.asdict(result) for name, result in outcome.entities.items()}
         run.added, run.changed, run.removed = (outcome.total(name) for name in ("added", "changed", "removed"))
         run.rows_quarantined, run.duplicates = outcome.total("quarantined"), outcome.total("duplicates")

@@ -7,6 +7,7 @@ from django.core.paginator import Paginator
 from django.db import transaction
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from districts.access import role_required
@@ -48,7 +49,37 @@ def run_detail(request, district, import_run_id):
         return render(request, "imports/run_detail.html#progress", context)
     held = selectors.held_row_list(run=run, open_only=False)
     context["held_page"] = Paginator(held, 50).get_page(request.GET.get("page"))
+    context["undo"] = selectors.undo_state(run=run)
     return render(request, "imports/run_detail.html", context)
+
+
+@require_POST
+@role_required(Role.DISTRICT_ADMIN)
+def run_confirm(request, district, import_run_id):
+    """Go ahead with an import the removal guard stopped: it runs again, removals allowed."""
+    run = selectors.import_run_get(run_id=import_run_id)
+    try:
+        with transaction.atomic():
+            services.import_run_confirm(run=run, user=request.user)
+            services.import_run_enqueue(run=run)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    return redirect("imports:run_detail", district=district, import_run_id=run.pk)
+
+
+@require_POST
+@role_required(Role.DISTRICT_ADMIN)
+def run_undo(request, district, import_run_id):
+    run = selectors.import_run_get(run_id=import_run_id)
+    try:
+        with transaction.atomic():
+            undo = services.import_run_undo_create(run=run, user=request.user, request=request)
+            services.import_run_enqueue(run=undo)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect("imports:run_detail", district=district, import_run_id=run.pk)
+    messages.success(request, _("Undoing import #%(run)s.") % {"run": run.pk})
+    return redirect("imports:run_detail", district=district, import_run_id=undo.pk)
 
 
 @role_required(Role.DISTRICT_ADMIN)

@@ -11,90 +11,16 @@ from django_scopes import scope
 
 from imports import services
 from imports.models import ImportRun
-from students.models import AttendanceRecord, CalendarDay, Enrollment, Guardian, PriorYearSummary, Student
 
-from .import_support import FIXTURES, _media_in_tmp, run_import  # noqa: F401
+from .import_support import FIRST_DAY, FIXTURES, _media_in_tmp, build_year, run_import, write_csv  # noqa: F401
+from .import_support import district_state as _state
 
 D = datetime.date
-FIRST_DAY, LAST_DAY = D(2025, 8, 25), D(2025, 10, 31)
-STUDENTS = ["S1", "S2", "S3", "S4", "S5", "S6"]
-
-
-def _school_days():
-    day = FIRST_DAY
-    while day <= LAST_DAY:
-        yield day, day.weekday() < 5
-        day += datetime.timedelta(days=1)
-
-
-def write_csv(folder, name, header, rows):
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / name).write_text(header + "\n" + "".join(",".join(map(str, row)) + "\n" for row in rows))
-    return folder
 
 
 @pytest.fixture
 def year(tenant_a, tmp_path):
-    """Two schools with a weekday calendar, six students (S3 enters late, S6 leaves MS1 for HS1),
-    guardians, prior years and an absence on every school day for S1, S2 and S4."""
-    folder = tmp_path / "year"
-    write_csv(folder, "schools.csv", "school_id,name", [("MS1", "Maple Middle"), ("HS1", "Oak High")])
-    write_csv(
-        folder, "students.csv", "student_id,first_name,last_name", [(s, f"First{s}", f"Last{s}") for s in STUDENTS]
-    )
-    write_csv(
-        folder,
-        "enrollments.csv",
-        "student_id,school_id,entry_date,exit_date",
-        [
-            ("S1", "MS1", FIRST_DAY, ""),
-            ("S2", "MS1", FIRST_DAY, ""),
-            ("S3", "MS1", D(2025, 9, 8), ""),
-            ("S4", "HS1", FIRST_DAY, ""),
-            ("S5", "HS1", FIRST_DAY, ""),
-            ("S6", "MS1", FIRST_DAY, D(2025, 9, 15)),
-            ("S6", "HS1", D(2025, 9, 15), ""),
-        ],
-    )
-    write_csv(
-        folder,
-        "calendar.csv",
-        "school_id,date,instructional",
-        [("", day, "Y" if open_ else "N") for day, open_ in _school_days()],
-    )
-    write_csv(
-        folder,
-        "guardians.csv",
-        "student_id,name,phone",
-        [(s, f"Parent {s}", "919-555-0100") for s in STUDENTS] + [("S1", "Second S1", "919-555-0111")],
-    )
-    write_csv(
-        folder,
-        "prior_year.csv",
-        "student_id,school_year,days_enrolled,days_absent",
-        [(s, "2024-25", 180, 9) for s in STUDENTS],
-    )
-    school_days = [day for day, open_ in _school_days() if open_]
-    attendance = [
-        (s, school, day, "U") for s, school in (("S1", "MS1"), ("S2", "MS1"), ("S4", "HS1")) for day in school_days
-    ]
-    write_csv(folder, "attendance.csv", "student_id,school_id,date,code", attendance)
-    run = run_import(tenant_a.district, folder)
-    assert run.status == ImportRun.Status.SUCCEEDED, run.errors
-    assert run.removed == 0 and run.rows_quarantined == 0
-    return tenant_a.district
-
-
-def _state(district) -> dict[str, set]:
-    with scope(district=district):
-        return {
-            "attendance": set(AttendanceRecord.objects.values_list("student__sis_id", "school__sis_id", "date", "code")),
-            "enrollments": set(Enrollment.objects.values_list("student__sis_id", "school__sis_id", "entry_date", "exit_date")),
-            "calendar": set(CalendarDay.objects.values_list("school__sis_id", "date", "instructional")),
-            "guardians": set(Guardian.objects.values_list("student__sis_id", "name", "phone")),
-            "students": set(Student.objects.values_list("sis_id", "first_name", "last_name")),
-            "prior_year": set(PriorYearSummary.objects.values_list("student__sis_id", "school_year", "days_absent")),
-        }  # fmt: skip
+    return build_year(tenant_a.district, tmp_path)
 
 
 # --- held rows never widen what a file covers -----------------------------------------------

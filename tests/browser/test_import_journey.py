@@ -101,3 +101,40 @@ def test_the_run_page_follows_a_running_import_without_reloading(page, juniper, 
     expect(page.locator("#run-progress dd").first).to_have_text("12")
     expect(page.get_by_role("link", name="Refresh")).to_have_count(0)
     assert page.evaluate("window.__samePage === true"), "the page reloaded instead of swapping the progress"
+
+
+def test_an_import_that_would_wipe_a_school_asks_first_and_can_be_undone(
+    page, juniper, tmp_path, sign_in, assert_accessible
+):
+    """The removal guard's confirm step and the undo, in the browser (issue 9)."""
+    from tests.import_support import OPEN_DAYS_OF_YEAR, build_year, district_state, write_csv
+
+    build_year(juniper, tmp_path)
+    before = district_state(juniper)
+    rows = [("S1", "MS1", day, "P") for day in OPEN_DAYS_OF_YEAR]  # MS1's absences all gone
+    wipe = write_csv(tmp_path / "wipe", "attendance.csv", "student_id,school_id,date,code", rows) / "attendance.csv"
+    sign_in(page, ADMIN_EMAIL, PASSWORD)
+    page.goto(_url("index", juniper))
+    page.get_by_label("Format").select_option("csv")
+    page.get_by_label("Files").set_input_files(str(wipe))
+    page.get_by_role("button", name="Import").click()
+
+    expect(page.get_by_role("alert")).to_contain_text("stopped before writing anything")
+    removals = page.get_by_role("table", name="What it would remove")
+    expect(removals.get_by_role("row", name=re.compile("Maple Middle"))).to_contain_text(
+        str(2 * len(OPEN_DAYS_OF_YEAR))
+    )
+    assert_accessible(page)
+    assert district_state(juniper) == before
+
+    page.get_by_role("button", name="Import and remove these rows").click()
+    expect(page.locator("#run-progress").get_by_role("status")).to_contain_text("Imported")
+    expect(page.get_by_role("table", name="What it removed, by school")).to_be_visible()
+    assert_accessible(page)
+    assert district_state(juniper) != before
+
+    page.get_by_role("button", name=re.compile(r"^Undo import #\d+$")).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(re.compile(r"^Undo of an import #\d+$"))
+    expect(page.locator("#run-progress").get_by_role("status")).to_contain_text("Imported")
+    assert_accessible(page)
+    assert district_state(juniper) == before

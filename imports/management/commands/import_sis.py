@@ -25,9 +25,14 @@ class Command(BaseCommand):
         parser.add_argument("--district", required=True, help="the district's slug")
         parser.add_argument("--format", required=True, choices=sorted(FORMATS))
         parser.add_argument("--mapping", help="name of a saved column mapping (reads CSV as an SIS export)")
+        parser.add_argument(
+            "--allow-removals",
+            action="store_true",
+            help="go ahead when the import would remove more than 50 rows that are also more than 5%% of what it covers",
+        )
         parser.add_argument("path", help="a file, a folder or a zip")
 
-    def handle(self, *args, district, format, mapping, path, **options):
+    def handle(self, *args, district, format, mapping, path, allow_removals, **options):
         district_row = District.objects.filter(slug=district).first()
         if district_row is None:
             raise CommandError(f"No district with slug {district!r}.")
@@ -43,11 +48,17 @@ class Command(BaseCommand):
                     path=path,
                     mapping=saved,
                     source=ImportRun.Source.COMMAND,
+                    allow_removals=allow_removals,
                 )
             except ValidationError as error:
                 raise CommandError(" ".join(error.messages)) from error
             run = services.import_run_process(run=run)
             self._summary(run)
+        if run.status == ImportRun.Status.CONFIRM:
+            raise CommandError(
+                f"Import #{run.pk} stopped before writing anything: it would remove the rows above. "
+                "If that is what you mean, run it again with --allow-removals."
+            )
         if run.status != ImportRun.Status.SUCCEEDED:
             raise CommandError(f"Import #{run.pk} {run.get_status_display().lower()}: nothing was written.")
 
@@ -77,6 +88,12 @@ class Command(BaseCommand):
                 if part
             )
             self.stderr.write(f"  rejected: {where}: {error['message']}")
+        stopped = run.status == ImportRun.Status.CONFIRM
+        for entry in run.removals:
+            of = f" of {entry['covered']} it covers" if entry["covered"] is not None else ""
+            line = f"  {'would remove' if stopped else 'removed'} {entry['removed']} {entry['entity']}{of}"
+            line += f" at {entry['school'] or 'no school'}" + (" (over the guard)" if entry["over"] else "")
+            (self.stderr if stopped and entry["over"] else self.stdout).write(line)
         for entity, counts in run.entity_counts.items():
             write(
                 f"  {entity}: read {counts['read']}, added {counts['added']}, changed {counts['changed']}, "

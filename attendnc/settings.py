@@ -253,7 +253,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     # Several resources have a "status"; each named enum keeps the schema free of naming collisions.
-    "ENUM_NAME_OVERRIDES": {"FlagStatusEnum": "tiers.api.FLAG_STATUS_CHOICES"},
+    "ENUM_NAME_OVERRIDES": {
+        "FlagStatusEnum": "tiers.api.FLAG_STATUS_CHOICES",
+        "PulseLevelEnum": "pulse.figures.LEVELS",
+    },
 }
 
 LOGGING = {

@@ -34,7 +34,7 @@ class ImportRunSerializer(serializers.ModelSerializer):
             "id", "kind", "format", "status", "source", "original_name", "sha256", "size_bytes",
             "rows_read", "rows_written", "rows_quarantined", "duplicates", "added", "changed", "removed",
             "entity_counts", "errors", "notes", "created_at", "started_at", "finished_at", "progress",
-            "removals", "allow_removals", "undoes", "undone_by",
+            "removals", "allow_removals", "school_year", "undoes", "undone_by",
         ]  # fmt: skip
         read_only_fields = fields
 
@@ -53,6 +53,14 @@ class ImportUploadSerializer(serializers.Serializer):
         default=False,
         help_text="Go ahead even when the import removes more than 50 rows that are also more than 5% of the rows "
         "it covers at a school. Without it such an import stops before writing anything (status confirm).",
+    )
+
+    school_year = serializers.RegexField(
+        r"^\d{4}-\d{2}$",
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Read the rows against this earlier school year (e.g. 2024-25); blank: the current one.",
     )
 
 
@@ -83,6 +91,7 @@ class ImportRunListAPI(DistrictAPIMixin, generics.ListAPIView):
                     user=request.user,
                     source=ImportRun.Source.API,
                     allow_removals=upload.validated_data["allow_removals"],
+                    school_year=upload.validated_data["school_year"],
                 )
                 services.import_run_enqueue(run=run)
         except DjangoValidationError as error:

@@ -1,6 +1,7 @@
 """Forms of the import pages: the upload, mapping a code, and a column mapping."""
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from students.models import AttendanceCategory
 
@@ -43,11 +44,21 @@ class UploadForm(forms.Form):
         label="Files",
         help_text="A zip of the export, one CSV/JSON/XML file, or several files of one export.",
     )
+    school_year = forms.ChoiceField(
+        choices=[("", "")],
+        required=False,
+        label=_("School year"),
+        help_text=_("Rows dated outside it are held. Choose an earlier year to load last year's files."),
+    )
 
-    def __init__(self, *args, mappings=None, **kwargs):
+    def __init__(self, *args, mappings=None, years: list[str] | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         if mappings is not None:
             self.fields["mapping"].queryset = mappings
+        if years:
+            current, *earlier = years
+            choices = [("", _("%(year)s (this year)") % {"year": current}), *((year, year) for year in earlier)]
+            self.fields["school_year"].choices = choices
 
     def clean(self):
         cleaned = super().clean()

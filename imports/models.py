@@ -99,6 +99,8 @@ class ImportRun(models.Model):
     # entity and school, what the import would remove (status CONFIRM) or removed once allowed.
     removals = models.JSONField(default=list, blank=True)
     allow_removals = models.BooleanField(default=False)
+    # The school year its rows are read against ("2024-25"); blank: the district's current one.
+    school_year = models.CharField(max_length=7, blank=True)
     # True once its added, changed and removed rows are kept (ImportChange): it can be undone.
     journaled = models.BooleanField(default=False)
     undoes = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
@@ -136,6 +138,8 @@ class QuarantineReason(models.TextChoices):
     NO_CALENDAR_DAY = "no_calendar_day", "Date missing from the calendar"
     PARTIAL_WITHOUT_MINUTES = "partial_without_minutes", "Partial day without minutes"
     CONFLICTING_DUPLICATE = "conflicting_duplicate", "Same event twice with different minutes"
+    FUTURE_DATE = "future_date", _("Dated in the future")
+    OUTSIDE_SCHOOL_YEAR = "outside_school_year", _("Outside the school year")
     DUPLICATE = "duplicate", "Exact duplicate (collapsed)"
 
 

@@ -90,7 +90,7 @@ def import_parsed(*, run: ImportRun, parsed: ParsedImport, install_default_codes
             if install_default_codes and not AttendanceCode.objects.exists():
                 attendance_codes_install_defaults(district=district)
             _install_standard_codes(district, parsed.standard_codes)
-        index = DistrictIndex(district)
+        index = DistrictIndex(district, school_year=run.school_year)
         entities = [entity for entity in LOAD_ORDER if entity in typed]
         for step, entity in enumerate(entities, start=1):
             progress(stage=f"Loading {ENTITIES[entity].label.lower()}", step=step - 1, steps=len(entities))
@@ -177,7 +177,8 @@ def replay_held(*, run: ImportRun, rows: list[QuarantinedRow], progress: Progres
         for step, entity in enumerate(entities, start=1):
             progress(stage=f"Replaying {ENTITIES[entity].label.lower()}", step=step - 1, steps=len(entities))
             result = outcome.entities.setdefault(entity, EntityOutcome())
-            for frame, held in frames[entity]:
+            for frame, held, school_year in frames[entity]:
+                index.school_year = school_year  # each held row is read against its own import's year
                 placement = place(entity, frame, index)
                 counts = load_entity(district, entity, placement.rows, None, journal)
                 result.add(_settle(run, held, placement, counts))
@@ -328,21 +329,23 @@ def row_hash(entity: str, values: dict) -> str:
     return hashlib.sha1(json.dumps([entity, values], sort_keys=True).encode()).hexdigest()
 
 
-def _held_frames(rows: list[QuarantinedRow]) -> dict[str, list[tuple[pd.DataFrame, list[QuarantinedRow]]]]:
-    """Held rows as typed frames again, one per entity and column set (as an import loads them)."""
+def _held_frames(rows: list[QuarantinedRow]) -> dict[str, list[tuple[pd.DataFrame, list[QuarantinedRow], str]]]:
+    """Held rows as typed frames again, one per entity, column set and school year (as an import
+    loads them)."""
     grouped: dict[tuple, list[QuarantinedRow]] = {}
     for row in rows:
-        grouped.setdefault((row.entity, tuple(sorted(row.values)), row.file_name), []).append(row)
+        key = (row.entity, tuple(sorted(row.values)), row.run.school_year, row.file_name)
+        grouped.setdefault(key, []).append(row)
     shapes: dict[tuple, tuple[list, list]] = {}
-    for (entity, columns, file), group in grouped.items():
+    for (entity, columns, school_year, file), group in grouped.items():
         text = pd.DataFrame([row.values for row in group], dtype=str).fillna("")
         text[ROW] = [row.row_number for row in group]
-        parts = shapes.setdefault((entity, columns), ([], []))
+        parts = shapes.setdefault((entity, columns, school_year), ([], []))
         parts[0].append(typed_frame(entity, text, file=file))
         parts[1].extend(group)
     frames: dict[str, list] = {}
-    for (entity, _), (parts, held) in shapes.items():
-        frames.setdefault(entity, []).append((pd.concat(parts, ignore_index=True), held))
+    for (entity, _, school_year), (parts, held) in shapes.items():
+        frames.setdefault(entity, []).append((pd.concat(parts, ignore_index=True), held, school_year))
     return frames
 
 

@@ -2,8 +2,9 @@
 say why it cannot be placed.
 
 Nothing here writes. A row that cannot be placed is *held* (quarantined) with the first reason
-that applies, in the order an admin would fix them: the school, the student, the code, the
-enrollment, the calendar, the minutes. Work is column-wise over the whole frame, because a
+that applies, in the order an admin would fix them: the date (in the future, or outside the
+school year the import is read against), the school, the student, the code, the enrollment, the
+calendar, the minutes. Work is column-wise over the whole frame, because a
 district's year of attendance is millions of rows.
 """
 
@@ -17,6 +18,7 @@ from students.models import AttendanceCategory, AttendanceCode, CalendarDay, Enr
 
 from .models import QuarantineReason as Reason
 from .schema import ENTITIES, FILE, ROW, SCOPE_COLUMNS
+from .years import Window, district_today, school_year_window
 
 KEYS = {
     "schools": ["school_id"],
@@ -55,11 +57,18 @@ class Placement:
 
 class DistrictIndex:
     """The district's current schools, students, codes, enrollments and calendar, read once and
-    re-read after an import step changes them."""
+    re-read after an import step changes them; the school year rows are read against and the
+    district's today."""
 
-    def __init__(self, district: District):
+    def __init__(self, district: District, *, school_year: str = "", today=None):
         self.district = district
+        self.school_year = school_year
+        self.today = today or district_today(district)
         self._cache: dict = {}
+
+    @property
+    def window(self) -> Window:
+        return school_year_window(self.district, self.school_year)
 
     def forget(self, *names: str) -> None:
         for name in names:
@@ -184,7 +193,7 @@ def place(entity: str, frame: pd.DataFrame, index: DistrictIndex, *, scope: str 
     stored = rows.pop("_keep").to_numpy()
     return Placement(
         rows=rows[placed & stored].reset_index(drop=True),
-        held=holds.frame_of(_message),
+        held=holds.frame_of(lambda reason, row: _message(reason, row, index)),
         duplicates=frame.index[exact].to_numpy(),
         dropped=int((placed & ~stored).sum()),
         # Present days are placed though not stored: a day sent as all present still covers it.
@@ -232,11 +241,31 @@ def _with_people(frame, index, holds, entity, *, school=True, student=True):
     return rows
 
 
+def _hold_dates(frame, index, holds, column: str, *, future: bool) -> None:
+    """Rows dated after the district's today (`future`), or outside the school year."""
+    window = index.window
+    dates = frame[column].to_numpy(dtype="datetime64[ns]")
+    if future:
+        holds.add(dates > np.datetime64(index.today), Reason.FUTURE_DATE, column)
+    outside = (dates < np.datetime64(window.start)) | (dates > np.datetime64(window.end))
+    holds.add(outside, Reason.OUTSIDE_SCHOOL_YEAR, column)
+
+
 def _place_enrollments(frame, index, holds):
+    window = index.window
+    entry = frame["entry_date"].to_numpy(dtype="datetime64[ns]")
+    holds.add(entry > np.datetime64(window.end), Reason.OUTSIDE_SCHOOL_YEAR, "entry_date")
+    if "exit_date" in frame:
+        # The exit date is the first day not enrolled: a stay leaving on the year's first day had none of it.
+        exit_date = frame["exit_date"].to_numpy(dtype="datetime64[ns]")
+        holds.add(
+            ~np.isnat(exit_date) & (exit_date <= np.datetime64(window.start)), Reason.OUTSIDE_SCHOOL_YEAR, "exit_date"
+        )
     return _with_people(frame, index, holds, "enrollments")
 
 
 def _place_calendar(frame, index, holds):
+    _hold_dates(frame, index, holds, "date", future=False)  # calendars are published ahead
     rows = _with_people(frame, index, holds, "calendar", student=False)
     default = (frame["school_id"] == "").to_numpy()
     school_ids = rows["school_id"].to_numpy()
@@ -254,6 +283,7 @@ def _place_prior_year(frame, index, holds):
 
 
 def _place_attendance(frame, index, holds):
+    _hold_dates(frame, index, holds, "date", future=True)
     rows = _with_people(frame, index, holds, "attendance")
     categories = frame["code"].map(index.codes()).to_numpy(dtype=object)
     holds.add(pd.isna(categories), Reason.UNKNOWN_CODE, "code")
@@ -306,11 +336,16 @@ def _calendar_days(school_ids, dates, index: DistrictIndex) -> tuple[np.ndarray,
     return found, instructional
 
 
-def _message(reason: str, row) -> str:
+def _message(reason: str, row, index: DistrictIndex) -> str:
     values = row._asdict()
     date = values.get("date")
     day = date.date().isoformat() if isinstance(date, pd.Timestamp) else ""
+    window = index.window
+    if reason == Reason.OUTSIDE_SCHOOL_YEAR:
+        what = f"{day}" if day else _stay(values)
+        return f"{what} is outside the school year {window.label} ({window.start} to {window.end})."
     return {
+        Reason.FUTURE_DATE: f"{day} is after today ({index.today}).",
         Reason.UNKNOWN_SCHOOL: f"No school with SIS id {values.get('school_id')!r}.",
         Reason.UNKNOWN_STUDENT: f"No student with SIS id {values.get('student_id')!r}.",
         Reason.UNKNOWN_CODE: f"Code {values.get('code')!r} is not in the district's code map.",
@@ -320,6 +355,12 @@ def _message(reason: str, row) -> str:
         Reason.PARTIAL_WITHOUT_MINUTES: "A partial day needs the minutes absent.",
         Reason.CONFLICTING_DUPLICATE: "An earlier row has the same key with different values; the earlier row was kept.",
     }.get(reason, "")
+
+
+def _stay(values: dict) -> str:
+    entry, exit_date = values.get("entry_date"), values.get("exit_date")
+    text = f"The stay from {entry.date().isoformat()}" if isinstance(entry, pd.Timestamp) else "The stay"
+    return text + (f" to {exit_date.date().isoformat()}" if isinstance(exit_date, pd.Timestamp) else "")
 
 
 _PLACERS = {

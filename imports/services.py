@@ -28,6 +28,7 @@ from .models import ColumnMapping, ImportFormat, ImportRun, QuarantinedRow, Quar
 from .parsing import ImportRejected, parse_source
 from .pipeline import EntityOutcome, Outcome, RemovalsNeedConfirmation, import_parsed, replay_held
 from .undo import UndoRefused, undo_blockers, undo_run
+from .years import school_year_window
 
 logger = logging.getLogger(__name__)
 PROGRESS_SECONDS = 24 * 60 * 60
@@ -46,18 +47,27 @@ def import_run_create(
     user=None,
     source: str = ImportRun.Source.UPLOAD,
     allow_removals: bool = False,
+    school_year: str = "",
 ) -> ImportRun:
     """Record the import and keep its file under the district's storage, with its SHA-256.
 
     `path` is a file, folder or zip on this machine (the command line); `uploads` are uploaded
     files (one file or zip kept as is, several zipped together). `allow_removals` lets the
-    import remove more than the removal guard lets through unasked (pipeline.GUARD_ROWS)."""
+    import remove more than the removal guard lets through unasked (pipeline.GUARD_ROWS);
+    `school_year` ("2024-25") reads its rows against an earlier year than the current one."""
     if format not in ImportFormat.values:
         raise ValidationError({"format": f"Unknown format {format!r}."})
     if format == ImportFormat.SIS_CSV and mapping is None:
         raise ValidationError({"mapping": "An SIS export needs a column mapping."})
     if mapping is not None and mapping.district_id != district.pk:
         raise ValidationError({"mapping": "That column mapping belongs to another district."})
+    if school_year:
+        try:
+            school_year_window(district, school_year)
+        except ValueError:
+            raise ValidationError(
+                {"school_year": _("Give the school year as its first and last years, like 2024-25.")}
+            ) from None
     run = ImportRun.objects.create(
         district=district,
         format=format,
@@ -65,6 +75,7 @@ def import_run_create(
         created_by=user if getattr(user, "pk", None) else None,
         source=source,
         allow_removals=allow_removals,
+        school_year=school_year,
     )
     with _staged(path=path, uploads=uploads) as (staged, name):
         digest, size = _sha256(staged)
@@ -196,6 +207,7 @@ def _held_rows_open():
     # A conflicting duplicate needs a person to say which row is right: a corrected file does.
     return (
         QuarantinedRow.objects.filter(resolved=False)
+        .select_related("run")
         .exclude(reason=QuarantineReason.CONFLICTING_DUPLICATE)
         .order_by("run_id", "id")
     )

@@ -17,11 +17,17 @@ from districts.models import Role
 from . import selectors, services
 from .forms import CodeMapForm, ColumnMappingForm, HeldFilterForm, MappingCreateForm, SampleForm, UploadForm
 from .models import ImportRun
+from .years import recent_years
 
 
 @role_required(Role.DISTRICT_ADMIN)
 def index(request, district):
-    form = UploadForm(request.POST or None, request.FILES or None, mappings=selectors.column_mapping_list())
+    form = UploadForm(
+        request.POST or None,
+        request.FILES or None,
+        mappings=selectors.column_mapping_list(),
+        years=recent_years(request.district),
+    )
     if request.method == "POST" and form.is_valid():
         try:
             with transaction.atomic():
@@ -31,6 +37,7 @@ def index(request, district):
                     uploads=form.cleaned_data["files"],
                     mapping=form.cleaned_data["mapping"],
                     user=request.user,
+                    school_year=form.cleaned_data["school_year"],
                 )
                 services.import_run_enqueue(run=run)
         except ValidationError as error:

@@ -21,11 +21,17 @@ def _media_in_tmp(settings, tmp_path):
 
 
 def run_import(
-    district, path, *, format="csv", mapping=None, source=ImportRun.Source.COMMAND, allow_removals=False
+    district, path, *, format="csv", mapping=None, source=ImportRun.Source.COMMAND, allow_removals=False, school_year=""
 ) -> ImportRun:
     with scope(district=district):
         run = services.import_run_create(
-            district=district, format=format, path=path, mapping=mapping, source=source, allow_removals=allow_removals
+            district=district,
+            format=format,
+            path=path,
+            mapping=mapping,
+            source=source,
+            allow_removals=allow_removals,
+            school_year=school_year,
         )
         return services.import_run_process(run=run)
 

@@ -29,8 +29,8 @@ GOOD_DAY = D(2025, 9, 17)
 HELD_ROWS = {
     # case: ((a held row before the good row's day, its reason), (one after it, its reason))
     "typo in the year": (
-        (("S1", "MS1", "2015-09-10", "E"), "outside_enrollment"),
-        (("S1", "MS1", "2052-09-10", "E"), "no_calendar_day"),
+        (("S1", "MS1", "2015-09-10", "E"), "outside_school_year"),
+        (("S1", "MS1", "2052-09-10", "E"), "future_date"),
     ),
     "weekend": (
         (("S1", "MS1", "2025-08-30", "E"), "non_instructional_day"),

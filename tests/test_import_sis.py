@@ -55,6 +55,8 @@ def _weekdays(start, end):
 def _setup(tmp_path, district, *, schools, students, start, end, entry):
     """A canonical import giving the district the schools, students, enrollments and weekday
     calendar the SIS export refers to."""
+    district.school_year_start, district.school_year_end = start, end  # the export's year is the district's
+    district.save(update_fields=["school_year_start", "school_year_end"])
     folder = tmp_path / "setup"
     folder.mkdir()
     (folder / "schools.csv").write_text("school_id,name\n" + "".join(f"{s},School {s}\n" for s in schools))

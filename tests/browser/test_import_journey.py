@@ -2,6 +2,7 @@
 code it held → replay → the import-health page is clean. axe (WCAG 2.1 AA) on every page, and
 no console errors (the page fixture fails the test on any)."""
 
+import datetime
 import re
 import zipfile
 from pathlib import Path
@@ -23,7 +24,12 @@ PASSWORD = "juniper-imports-2026"
 @pytest.fixture
 def juniper(transactional_db, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
-    district = district_create(slug="juniper", name="Juniper Unified")
+    district = district_create(
+        slug="juniper",
+        name="Juniper Unified",
+        school_year_start=datetime.date(2025, 8, 25),
+        school_year_end=datetime.date(2026, 6, 10),
+    )
     with scope(district=district):
         member_add(district=district, email=ADMIN_EMAIL, role=Role.DISTRICT_ADMIN, password=PASSWORD)
     return district

@@ -30,9 +30,14 @@ class Command(BaseCommand):
             action="store_true",
             help="go ahead when the import would remove more than 50 rows that are also more than 5%% of what it covers",
         )
+        parser.add_argument(
+            "--school-year",
+            default="",
+            help="read the rows against this earlier school year (e.g. 2024-25) instead of the current one",
+        )
         parser.add_argument("path", help="a file, a folder or a zip")
 
-    def handle(self, *args, district, format, mapping, path, allow_removals, **options):
+    def handle(self, *args, district, format, mapping, path, allow_removals, school_year, **options):
         district_row = District.objects.filter(slug=district).first()
         if district_row is None:
             raise CommandError(f"No district with slug {district!r}.")
@@ -49,6 +54,7 @@ class Command(BaseCommand):
                     mapping=saved,
                     source=ImportRun.Source.COMMAND,
                     allow_removals=allow_removals,
+                    school_year=school_year,
                 )
             except ValidationError as error:
                 raise CommandError(" ".join(error.messages)) from error

@@ -172,6 +172,8 @@ CELERY_BEAT_SCHEDULE = {
     # Likewise Monday's huddles, once each district's morning has come (outreach.tasks).
     "weekly-huddle-dispatch": {"task": "outreach.tasks.huddle_dispatch", "schedule": crontab(minute="*/15")},
     "export-files-expire": {"task": "exports.tasks.export_files_expire", "schedule": crontab(minute=7)},
+    # Same-day absence notices: each district's today, queued and sent as its attendance arrives.
+    "absence-notice-dispatch": {"task": "outreach.families.tasks.notices_dispatch", "schedule": crontab(minute="*/10")},
 }
 # Export files (PDFs, large CSVs of student rows) are removed this many hours after they were made.
 EXPORT_RETENTION_HOURS = envint("EXPORT_RETENTION_HOURS", 24)
@@ -185,6 +187,14 @@ EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = envbool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "AttendNC <no-reply@attendnc.local>")
+# For EMAIL_BACKEND=django.core.mail.backends.filebased.EmailBackend (one file per message).
+EMAIL_FILE_PATH = os.environ.get("EMAIL_FILE_PATH") or str(BASE_DIR / "media" / "sent-email")
+# Text messages (outreach.families.sms): console, file (SMS_FILE_PATH) or http (a provider's API).
+SMS_BACKEND = os.environ.get("SMS_BACKEND", "console")
+SMS_FILE_PATH = os.environ.get("SMS_FILE_PATH") or str(BASE_DIR / "media" / "sent-sms.jsonl")
+SMS_HTTP_URL = os.environ.get("SMS_HTTP_URL", "")
+SMS_HTTP_TOKEN = os.environ.get("SMS_HTTP_TOKEN", "")
+SMS_FROM = os.environ.get("SMS_FROM", "")
 
 # Security: cookies travel only over HTTPS outside the local demo.
 SESSION_COOKIE_SECURE = not DEBUG

@@ -12,6 +12,7 @@ class OutreachConfig(AppConfig):
         from tiers.hooks import register_tier2_plans
 
         from .exports import render_huddle_pdf
+        from .families import demo, tasks  # noqa: F401 - the family messages chapter and the notice tasks
         from .student_panel import outreach_panel
         from .tier2_plans import tier2_plans_frame
 

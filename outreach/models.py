@@ -232,3 +232,6 @@ class EscalationFlag(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["district", "escalation", "flag"], name="escalationflag_unique")]
+
+
+from .families.models import *  # noqa: E402, F403  (family messaging: templates, letters, notices)

@@ -21,6 +21,7 @@ from tiers.selectors import student_metrics_current
 from . import permissions
 from .deadlines import school_days, tier2_checklist, tier2_deadlines
 from .display import BAND_BADGES, BAND_LABELS, sparkline_for
+from .families.timeline import notice_events
 from .models import Escalation, HuddleRow, OutreachAction
 
 ABSENT_KINDS = {"absent_excused", "absent_unexcused", "suspension_out_of_school"}
@@ -55,6 +56,7 @@ def student_timeline(*, access: DistrictAccess, student: Student, today: datetim
         *_flag_events(flags),
         *_huddle_events(rows),
         *_action_events(access, actions, school_ids),
+        *notice_events(student),
     ]
     events.sort(key=lambda event: (event.date, _KIND_ORDER.get(event.kind, 9)), reverse=True)
     return {

@@ -1,0 +1,1 @@
+"""The demo's family messages chapter (order 250): filled in below."""

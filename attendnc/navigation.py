@@ -24,6 +24,8 @@ NAV = [
     (_("Imports"), "imports:index", {Role.DISTRICT_ADMIN}),
     (_("Policy"), "tiers:policy", {Role.DISTRICT_ADMIN}),
     (_("Runs"), "tiers:runs", {Role.DISTRICT_ADMIN}),
+    (_("Family messages"), "outreach:messages_home", {Role.DISTRICT_ADMIN}),
+    (_("Letters"), "outreach:letters", {Role.DISTRICT_ADMIN, Role.ATTENDANCE_LEAD}),
 ]
 
 

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import views
+from .families.urls import urlpatterns as family_patterns
 
 app_name = "outreach"
 
@@ -19,4 +20,5 @@ urlpatterns = [
     path("huddles/rows/<int:row_id>/resolve/", views.huddle_row_resolve, name="huddle_row_resolve"),
     path("students/<int:student_id>/timeline/", views.student_timeline, name="student_timeline"),
     path("students/<int:student_id>/actions/", views.student_action_create, name="student_action_create"),
+    *family_patterns,
 ]

@@ -20,6 +20,7 @@ from districts.models import AuditEvent, Role
 
 from .api_tokens import token_for
 from .export_support import export_job_of
+from .family_records import family_records
 from .import_support import import_objects_of
 from .outreach_records import outreach_records
 from .tiers_data import metrics_run_of
@@ -40,6 +41,7 @@ OBJECT_KWARGS = {
     "row_id": lambda records: outreach_records(records).row.pk,
     "action_id": lambda records: outreach_records(records).action.pk,
     "job_id": lambda records: export_job_of(records).pk,
+    "template_id": lambda records: family_records(records)[0].pk,
 }
 
 

@@ -18,6 +18,7 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max, Q
@@ -26,6 +27,7 @@ from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
 from districts.models import District, Membership, Role, School
+from districts.tenancy import district_storage_path
 from languages.family import ENGLISH, family_language
 from students.models import Enrollment, Guardian, Student
 from tiers.models import Flag
@@ -70,6 +72,53 @@ class LetterPage:
     html: str
 
 
+def letter_batch_reserve(
+    *, district: District, school: School | None, selection: str, as_of: datetime.date, by: Membership, again: bool
+) -> LetterBatch:
+    """Record the batch before any work, refusing a batch already printed unless `again`."""
+    chosen = Selection.parse(selection)
+    if school is not None and school.district_id != district.pk:
+        raise ValidationError(_("That school is not in this district."))
+    with transaction.atomic():
+        repeat = _repeat_number(school, chosen, as_of, again)
+        return LetterBatch.objects.create(
+            district=district, school=school, selection=str(chosen), as_of=as_of, repeat=repeat, created_by=by
+        )
+
+
+def letter_batch_render(
+    *, batch: LetterBatch, out_dir: Path, progress: Callable[[int, str], None] | None = None
+) -> dict[str, bytes]:
+    """Render and log a reserved batch into `out_dir` (<SIS id>.pdf each, and all.pdf); returns
+    each student's PDF by SIS id."""
+    progress = progress or (lambda percent, step: None)
+    try:
+        progress(5, _("Counting each student's days"))
+        district = batch.district
+        figures = figures_as_of(
+            district=district, as_of=batch.as_of, grades=dict(Student.objects.values_list("pk", "grade"))
+        )
+        students = _students(district, batch.school, Selection.parse(batch.selection), batch.as_of, figures)
+        LetterBatch.objects.filter(pk=batch.pk).update(total=len(students))
+        pages = _pages(district, batch.school, students, figures, batch.as_of)
+        all_pdf, singles = _render(pages, batch, progress)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        for sis_id, content in singles.items():
+            (out_dir / f"{sis_id}.pdf").write_bytes(content)
+        (out_dir / "all.pdf").write_bytes(all_pdf)
+        _log(batch, pages, batch.created_by, batch.as_of)
+    except Exception as error:
+        LetterBatch.objects.filter(pk=batch.pk).update(
+            status=LetterBatch.Status.FAILED, error=str(error)[:300], finished_at=timezone.now()
+        )
+        raise
+    LetterBatch.objects.filter(pk=batch.pk).update(
+        status=LetterBatch.Status.DONE, done=len(pages), finished_at=timezone.now()
+    )
+    batch.refresh_from_db()
+    return singles
+
+
 def letter_batch_print(
     *,
     district: District,
@@ -77,37 +126,19 @@ def letter_batch_print(
     selection: str,
     as_of: datetime.date,
     by: Membership,
-    out_dir: Path | None = None,
+    out_dir: Path,
     again: bool = False,
-    progress: Callable[[int, str], None] | None = None,
-) -> tuple[LetterBatch, bytes, dict[str, bytes]]:
-    """Render and log a batch. Returns the batch, all.pdf's bytes and each student's PDF by SIS id
-    (also written to `out_dir` as <SIS id>.pdf and all.pdf when given)."""
-    chosen = Selection.parse(selection)
-    progress = progress or (lambda percent, step: None)
-    if school is not None and school.district_id != district.pk:
-        raise ValidationError(_("That school is not in this district."))
-    repeat = _repeat_number(school, chosen, as_of, again)
-    progress(5, _("Counting each student's days"))
-    figures = figures_as_of(district=district, as_of=as_of, grades=dict(Student.objects.values_list("pk", "grade")))
-    students = _students(district, school, chosen, as_of, figures)
-    batch = LetterBatch.objects.create(
-        district=district, school=school, selection=str(chosen), as_of=as_of, repeat=repeat,
-        total=len(students), created_by=by,
-    )  # fmt: skip
-    pages = _pages(district, school, students, figures, as_of)
-    all_pdf, singles = _render(pages, batch, progress)
-    _log(batch, pages, by, as_of)
-    if out_dir is not None:
-        out_dir.mkdir(parents=True, exist_ok=True)
-        for sis_id, content in singles.items():
-            (out_dir / f"{sis_id}.pdf").write_bytes(content)
-        (out_dir / "all.pdf").write_bytes(all_pdf)
-    LetterBatch.objects.filter(pk=batch.pk).update(
-        status=LetterBatch.Status.DONE, done=len(pages), finished_at=timezone.now()
-    )
+) -> tuple[LetterBatch, dict[str, bytes]]:
+    """Reserve and render in one go (the command line)."""
+    batch = letter_batch_reserve(district=district, school=school, selection=selection, as_of=as_of, by=by, again=again)
+    singles = letter_batch_render(batch=batch, out_dir=out_dir)
     batch.refresh_from_db()
-    return batch, all_pdf, singles
+    return batch, singles
+
+
+def letter_batch_folder(batch: LetterBatch) -> Path:
+    """Where a batch printed from the browser keeps its files: the district's own folder."""
+    return Path(settings.MEDIA_ROOT) / district_storage_path(batch.district_id, "letters", f"batch-{batch.pk}")
 
 
 class LettersAlreadyPrinted(ValidationError):

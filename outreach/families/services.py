@@ -76,3 +76,8 @@ def family_contact_save(*, district: District, school: School | None, name: str,
         district=district, school=school, defaults={"name": name.strip(), "phone": phone.strip()}
     )
     return contact
+
+
+def template_check_only(*, subject: str, body: str, tier: int) -> None:
+    """The checks of template_save without saving (the preview button)."""
+    template_check(subject=subject, body=body, tier=tier)

@@ -37,7 +37,7 @@ class Command(BaseCommand):
             if at is None:
                 raise CommandError(f"No school with SIS id {school!r} in {found.slug}.")
             try:
-                batch, _all, singles = letter_batch_print(
+                batch, singles = letter_batch_print(
                     district=found, school=at, selection=f"absences:{min_absences}", as_of=as_of,
                     by=letter_signer(found, at), out_dir=out, again=again,
                 )  # fmt: skip

@@ -1,0 +1,221 @@
+"""Family messages in the browser: the district's templates (edit, preview with a real student),
+whom families call, lines for languages without templates, the notice outbox, and nudge letter
+batches printed on a worker with their progress."""
+
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from districts.access import role_required
+from districts.forms import add_validation_errors
+from districts.models import AuditEvent, Role, School
+from districts.services import audit_record
+from students.models import Student
+
+from . import selectors, services
+from .figures import figures_current
+from .forms import ContactForm, LanguageLineForm, LetterBatchForm, NewTemplateForm, TemplateForm
+from .letters import letter_batch_folder, letter_batch_reserve
+from .merge import MERGE_FIELDS
+from .messages import TemplateBook
+from .models import FamilyContact, LanguageLine, LetterBatch, MessageKind, MessageTemplate
+from .tasks import print_letter_batch
+
+ADMIN = (Role.DISTRICT_ADMIN,)
+LETTER_ROLES = (Role.DISTRICT_ADMIN, Role.ATTENDANCE_LEAD)
+
+
+@role_required(*ADMIN)
+def messages_home(request, district):
+    services.templates_ensure(district=request.district)
+    templates = MessageTemplate.objects.select_related("updated_by__user")
+    contact = FamilyContact.objects.filter(school__isnull=True).first()
+    contact_form = ContactForm(initial={"name": contact.name, "phone": contact.phone} if contact else None)
+    return render(
+        request,
+        "outreach/families/messages_home.html",
+        {
+            "templates": templates,
+            "kinds": MessageKind.choices,
+            "contact_form": contact_form,
+            "line_form": LanguageLineForm(),
+            "lines": LanguageLine.objects.all(),
+            "gaps": selectors.language_gaps(),
+            "notice_counts": selectors.notice_counts(),
+            "problems": selectors.notice_problems()[:50],
+        },
+    )
+
+
+@role_required(*ADMIN)
+def template_edit(request, district, template_id):
+    template = get_object_or_404(MessageTemplate, pk=template_id)
+    form = TemplateForm(request.POST or None, initial={"subject": template.subject, "body": template.body})
+    preview = None
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            if "preview" in request.POST:
+                services.template_check_only(subject=data["subject"], body=data["body"], tier=template.tier)
+                preview = _preview(request, template.kind, template.tier, template.language, data)
+            else:
+                services.template_save(
+                    district=request.district, by=request.access.membership, kind=template.kind, tier=template.tier,
+                    language=template.language, subject=data["subject"], body=data["body"],
+                )  # fmt: skip
+                messages.success(request, _("Template saved."))
+                return redirect("outreach:messages_home", district=district)
+        except ValidationError as error:
+            add_validation_errors(form, error)
+    return render(
+        request,
+        "outreach/families/template_edit.html",
+        {"template": template, "form": form, "preview": preview, "fields": MERGE_FIELDS},
+    )
+
+
+@role_required(*ADMIN)
+def template_new(request, district):
+    form = NewTemplateForm(request.POST or None)
+    preview = None
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            if "preview" in request.POST:
+                services.template_check_only(subject=data["subject"], body=data["body"], tier=data["tier"])
+                preview = _preview(request, data["kind"], data["tier"], data["language"], data)
+            else:
+                services.template_save(
+                    district=request.district, by=request.access.membership, kind=data["kind"], tier=data["tier"],
+                    language=data["language"], subject=data["subject"], body=data["body"],
+                )  # fmt: skip
+                messages.success(request, _("Template saved."))
+                return redirect("outreach:messages_home", district=district)
+        except ValidationError as error:
+            add_validation_errors(form, error)
+    return render(
+        request, "outreach/families/template_edit.html", {"form": form, "preview": preview, "fields": MERGE_FIELDS}
+    )
+
+
+def _preview(request, kind, tier, language, data) -> dict:
+    """The text as one real student's family would read it, with this draft in place of the saved one."""
+    student = _preview_student(data.get("preview_student", ""))
+    if student is None:
+        raise ValidationError({"preview_student": _("No student with that SIS id in this district.")})
+    book = TemplateBook(request.district)
+    draft = MessageTemplate(kind=kind, tier=tier, language=language, subject=data["subject"], body=data["body"])
+    book.templates[(kind, tier, language)] = draft
+    enrollment = student.enrollments.select_related("school").order_by("-entry_date").first()
+    school = enrollment.school if enrollment else None
+    today = timezone.localdate()
+    figures = figures_current(student_ids=[student.pk], month_of=today).get(student.pk)
+    message = book.compose(
+        kind=kind, tier=tier, student=student, school=school, family_language=language, figures=figures,
+        absence_date=today,
+    )  # fmt: skip
+    audit_record(
+        district=request.district, user=request.user, action=AuditEvent.Action.VIEW, object_type="student",
+        object_id=student.pk, object_label=f"{student.full_name} ({student.sis_id})", request=request,
+        detail={"page": "message preview"},
+    )  # fmt: skip
+    return {"student": student, "message": message, "has_figures": figures is not None}
+
+
+def _preview_student(sis_id: str) -> Student | None:
+    students = Student.objects.filter(sis_id=sis_id.strip()) if sis_id.strip() else Student.objects.order_by("sis_id")
+    return students.first()
+
+
+@role_required(*ADMIN)
+@require_POST
+def contact_save(request, district):
+    form = ContactForm(request.POST)
+    if form.is_valid():
+        services.family_contact_save(district=request.district, school=None, **form.cleaned_data)
+        messages.success(request, _("Contact saved."))
+    else:
+        messages.error(request, _("Give both the contact person and a phone number."))
+    return redirect("outreach:messages_home", district=district)
+
+
+@role_required(*ADMIN)
+@require_POST
+def language_line_save(request, district):
+    form = LanguageLineForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise ValidationError(_("Give the language as a short code, such as es or vi."))
+        services.language_line_save(district=request.district, **form.cleaned_data)
+        messages.success(request, _("Line saved."))
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    return redirect("outreach:messages_home", district=district)
+
+
+# ----------------------------------------------------------------------------- letters
+
+
+def _letter_schools(access):
+    schools = School.objects.all()
+    if not access.has_role(Role.DISTRICT_ADMIN):
+        schools = schools.filter(pk__in=access.school_ids(Role.ATTENDANCE_LEAD))
+    return schools
+
+
+@role_required(*LETTER_ROLES)
+def letters_home(request, district):
+    schools = list(_letter_schools(request.access))
+    form = LetterBatchForm(request.POST or None, initial={"as_of": timezone.localdate()})
+    form.fields["school"].choices = [(s.pk, s.name) for s in schools]
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        school = next((s for s in schools if str(s.pk) == data["school"]), None)
+        if school is None:
+            raise Http404
+        try:
+            with transaction.atomic():
+                batch = letter_batch_reserve(
+                    district=request.district, school=school, selection=data["selection"], as_of=data["as_of"],
+                    by=request.access.membership, again=data["again"],
+                )  # fmt: skip
+                transaction.on_commit(lambda: print_letter_batch.delay(request.district.pk, batch.pk))
+            return redirect("outreach:letter_batch", district=district, batch_id=batch.pk)
+        except ValidationError as error:
+            add_validation_errors(form, error)
+    batches = LetterBatch.objects.filter(school__in=schools).select_related("school", "created_by__user")[:20]
+    return render(request, "outreach/families/letters.html", {"form": form, "batches": batches})
+
+
+def _batch(request, batch_id) -> LetterBatch:
+    return get_object_or_404(LetterBatch.objects.filter(school__in=_letter_schools(request.access)), pk=batch_id)
+
+
+@role_required(*LETTER_ROLES)
+def letter_batch(request, district, batch_id):
+    batch = _batch(request, batch_id)
+    template = "outreach/families/letter_batch.html#progress" if request.htmx else "outreach/families/letter_batch.html"
+    return render(request, template, {"batch": batch})
+
+
+@role_required(*LETTER_ROLES)
+def letter_batch_pdf(request, district, batch_id):
+    batch = _batch(request, batch_id)
+    path = letter_batch_folder(batch) / "all.pdf"
+    if batch.status != LetterBatch.Status.DONE or not path.exists():
+        raise Http404
+    audit_record(
+        district=request.district, user=request.user, action=AuditEvent.Action.EXPORT, object_type="letter_batch",
+        object_id=batch.pk, object_label=str(batch), request=request,
+        detail={"students": list(batch.letters.values_list("student_id", flat=True))},
+    )  # fmt: skip
+    name = f"letters-{batch.school.sis_id if batch.school else 'district'}-{batch.as_of:%Y-%m-%d}.pdf"
+    return FileResponse(path.open("rb"), as_attachment=True, filename=name, content_type="application/pdf")
+
+

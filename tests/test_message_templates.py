@@ -1,0 +1,128 @@
+"""Message templates: shipped defaults in English and Spanish, an unknown merge field or a
+punitive word refused before saving, a preview with a real student, and the letter pages."""
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.urls import reverse
+from django.utils import translation
+from django_scopes import scope
+
+from outreach.families import selectors
+from outreach.families.defaults import DEFAULT_TEMPLATES
+from outreach.families.merge import template_check
+from outreach.families.models import DEFAULT_TIER, LetterBatch, MessageTemplate
+from outreach.families.services import template_save, templates_ensure
+from students.models import Guardian
+
+from .factories import GuardianFactory
+from .tiers_data import tiers_year
+
+
+@pytest.mark.parametrize("kind", list(DEFAULT_TEMPLATES))
+def test_the_shipped_templates_pass_their_own_checks_in_both_languages(kind):
+    assert set(DEFAULT_TEMPLATES[kind]) == {"en", "es"}
+    for subject, body in DEFAULT_TEMPLATES[kind].values():
+        template_check(subject=subject, body=body, tier=DEFAULT_TIER[kind])
+
+
+def _errors(**kwargs) -> str:
+    with pytest.raises(ValidationError) as raised, translation.override("en"):
+        template_check(**kwargs)
+    return " ".join(message for messages in raised.value.message_dict.values() for message in messages)
+
+
+def test_an_unknown_merge_field_is_named():
+    text = _errors(subject="Hi {student_first_name}", body="Missed {days_missed} days at {school}", tier=1)
+    assert "{days_missed}" in text and "{school}" not in text
+
+
+def test_a_punitive_word_cannot_go_in_a_tier_1_or_2_template_in_either_language():
+    assert "“truancy”" in _errors(subject="", body="This is a truancy warning.", tier=1)
+    assert "“court”" in _errors(subject="", body="We may refer you to court.", tier=2)
+    assert "“multa”" in _errors(subject="", body="Puede recibir una multa.", tier=2)
+    assert "“policia”" in _errors(subject="", body="Llamaremos a la policía.", tier=1)
+    template_check(subject="", body="A court date would come only after supports.", tier=3)
+
+
+def test_saving_a_bad_template_changes_nothing(tenant_a):
+    district = tenant_a.district
+    with scope(district=district):
+        templates_ensure(district=district)
+        before = MessageTemplate.objects.get(kind="welcome", tier=1, language="en").body
+        with pytest.raises(ValidationError):
+            template_save(
+                district=district, by=None, kind="welcome", tier=1, language="en", subject="", body="{grade} fines"
+            )
+        assert MessageTemplate.objects.get(kind="welcome", tier=1, language="en").body == before
+
+
+@pytest.fixture
+def year(tenant_a):
+    return tiers_year(tenant_a)
+
+
+def _template_url(district, kind="absence_notice", language="es"):
+    with scope(district=district):
+        templates_ensure(district=district)
+        template = MessageTemplate.objects.get(kind=kind, language=language)
+    return reverse("outreach:message_template", kwargs={"district": district.slug, "template_id": template.pk})
+
+
+def test_an_admin_previews_a_draft_with_a_real_student_before_saving(year, tenant_a, login):
+    client = login(tenant_a.user("district_admin"))
+    url = _template_url(year.district)
+    draft = {"subject": "Aviso", "body": "{student_first_name} faltó {days_missed_year} días.", "preview": "1"}
+    page = client.post(url, draft | {"preview_student": year.monday.sis_id})
+    html = page.content.decode()
+    assert page.status_code == 200 and "Monday faltó" in html
+    with scope(district=year.district):
+        assert MessageTemplate.objects.get(kind="absence_notice", language="es").subject != "Aviso"
+
+
+def test_an_unknown_field_shows_as_an_error_and_a_good_template_saves(year, tenant_a, login):
+    client = login(tenant_a.user("district_admin"))
+    url = _template_url(year.district)
+    page = client.post(url, {"subject": "Aviso", "body": "Hola {nombre}", "save": "1"})
+    assert page.status_code == 200 and "{nombre}" in page.content.decode()
+    saved = client.post(url, {"subject": "Aviso", "body": "Hola, {student_first_name}.", "save": "1"})
+    assert saved.status_code == 302
+    with scope(district=year.district):
+        assert MessageTemplate.objects.get(kind="absence_notice", language="es").body == "Hola, {student_first_name}."
+
+
+def test_templates_are_for_district_admins(year, tenant_a, login):
+    client = login(tenant_a.user("attendance_lead"))
+    assert client.get(_template_url(year.district)).status_code == 403
+    assert client.get(reverse("outreach:messages_home", kwargs={"district": "alpha"})).status_code == 403
+
+
+def test_the_messages_page_counts_families_whose_language_has_no_template(year, tenant_a, login):
+    with scope(district=year.district):
+        GuardianFactory(student=year.steady, language="Vietnamese")
+        GuardianFactory(student=year.recent, language="vie")
+        Guardian.objects.filter(student=year.monday).update(language="Spanish")
+        gaps = selectors.language_gaps()
+    assert [(gap.language, gap.guardians) for gap in gaps] == [("vi", 2)]
+    page = login(tenant_a.user("district_admin")).get(reverse("outreach:messages_home", kwargs={"district": "alpha"}))
+    assert page.status_code == 200 and "vi: 2 guardians" in page.content.decode()
+
+
+def test_a_lead_prints_letters_for_their_school_and_downloads_them(year, tenant_a, login, settings, tmp_path):
+    settings.MEDIA_ROOT = str(tmp_path)
+    client = login(tenant_a.user("attendance_lead"))
+    url = reverse("outreach:letters", kwargs={"district": "alpha"})
+    form = {"school": year.school.pk, "selection": "absences:2", "as_of": "2025-10-31"}
+    response = client.post(url, form)
+    assert response.status_code == 302
+    with scope(district=year.district):
+        batch = LetterBatch.objects.get()
+    assert (batch.status, batch.total, batch.done) == ("done", 2, 2)
+    page = client.get(response["Location"])
+    assert "2 of 2 letters" in page.content.decode()
+    pdf = client.get(reverse("outreach:letter_batch_pdf", kwargs={"district": "alpha", "batch_id": batch.pk}))
+    assert pdf.status_code == 200 and b"".join(pdf.streaming_content).startswith(b"%PDF")
+    again = client.post(url, form)
+    assert again.status_code == 200 and "already printed" in again.content.decode()
+    assert client.post(url, form | {"school": year.other_school.pk}).status_code == 200  # not their school: no choice
+    with scope(district=year.district):
+        assert LetterBatch.objects.count() == 1

@@ -122,7 +122,9 @@ def main(argv=None) -> None:
         f"queue: {first.absent:,} absent students -> {first.queued:,} notices in {queued_in:.2f} s "
         f"({first.no_address:,} without a usable address); target <= 10 s"
     )
-    print(f"re-run: {second.queued} new, {second.already:,} already queued, in {again_in:.2f} s; outbox holds {total:,}")
+    print(
+        f"re-run: {second.queued} new, {second.already:,} already queued, in {again_in:.2f} s; outbox holds {total:,}"
+    )
 
 
 if __name__ == "__main__":

@@ -13,9 +13,11 @@ class OutreachConfig(AppConfig):
 
         from .exports import render_huddle_pdf
         from .families import demo, tasks  # noqa: F401 - the family messages chapter and the notice tasks
+        from .families.letters import LETTERS_RENDERER, render_nudge_letters
         from .student_panel import outreach_panel
         from .tier2_plans import tier2_plans_frame
 
         register_tier2_plans(tier2_plans_frame)
         register_export_renderer("outreach.huddle_pdf", render_huddle_pdf)
+        register_export_renderer(LETTERS_RENDERER, render_nudge_letters)
         register_student_panel("outreach", "outreach/student_panel.html", outreach_panel, order=20)

@@ -21,5 +21,5 @@ def family_records(records):
                 district=district, school=school, selection="absences:2", as_of=datetime.date(2025, 11, 17),
                 status=LetterBatch.Status.DONE,
             )  # fmt: skip
-        cached = records._family = (template, batch)
+        cached = records._family = (template, batch)  # batch: no route names it since letters are export jobs
     return cached

@@ -7,6 +7,7 @@ from django.urls import reverse
 from django.utils import translation
 from django_scopes import scope
 
+from exports.models import ExportJob
 from outreach.families import selectors
 from outreach.families.defaults import DEFAULT_TEMPLATES
 from outreach.families.merge import template_check
@@ -107,22 +108,27 @@ def test_the_messages_page_counts_families_whose_language_has_no_template(year, 
     assert page.status_code == 200 and "vi: 2 guardians" in page.content.decode()
 
 
-def test_a_lead_prints_letters_for_their_school_and_downloads_them(year, tenant_a, login, settings, tmp_path):
+def test_a_lead_prints_letters_for_their_school_through_an_export_job(
+    year, tenant_a, login, settings, tmp_path, django_capture_on_commit_callbacks
+):
     settings.MEDIA_ROOT = str(tmp_path)
     client = login(tenant_a.user("attendance_lead"))
     url = reverse("outreach:letters", kwargs={"district": "alpha"})
     form = {"school": year.school.pk, "selection": "absences:2", "as_of": "2025-10-31"}
-    response = client.post(url, form)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url, form)
     assert response.status_code == 302
     with scope(district=year.district):
         batch = LetterBatch.objects.get()
+        job = ExportJob.objects.get()
     assert (batch.status, batch.total, batch.done) == ("done", 2, 2)
-    page = client.get(response["Location"])
-    assert "2 of 2 letters" in page.content.decode()
-    pdf = client.get(reverse("outreach:letter_batch_pdf", kwargs={"district": "alpha", "batch_id": batch.pk}))
-    assert pdf.status_code == 200 and b"".join(pdf.streaming_content).startswith(b"%PDF")
+    assert response["Location"] == job.get_absolute_url() and job.status == "succeeded", job.error
+    download = client.get(reverse("exports:job_download", kwargs={"district": "alpha", "job_id": job.pk}))
+    assert download.status_code == 200
+    content = b"".join(download.streaming_content) if download.streaming else download.content
+    assert content.startswith(b"%PDF")
     again = client.post(url, form)
     assert again.status_code == 200 and "already printed" in again.content.decode()
     assert client.post(url, form | {"school": year.other_school.pk}).status_code == 200  # not their school: no choice
     with scope(district=year.district):
-        assert LetterBatch.objects.count() == 1
+        assert LetterBatch.objects.count() == 1 and ExportJob.objects.count() == 1

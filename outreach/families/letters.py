@@ -19,7 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Max, Q
 from django.template.loader import render_to_string
@@ -28,6 +28,7 @@ from django.utils.translation import gettext as _
 
 from districts.models import District, Membership, Role, School
 from districts.tenancy import district_storage_path
+from exports.registry import ExportFile, ExportRequest
 from languages.family import ENGLISH, family_language
 from students.models import Enrollment, Guardian, Student
 from tiers.models import Flag
@@ -302,6 +303,36 @@ def _log(batch: LetterBatch, pages: list[LetterPage], by: Membership, as_of: dat
         ],
         batch_size=1000,
     )  # fmt: skip
+
+
+LETTERS_RENDERER = "outreach.nudge_letters"
+
+
+def letter_schools(access):
+    """The schools a person may print letters for: every school for a district admin, their own
+    for an attendance lead."""
+    schools = School.objects.all()
+    if not access.has_role(Role.DISTRICT_ADMIN):
+        schools = schools.filter(pk__in=access.school_ids(Role.ATTENDANCE_LEAD))
+    return schools
+
+
+def render_nudge_letters(export: ExportRequest) -> ExportFile:
+    """The export renderer "outreach.nudge_letters" (registered in OutreachConfig.ready): lays out
+    a reserved batch, or hands back its all.pdf when a retried job finds it already done."""
+    batch = LetterBatch.objects.select_related("district", "school", "created_by").get(pk=export.params["batch_id"])
+    if not letter_schools(export.access).filter(pk=batch.school_id).exists():
+        raise PermissionDenied(_("Letters are printed by the school's attendance lead or a district admin."))
+    folder = letter_batch_folder(batch)
+    if batch.status != LetterBatch.Status.DONE:
+        letter_batch_render(batch=batch, out_dir=folder, progress=export.progress)
+    school = batch.school.sis_id if batch.school else "district"
+    return ExportFile(
+        content=(folder / "all.pdf").read_bytes(),
+        filename=f"letters-{school}-{batch.as_of:%Y-%m-%d}.pdf".replace(" ", "-"),
+        content_type="application/pdf",
+        students=list(batch.letters.values_list("student_id", flat=True)),
+    )
 
 
 def letter_signer(district: District, school: School | None) -> Membership:

@@ -34,16 +34,3 @@ def notices_dispatch():
     for pk in ids:
         transaction.on_commit(lambda pk=pk: send_district_notices.delay(pk))
     return len(ids)
-
-
-@shared_task(base=DistrictTask, name="outreach.families.tasks.print_letter_batch")
-def print_letter_batch(district, batch_id: int):
-    """Lay out a reserved batch of nudge letters; its page shows the letters done so far."""
-    from .letters import letter_batch_folder, letter_batch_render
-    from .models import LetterBatch
-
-    batch = LetterBatch.objects.select_related("district", "school", "created_by").get(pk=batch_id)
-    if batch.status != LetterBatch.Status.RUNNING or batch.done:
-        return batch.status  # a redelivered job: the batch was already rendered (or failed)
-    letter_batch_render(batch=batch, out_dir=letter_batch_folder(batch))
-    return LetterBatch.Status.DONE

@@ -9,6 +9,4 @@ urlpatterns = [
     path("messages/contact/", views.contact_save, name="messages_contact"),
     path("messages/language-lines/", views.language_line_save, name="messages_language_line"),
     path("letters/", views.letters_home, name="letters"),
-    path("letters/<int:batch_id>/", views.letter_batch, name="letter_batch"),
-    path("letters/<int:batch_id>/letters.pdf", views.letter_batch_pdf, name="letter_batch_pdf"),
 ]

@@ -2,30 +2,28 @@
 whom families call, lines for languages without templates, the notice outbox, and nudge letter
 batches printed on a worker with their progress."""
 
-
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from districts.access import role_required
 from districts.forms import add_validation_errors
-from districts.models import AuditEvent, Role, School
+from districts.models import AuditEvent, Role
 from districts.services import audit_record
+from exports.services import export_job_start
 from students.models import Student
 
 from . import selectors, services
 from .figures import figures_current
 from .forms import ContactForm, LanguageLineForm, LetterBatchForm, NewTemplateForm, TemplateForm
-from .letters import letter_batch_folder, letter_batch_reserve
+from .letters import LETTERS_RENDERER, letter_batch_reserve, letter_schools
 from .merge import MERGE_FIELDS
 from .messages import TemplateBook
 from .models import FamilyContact, LanguageLine, LetterBatch, MessageKind, MessageTemplate
-from .tasks import print_letter_batch
 
 ADMIN = (Role.DISTRICT_ADMIN,)
 LETTER_ROLES = (Role.DISTRICT_ADMIN, Role.ATTENDANCE_LEAD)
@@ -162,60 +160,29 @@ def language_line_save(request, district):
 # ----------------------------------------------------------------------------- letters
 
 
-def _letter_schools(access):
-    schools = School.objects.all()
-    if not access.has_role(Role.DISTRICT_ADMIN):
-        schools = schools.filter(pk__in=access.school_ids(Role.ATTENDANCE_LEAD))
-    return schools
-
-
 @role_required(*LETTER_ROLES)
 def letters_home(request, district):
-    schools = list(_letter_schools(request.access))
+    """Pick the school and the students; the batch is reserved (or refused as a repeat) at once and
+    laid out by an export job, whose page shows the progress and then offers all.pdf."""
+    schools = list(letter_schools(request.access))
     form = LetterBatchForm(request.POST or None, initial={"as_of": timezone.localdate()})
     form.fields["school"].choices = [(s.pk, s.name) for s in schools]
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         school = next((s for s in schools if str(s.pk) == data["school"]), None)
-        if school is None:
-            raise Http404
         try:
             with transaction.atomic():
                 batch = letter_batch_reserve(
                     district=request.district, school=school, selection=data["selection"], as_of=data["as_of"],
                     by=request.access.membership, again=data["again"],
                 )  # fmt: skip
-                transaction.on_commit(lambda: print_letter_batch.delay(request.district.pk, batch.pk))
-            return redirect("outreach:letter_batch", district=district, batch_id=batch.pk)
+                job = export_job_start(
+                    access=request.access, renderer=LETTERS_RENDERER, params={"batch_id": batch.pk},
+                    title=_("Nudge letters, %(school)s, as of %(date)s")
+                    % {"school": school.name, "date": formats.date_format(data["as_of"], "DATE_FORMAT")},
+                )  # fmt: skip
+            return redirect(job)
         except ValidationError as error:
             add_validation_errors(form, error)
-    batches = LetterBatch.objects.filter(school__in=schools).select_related("school", "created_by__user")[:20]
+    batches = LetterBatch.objects.filter(school__in=schools).select_related("school")[:20]
     return render(request, "outreach/families/letters.html", {"form": form, "batches": batches})
-
-
-def _batch(request, batch_id) -> LetterBatch:
-    return get_object_or_404(LetterBatch.objects.filter(school__in=_letter_schools(request.access)), pk=batch_id)
-
-
-@role_required(*LETTER_ROLES)
-def letter_batch(request, district, batch_id):
-    batch = _batch(request, batch_id)
-    template = "outreach/families/letter_batch.html#progress" if request.htmx else "outreach/families/letter_batch.html"
-    return render(request, template, {"batch": batch})
-
-
-@role_required(*LETTER_ROLES)
-def letter_batch_pdf(request, district, batch_id):
-    batch = _batch(request, batch_id)
-    path = letter_batch_folder(batch) / "all.pdf"
-    if batch.status != LetterBatch.Status.DONE or not path.exists():
-        raise Http404
-    audit_record(
-        district=request.district, user=request.user, action=AuditEvent.Action.EXPORT, object_type="letter_batch",
-        object_id=batch.pk, object_label=str(batch), request=request,
-        detail={"students": list(batch.letters.values_list("student_id", flat=True))},
-    )  # fmt: skip
-    name = f"letters-{batch.school.sis_id if batch.school else 'district'}-{batch.as_of:%Y-%m-%d}.pdf"
-    return FileResponse(path.open("rb"), as_attachment=True, filename=name, content_type="application/pdf")
-
-

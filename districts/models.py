@@ -131,11 +131,11 @@ class School(models.Model):
 
 
 class Role(models.TextChoices):
-    DISTRICT_ADMIN = "district_admin", "District admin"
-    DISTRICT_STAFF = "district_staff", "District staff"
-    ATTENDANCE_LEAD = "attendance_lead", "Attendance lead"
-    COUNSELOR = "counselor", "Counselor"
-    MENTOR = "mentor", "Mentor"
+    DISTRICT_ADMIN = "district_admin", _("District admin")
+    DISTRICT_STAFF = "district_staff", _("District staff")
+    ATTENDANCE_LEAD = "attendance_lead", _("Attendance lead")
+    COUNSELOR = "counselor", _("Counselor")
+    MENTOR = "mentor", _("Mentor")
 
 
 # Roles that act on particular schools; the others act district-wide (mentors act on the
@@ -196,10 +196,10 @@ class AuditEvent(models.Model):
     """Who saw or exported what, when and from where (FERPA). Append-only by design."""
 
     class Action(models.TextChoices):
-        VIEW = "view", "Viewed"
-        EXPORT = "export", "Exported"
-        CHANGE = "change", "Changed"
-        LOGIN = "login", "Logged in"
+        VIEW = "view", _("Viewed")
+        EXPORT = "export", _("Exported")
+        CHANGE = "change", _("Changed")
+        LOGIN = "login", _("Logged in")
 
     district = models.ForeignKey(District, on_delete=models.PROTECT, related_name="+")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")

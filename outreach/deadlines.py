@@ -13,9 +13,11 @@ import datetime
 from collections.abc import Iterable
 
 from django.db.models import Q
+from django.utils.translation import gettext as _
 
 from districts.models import District, School
 from students.models import CalendarDay
+from tiers.why import short_date
 
 from .models import Method
 
@@ -88,8 +90,11 @@ class Step:
     def state_label(self) -> str:
         state = self.state
         if state in ("done", "late"):
-            return f"{'done' if state == 'done' else 'late'}, {_day(self.done_on)}"
-        return {"overdue": f"overdue (due {_day(self.due)})", "due": "due today", "open": f"by {_day(self.due)}"}[state]
+            text = _("done, %(date)s") if state == "done" else _("late, %(date)s")
+            return text % {"date": _day(self.done_on)}
+        if state == "overdue":
+            return _("overdue (due %(date)s)") % {"date": _day(self.due)}
+        return _("due today") if state == "due" else _("by %(date)s") % {"date": _day(self.due)}
 
     @property
     def is_overdue(self) -> bool:
@@ -111,15 +116,15 @@ def tier2_checklist(
     follow_up = _first(a for a in reached if support and a["attempt_date"] > support)
     contact_due = calendar.after(since, deadlines.family_contact_days)
     return [
-        Step("check_in", "Check-in", calendar.after(since, deadlines.student_check_in_days), check_in, today),
-        Step("family_contact", "Family contact", contact_due, family, today),
-        Step("support", "Support", contact_due, support, today),
-        Step("follow_up", "Follow-up", calendar.after(since, deadlines.follow_up_days), follow_up, today),
+        Step("check_in", _("Check-in"), calendar.after(since, deadlines.student_check_in_days), check_in, today),
+        Step("family_contact", _("Family contact"), contact_due, family, today),
+        Step("support", _("Support"), contact_due, support, today),
+        Step("follow_up", _("Follow-up"), calendar.after(since, deadlines.follow_up_days), follow_up, today),
     ]
 
 
 def _day(day: datetime.date) -> str:
-    return f"{day:%b} {day.day}"
+    return short_date(day)
 
 
 def _first(actions) -> datetime.date | None:

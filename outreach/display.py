@@ -12,10 +12,13 @@ from collections import defaultdict
 from typing import NamedTuple
 
 from django.urls import reverse
+from django.utils import formats
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
 
 from districts.access import DistrictAccess
 from tiers.models import BAND_CHOICES, WeeklySnapshot
+from tiers.why import pct, short_date
 
 from . import fragments, permissions, selectors
 from .deadlines import Step, school_days, tier2_checklist, tier2_deadlines
@@ -35,7 +38,7 @@ class Contact:
 
     @property
     def result(self) -> str:
-        return "reached" if self.action.reached else "not reached"
+        return _("reached") if self.action.reached else _("not reached")
 
 
 @dataclasses.dataclass
@@ -65,11 +68,11 @@ class RowView:
 
     @property
     def rate_pct(self) -> str:
-        return f"{float(self.row.absence_rate) * 100:.1f}%"
+        return pct(self.row.absence_rate)
 
     @property
     def days_missed(self) -> str:
-        return f"{self.row.absent_days.normalize():f}"
+        return formats.number_format(self.row.absent_days.normalize())
 
     @property
     def trend_text(self) -> str:
@@ -77,8 +80,11 @@ class RowView:
             return ""
         points = float(self.row.trend) * 100
         if abs(points) < 0.05:
-            return "last 20 school days: steady"
-        return f"last 20 school days: {'up' if points > 0 else 'down'} {abs(points):.1f} pts on the 20 before"
+            return _("last 20 school days: steady")
+        values = {"points": formats.number_format(round(abs(points), 1), decimal_pos=1)}
+        if points > 0:
+            return _("last 20 school days: up %(points)s pts on the 20 before") % values
+        return _("last 20 school days: down %(points)s pts on the 20 before") % values
 
     @property
     def next_step_state(self) -> str:
@@ -93,7 +99,10 @@ class RowView:
 
     @property
     def trend_short(self) -> str:
-        return f"trend {float(self.row.trend) * 100:+.1f} pts" if self.row.trend is not None else ""
+        if self.row.trend is None:
+            return ""
+        points = formats.number_format(round(float(self.row.trend) * 100, 1), decimal_pos=1)
+        return _("trend %(sign)s%(points)s pts") % {"sign": "+" if self.row.trend >= 0 else "", "points": points}
 
     @property
     def reasons_line(self) -> str:
@@ -107,19 +116,19 @@ class RowView:
     @property
     def guardian_line(self) -> str:
         if not self.guardians:
-            return "No guardian contact"
+            return _("No guardian contact")
         g = self.guardians[0]
-        channel = g.get_preferred_channel_display().lower() if g.preferred_channel else "no channel"
-        return " · ".join(part for part in [g.name, g.language or "language?", channel, g.phone] if part)
+        channel = g.get_preferred_channel_display().lower() if g.preferred_channel else _("no channel")
+        return " · ".join(part for part in [g.name, g.language or _("language?"), channel, g.phone] if part)
 
     @property
     def contact_line(self) -> str:
         contact = self.last_contact
         if contact is None:
-            return "None yet"
+            return _("None yet")
         action = contact.action
         barrier = f" · {action.get_barrier_display()}" if action.barrier and not contact.restricted else ""
-        return f"{action.attempt_date:%b %-d} · {action.get_method_display()} · {contact.result}{barrier}"
+        return f"{short_date(action.attempt_date)} · {action.get_method_display()} · {contact.result}{barrier}"
 
     @property
     def row_html(self) -> str:

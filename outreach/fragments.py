@@ -12,8 +12,11 @@ from datetime import date
 from html import escape
 
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from students.models import Guardian
+from tiers.why import short_date
 
 from .models import Barrier, HuddleRow, Method
 from .sections import reason_label, reason_why
@@ -46,7 +49,8 @@ def reasons_html(reasons: list[dict]) -> SafeString:
         f'<br><span class="reasons__why">{_e(reason_why(r))}</span></li>'
         for r in shown
     )
-    more = f'<li class="reasons__more">Also: {_e("; ".join(reason_label(r) for r in rest))}</li>' if rest else ""
+    also = _("Also: %(rules)s") % {"rules": "; ".join(reason_label(r) for r in rest)}
+    more = f'<li class="reasons__more">{_e(also)}</li>' if rest else ""
     return mark_safe(f'<ul class="reasons">{items}{more}</ul>')
 
 
@@ -58,7 +62,7 @@ def _since(reason: dict) -> str:
     if not reason.get("first_met"):
         return ""
     day = date.fromisoformat(reason["first_met"])
-    return f' <span class="muted">since {day:%b} {day.day}</span>'
+    return f' <span class="muted">{_e(_("since %(date)s") % {"date": short_date(day)})}</span>'
 
 
 def checklist_html(steps) -> SafeString:
@@ -67,21 +71,23 @@ def checklist_html(steps) -> SafeString:
     items = "".join(
         f'<li class="checklist__step checklist__step--{s.state}">{_e(s.label)}: {_e(s.state_label)}</li>' for s in steps
     )
-    return mark_safe(f'<ol class="checklist" aria-label="Tier 2 checklist">{items}</ol>')
+    return mark_safe(f'<ol class="checklist" aria-label="{_e(_("Tier 2 checklist"))}">{items}</ol>')
 
 
 def guardian_html(guardians: list) -> SafeString:
     if not guardians:
-        return mark_safe('<span class="guardian"><span class="badge badge--warn">No guardian contact</span></span>')
+        return mark_safe(
+            f'<span class="guardian"><span class="badge badge--warn">{_e(_("No guardian contact"))}</span></span>'
+        )
     g = guardians[0]
     relation = f" ({_e(g.relationship)})" if g.relationship else ""
     channel = (
-        f"prefers {_e(_label(_CHANNELS, g.preferred_channel).lower())}"
+        _e(_("prefers %(channel)s") % {"channel": _label(_CHANNELS, g.preferred_channel).lower()})
         if g.preferred_channel
-        else "no preferred channel"
+        else _e(_("no preferred channel"))
     )
     phone = f'<br><span class="nowrap">{_e(g.phone)}</span>' if g.phone else ""
-    language = _e(g.language) if g.language else "language not recorded"
+    language = _e(g.language) if g.language else _e(_("language not recorded"))
     return mark_safe(
         f'<span class="guardian">{_e(g.name)}{relation}<br><span class="muted">{language} · {channel}</span>{phone}</span>'
     )
@@ -89,23 +95,29 @@ def guardian_html(guardians: list) -> SafeString:
 
 def contact_html(contact) -> SafeString:
     if contact is None:
-        return mark_safe('<span class="muted">No contact logged yet</span>')
+        return mark_safe(f'<span class="muted">{_e(_("No contact logged yet"))}</span>')
     action = contact.action
     parts = [
-        f'<span class="figure">{action.attempt_date:%b %-d} · {_e(_label(_METHODS, action.method))} · '
+        f'<span class="figure">{_e(short_date(action.attempt_date))} · {_e(_label(_METHODS, action.method))} · '
         f"<strong>{contact.result}</strong></span>"
     ]
     if contact.restricted:
-        parts.append('<span class="figure muted">Details restricted (sensitive)</span>')
+        parts.append(f'<span class="figure muted">{_e(_("Details restricted (sensitive)"))}</span>')
     else:
         if action.barrier:
-            parts.append(f'<span class="figure">Barrier: {_e(_label(_BARRIERS, action.barrier))}</span>')
+            parts.append(
+                f'<span class="figure">{_e(_("Barrier: %(barrier)s") % {"barrier": _label(_BARRIERS, action.barrier)})}</span>'
+            )
         if action.support_offered:
-            parts.append(f'<span class="figure">Support: {_e(action.support_offered)}</span>')
+            parts.append(
+                f'<span class="figure">{_e(_("Support: %(support)s") % {"support": action.support_offered})}</span>'
+            )
     if action.follow_up_date:
-        parts.append(f'<span class="figure">Follow up {action.follow_up_date:%b %-d}</span>')
+        parts.append(
+            f'<span class="figure">{_e(_("Follow up %(date)s") % {"date": short_date(action.follow_up_date)})}</span>'
+        )
     author = action.author.user.get_full_name() or action.author.user.email
-    parts.append(f'<span class="figure muted">by {_e(author)}</span>')
+    parts.append(f'<span class="figure muted">{_e(_("by %(author)s") % {"author": author})}</span>')
     return mark_safe("".join(parts))
 
 
@@ -115,20 +127,29 @@ def actions_html(view, csrf_token: str) -> SafeString:
     row, name, urls = view.row, _e(view.row.student.full_name), view.urls
     parts = []
     if view.can_run:
-        label, pressed = ("Undo discussed", " button--secondary") if row.discussed else ("Mark discussed", "")
+        label, pressed = (_("Undo discussed"), " button--secondary") if row.discussed else (_("Mark discussed"), "")
         parts.append(
             f'<form method="post" action="{urls["discussed"]}" hx-post="{urls["discussed"]}" hx-target="#row-{row.pk}" '
             f'hx-swap="outerHTML"><input type="hidden" name="csrfmiddlewaretoken" value="{_e(csrf_token)}">'
             f'<input type="hidden" name="discussed" value="{0 if row.discussed else 1}">'
             f'<button type="submit" class="button button--small{pressed}" data-shortcut="d" aria-keyshortcuts="d">'
-            f'{label}<span class="visually-hidden">: {name}</span></button></form>'
+            f'{_e(label)}<span class="visually-hidden">: {name}</span></button></form>'
         )
-        parts.append(_panel_link(row.pk, urls, "plan", "o", "Owner &amp; next step", f": {name}"))
+        parts.append(_panel_link(row.pk, urls, "plan", "o", _e(_("Owner & next step")), f": {name}"))
     if view.can_work:
-        parts.append(_panel_link(row.pk, urls, "action", "l", "Log action", f": {name}"))
+        parts.append(_panel_link(row.pk, urls, "action", "l", _e(_("Log action")), f": {name}"))
     if view.can_run:
-        parts.append(_panel_link(row.pk, urls, "escalate", "e", "Escalate", f" {name} to Tier 3"))
-        parts.append(_panel_link(row.pk, urls, "resolve", "r", "Resolve", f": {name}"))
+        parts.append(
+            _panel_link(
+                row.pk,
+                urls,
+                "escalate",
+                "e",
+                _e(_("Escalate")),
+                " " + _e(_("%(name)s to Tier 3") % {"name": view.row.student.full_name}),
+            )
+        )
+        parts.append(_panel_link(row.pk, urls, "resolve", "r", _e(_("Resolve")), f": {name}"))
     return mark_safe("".join(parts))
 
 
@@ -145,14 +166,17 @@ def figures_html(view) -> SafeString:
     if row.absences_left is None:
         left = "—"
     elif row.absences_left == 0:
-        left = "<strong>No absences left</strong> before the year is chronic"
+        left = _e(_("No absences left before the year is chronic"))
     else:
-        left = (
-            f"<strong>{row.absences_left}</strong> absence{'' if row.absences_left == 1 else 's'} left before chronic"
+        left = _e(
+            ngettext(
+                "%(count)s absence left before chronic", "%(count)s absences left before chronic", row.absences_left
+            )
+            % {"count": row.absences_left}
         )
     trend = f'<span class="muted">{_e(view.trend_text)}</span>' if view.trend_text else ""
     return mark_safe(
-        f'<span class="figure"><strong>{_e(view.days_missed)}</strong> missed of {row.membership_days} days</span>'
+        f'<span class="figure">{_e(_("%(missed)s missed of %(days)s days") % {"missed": view.days_missed, "days": row.membership_days})}</span>'
         f'<span class="figure"><span class="badge badge--{view.band_badge or "plain"}">{_e(view.band_label)}</span> '
         f'{view.rate_pct}</span><span class="figure">{left}</span><span class="trend">{view.sparkline}{trend}</span>'
     )
@@ -162,14 +186,14 @@ def row_html(view, *, focus: bool = False) -> SafeString:
     """One student's row: a <tbody> of the data row and the (empty) panel row the forms open in."""
     row, student = view.row, view.row.student
     classes = "huddle-row" + (" is-discussed" if row.discussed else "") + ("" if row.is_open else " is-closed")
-    badges = ('<span class="badge badge--ok">Discussed</span>' if row.discussed else "") + (
-        '<span class="badge">Carried over</span>' if row.carried_over_from_id else ""
+    badges = (f'<span class="badge badge--ok">{_e(_("Discussed"))}</span>' if row.discussed else "") + (
+        f'<span class="badge">{_e(_("Carried over"))}</span>' if row.carried_over_from_id else ""
     )
     return mark_safe(
         f'<tbody id="row-{row.pk}" class="{classes}" data-row{" data-focus-after-swap" if focus else ""}><tr>'
         f'<th scope="row" class="huddle-row__student"><a href="{view.urls["timeline"]}" class="huddle-row__name" data-row-focus>'
         f"{_e(student.last_name)}, {_e(student.first_name)}</a> "
-        f'<span class="muted nowrap">Grade {_e(row.grade or "—")}</span> {badges}{guardian_html(view.guardians)}</th>'
+        f'<span class="muted nowrap">{_e(_("Grade %(grade)s") % {"grade": row.grade or "—"})}</span> {badges}{guardian_html(view.guardians)}</th>'
         f'<td class="huddle-row__figures">{figures_html(view)}</td>'
         f'<td class="huddle-row__why">{reasons_html(row.reasons)}</td>'
         f'<td class="huddle-row__plan">{plan_html(view)}</td>'
@@ -184,14 +208,14 @@ def plan_html(view) -> str:
     if row.owner:
         owner = _e(row.owner.user.get_full_name() or row.owner.user.email)
     else:
-        owner = '<span class="muted">no owner yet</span>'
+        owner = f'<span class="muted">{_e(_("no owner yet"))}</span>'
     due = ""
     if row.next_step_due:
-        text = f"due {row.next_step_due:%b} {row.next_step_due.day}"
+        when = short_date(row.next_step_due)
         due = (
-            f' · <span class="badge badge--bad">overdue, {text}</span>'
+            f' · <span class="badge badge--bad">{_e(_("overdue, due %(date)s") % {"date": when})}</span>'
             if view.next_step_state == "overdue"
-            else f" · {text}"
+            else f" · {_e(_('due %(date)s') % {'date': when})}"
         )
     outcome = (
         f'<span class="figure"><span class="badge">{_e(_label(_OUTCOMES, row.outcome))}</span> {_e(row.outcome_reason)}</span>'
@@ -199,7 +223,7 @@ def plan_html(view) -> str:
         else ""
     )
     return (
-        f'<span class="figure"><span class="label">Owner:</span> {owner}</span>'
-        f'<span class="figure"><span class="label">Next step:</span> {_e(row.next_step or "—")}{due}</span>'
+        f'<span class="figure"><span class="label">{_e(_("Owner:"))}</span> {owner}</span>'
+        f'<span class="figure"><span class="label">{_e(_("Next step:"))}</span> {_e(row.next_step or "—")}{due}</span>'
         f"{checklist_html(view.checklist)}{outcome}"
     )

@@ -9,6 +9,7 @@ outcome — is the team's own work on the row.
 
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 from django_scopes import ScopedManager
 
 from districts.models import District, Membership, School
@@ -19,38 +20,38 @@ from tiers.models import BAND_CHOICES, Flag
 class Barrier(models.TextChoices):
     """SPEC §5's barrier taxonomy, in its order."""
 
-    PHYSICAL_HEALTH = "physical_health", "Physical health"
-    MENTAL_HEALTH = "mental_health", "Mental health, anxiety or school refusal"
-    TRANSPORTATION = "transportation", "Transportation"
-    HOUSING = "housing", "Housing instability"
-    FAMILY_RESPONSIBILITIES = "family_responsibilities", "Family responsibilities or work"
-    SAFETY_BELONGING = "safety_belonging", "Safety, bullying or belonging"
-    ACADEMIC = "academic", "Academic struggle or disengagement"
-    MISCONCEPTION = "misconception", "Misconception (didn't realize)"
-    CLIMATE_DISCIPLINE = "climate_discipline", "School climate or discipline"
-    OTHER = "other", "Other"
+    PHYSICAL_HEALTH = "physical_health", _("Physical health")
+    MENTAL_HEALTH = "mental_health", _("Mental health, anxiety or school refusal")
+    TRANSPORTATION = "transportation", _("Transportation")
+    HOUSING = "housing", _("Housing instability")
+    FAMILY_RESPONSIBILITIES = "family_responsibilities", _("Family responsibilities or work")
+    SAFETY_BELONGING = "safety_belonging", _("Safety, bullying or belonging")
+    ACADEMIC = "academic", _("Academic struggle or disengagement")
+    MISCONCEPTION = "misconception", _("Misconception (didn't realize)")
+    CLIMATE_DISCIPLINE = "climate_discipline", _("School climate or discipline")
+    OTHER = "other", _("Other")
 
 
 class Method(models.TextChoices):
-    CALL = "call", "Phone call"
-    TEXT = "text", "Text message"
-    EMAIL = "email", "Email"
-    LETTER = "letter", "Letter"
-    HOME_VISIT = "home_visit", "Home visit"
-    CONFERENCE = "conference", "Conference"
-    STUDENT_CHECK_IN = "student_check_in", "Student check-in"
+    CALL = "call", _("Phone call")
+    TEXT = "text", _("Text message")
+    EMAIL = "email", _("Email")
+    LETTER = "letter", _("Letter")
+    HOME_VISIT = "home_visit", _("Home visit")
+    CONFERENCE = "conference", _("Conference")
+    STUDENT_CHECK_IN = "student_check_in", _("Student check-in")
 
 
 class Section(models.TextChoices):
     """Where a student sits on the huddle, in the order the team talks them through."""
 
-    TIER3 = "tier3", "Tier 3 escalation candidates"
-    PRIOR_CHRONIC = "prior_chronic", "Chronic last year, missing again"
-    NEW = "new", "Newly flagged this week"
-    FOLLOW_UP = "follow_up", "Open Tier 2: follow-ups due or overdue"
-    RISING = "rising", "Rising fastest"
-    APPROACHING = "approaching", "Approaching chronic (5–9%)"
-    CARRIED = "carried", "Carried over, next step not yet due"
+    TIER3 = "tier3", _("Tier 3 escalation candidates")
+    PRIOR_CHRONIC = "prior_chronic", _("Chronic last year, missing again")
+    NEW = "new", _("Newly flagged this week")
+    FOLLOW_UP = "follow_up", _("Open Tier 2: follow-ups due or overdue")
+    RISING = "rising", _("Rising fastest")
+    APPROACHING = "approaching", _("Approaching chronic (5–9%)")
+    CARRIED = "carried", _("Carried over, next step not yet due")
 
 
 SECTION_ORDER = {value: index for index, value in enumerate(Section.values)}
@@ -83,9 +84,9 @@ class Huddle(models.Model):
 
 class HuddleRow(models.Model):
     class Outcome(models.TextChoices):
-        OPEN = "", "Open"
-        RESOLVED = "resolved", "Resolved"
-        ESCALATED = "escalated", "Escalated to Tier 3"
+        OPEN = "", _("Open")
+        RESOLVED = "resolved", _("Resolved")
+        ESCALATED = "escalated", _("Escalated to Tier 3")
 
     district = models.ForeignKey(District, on_delete=models.CASCADE, related_name="+")
     huddle = models.ForeignKey(Huddle, on_delete=models.CASCADE, related_name="rows")

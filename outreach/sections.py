@@ -21,8 +21,9 @@ import dataclasses
 import datetime
 from decimal import Decimal
 
+from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 
 from tiers.policy import RULE_LABELS
 from tiers.why import pct, why_render
@@ -40,13 +41,24 @@ APPROACHING_NOTE = "approaching"
 
 # One line under each section's heading, in the words a huddle uses.
 SECTION_HELP = {
-    Section.TIER3: "A Tier 3 rule fired and no one has referred the student yet. Escalate, or note why Tier 2 continues.",
-    Section.PRIOR_CHRONIC: "Chronically absent last year and missing school again: reach out before the pattern repeats.",
-    Section.NEW: "Flagged since last week's huddle. Agree an owner and the first contact.",
-    Section.FOLLOW_UP: "A next step, a follow-up date or a Tier 2 deadline falls this week or has passed.",
-    Section.RISING: f"Absent far more in the last 20 school days than in the 20 before: the {RISING_LIMIT} steepest rises.",
-    Section.APPROACHING: f"5–9% absent, fewest absences left before chronic first (top {APPROACHING_LIMIT}).",
-    Section.CARRIED: "Still open from last week; the next step is not due yet.",
+    Section.TIER3: gettext_lazy(
+        "A Tier 3 rule fired and no one has referred the student yet. Escalate, or note why Tier 2 continues."
+    ),
+    Section.PRIOR_CHRONIC: gettext_lazy(
+        "Chronically absent last year and missing school again: reach out before the pattern repeats."
+    ),
+    Section.NEW: gettext_lazy("Flagged since last week's huddle. Agree an owner and the first contact."),
+    Section.FOLLOW_UP: gettext_lazy(
+        "A next step, a follow-up date or a Tier 2 deadline falls this week or has passed."
+    ),
+    Section.RISING: format_lazy(
+        gettext_lazy("Absent far more in the last 20 school days than in the 20 before: the {limit} steepest rises."),
+        limit=RISING_LIMIT,
+    ),
+    Section.APPROACHING: format_lazy(
+        gettext_lazy("5–9% absent, fewest absences left before chronic first (top {limit})."), limit=APPROACHING_LIMIT
+    ),
+    Section.CARRIED: gettext_lazy("Still open from last week; the next step is not due yet."),
 }
 
 

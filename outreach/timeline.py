@@ -10,6 +10,7 @@ import dataclasses
 import datetime
 
 from django.db.models import Prefetch
+from django.utils.translation import gettext as _
 
 from districts.access import DistrictAccess
 from districts.models import Role
@@ -17,6 +18,7 @@ from students.models import AttendanceRecord, Student
 from tiers.loading import SchoolYear
 from tiers.models import Flag
 from tiers.selectors import student_metrics_current
+from tiers.why import pct, short_date
 
 from . import permissions
 from .deadlines import school_days, tier2_checklist, tier2_deadlines
@@ -64,7 +66,7 @@ def student_timeline(*, access: DistrictAccess, student: Student, today: datetim
         "metrics": current,
         "band_label": BAND_LABELS.get(current.band, "") if current else "",
         "band_badge": BAND_BADGES.get(current.band, "") if current else "",
-        "rate_pct": f"{float(current.absence_rate) * 100:.1f}%" if current else "",
+        "rate_pct": pct(current.absence_rate) if current else "",
         "sparkline": sparkline_for(student.pk, today - datetime.timedelta(days=today.weekday())),
         "open_flags": [flag for flag in flags if flag.is_open],
         "checklist": _checklist(access, student, flags, actions, current, today),
@@ -85,20 +87,23 @@ def _attendance_events(student: Student, year: SchoolYear):
     )
     for record in records.order_by("-date"):
         kind = "absence" if record.category in ABSENT_KINDS else "partial"
-        minutes = f", {record.minutes_absent} minutes" if record.minutes_absent else ""
-        yield Event(
-            record.date, kind, record.get_category_display(), f"Code {record.code}{minutes}", meta=record.school.name
+        detail = (
+            _("Code %(code)s, %(minutes)s minutes") % {"code": record.code, "minutes": record.minutes_absent}
+            if record.minutes_absent
+            else _("Code %(code)s") % {"code": record.code}
         )
+        yield Event(record.date, kind, record.get_category_display(), detail, meta=record.school.name)
 
 
 def _flag_events(flags: list[Flag]):
     for flag in flags:
-        yield Event(flag.first_met, "flag", f"Flagged, Tier {flag.tier}: {flag.label}", flag.why)
+        title = _("Flagged, Tier %(tier)s: %(rule)s") % {"tier": flag.tier, "rule": flag.label}
+        yield Event(flag.first_met, "flag", title, flag.why)
         if flag.resolved_on:
             yield Event(
                 flag.resolved_on,
                 "flag_closed",
-                f"Flag {flag.get_status_display().lower()}: {flag.label}",
+                _("Flag %(status)s: %(rule)s") % {"status": flag.get_status_display().lower(), "rule": flag.label},
                 flag.resolution,
             )
 
@@ -106,18 +111,20 @@ def _flag_events(flags: list[Flag]):
 def _huddle_events(rows: list[HuddleRow]):
     for row in rows:
         owner = row.owner.user.get_full_name() or row.owner.user.email if row.owner else "no owner"
-        parts = [row.get_section_display(), f"owner: {owner}"]
+        parts = [row.get_section_display(), _("owner: %(owner)s") % {"owner": owner}]
         if row.next_step:
             parts.append(
-                f"next step: {row.next_step}" + (f" by {row.next_step_due:%b %-d}" if row.next_step_due else "")
+                _("next step: %(step)s") % {"step": row.next_step}
+                + (" " + _("by %(date)s") % {"date": short_date(row.next_step_due)} if row.next_step_due else "")
             )
         if row.outcome:
             parts.append(f"{row.get_outcome_display().lower()}: {row.outcome_reason}")
-        title = f"On the {row.huddle.school.name} huddle" + (" (discussed)" if row.discussed else "")
+        title = _("On the %(school)s huddle") % {"school": row.huddle.school.name}
+        title += " " + _("(discussed)") if row.discussed else ""
         yield Event(row.huddle.week_start, "huddle", title, "; ".join(parts))
         for escalation in row.escalations.all():
             yield Event(
-                escalation.escalated_at.date(), "escalation", "Referred to Tier 3",
+                escalation.escalated_at.date(), "escalation", _("Referred to Tier 3"),
                 f"{escalation.reason} — {escalation.history}", meta=escalation.tier3_flag.get_status_display(),
             )  # fmt: skip
 
@@ -127,21 +134,22 @@ def _action_events(access: DistrictAccess, actions: list[OutreachAction], school
         restricted = action.sensitive and not permissions.reads_sensitive(
             access, author_id=action.author_id, school_ids=school_ids
         )
-        result = "reached" if action.reached else "not reached"
+        result = _("reached") if action.reached else _("not reached")
         details = []
         if not restricted:
             if action.barrier:
-                details.append(f"Barrier: {action.get_barrier_display()}")
+                details.append(_("Barrier: %(barrier)s") % {"barrier": action.get_barrier_display()})
             if action.support_offered:
-                details.append(f"Support: {action.support_offered}")
+                details.append(_("Support: %(support)s") % {"support": action.support_offered})
             if action.notes:
                 details.append(action.notes)
         if action.follow_up_date:
-            details.append(f"Follow up on {action.follow_up_date:%b %-d}")
+            details.append(_("Follow up on %(date)s") % {"date": short_date(action.follow_up_date)})
         author = action.author.user.get_full_name() or action.author.user.email
         yield Event(
             action.attempt_date, "action", f"{action.get_method_display()}, {result}", " · ".join(details),
-            restricted=restricted, meta=f"by {author}" + (" · sensitive" if action.sensitive else ""),
+            restricted=restricted,
+            meta=_("by %(author)s") % {"author": author} + (" · " + _("sensitive") if action.sensitive else ""),
         )  # fmt: skip
 
 

@@ -6,6 +6,7 @@ about 4M rows a year instead of 35M, and is what the nightly engine reads.
 """
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 from django.db.models import F, Q
 from django_scopes import ScopedManager
 
@@ -16,14 +17,14 @@ GRADE_ORDER = {grade: index for index, grade in enumerate(GRADES)}
 
 
 class AttendanceCategory(models.TextChoices):
-    PRESENT = "present", "Present"
-    ABSENT_EXCUSED = "absent_excused", "Absent, excused"
-    ABSENT_UNEXCUSED = "absent_unexcused", "Absent, unexcused"
-    SUSPENSION_OUT_OF_SCHOOL = "suspension_out_of_school", "Out-of-school suspension"
-    SUSPENSION_IN_SCHOOL = "suspension_in_school", "In-school suspension"
-    TARDY = "tardy", "Tardy"
-    EARLY_DISMISSAL = "early_dismissal", "Early dismissal"
-    PARTIAL_DAY = "partial_day", "Partial day"
+    PRESENT = "present", _("Present")
+    ABSENT_EXCUSED = "absent_excused", _("Absent, excused")
+    ABSENT_UNEXCUSED = "absent_unexcused", _("Absent, unexcused")
+    SUSPENSION_OUT_OF_SCHOOL = "suspension_out_of_school", _("Out-of-school suspension")
+    SUSPENSION_IN_SCHOOL = "suspension_in_school", _("In-school suspension")
+    TARDY = "tardy", _("Tardy")
+    EARLY_DISMISSAL = "early_dismissal", _("Early dismissal")
+    PARTIAL_DAY = "partial_day", _("Partial day")
 
 
 # A record in one of these categories makes the day an absent day whatever its minutes.
@@ -95,10 +96,10 @@ class Student(models.Model):
 
 class Guardian(models.Model):
     class Channel(models.TextChoices):
-        PHONE = "phone", "Phone call"
-        TEXT = "text", "Text message"
-        EMAIL = "email", "Email"
-        LETTER = "letter", "Letter"
+        PHONE = "phone", _("Phone call")
+        TEXT = "text", _("Text message")
+        EMAIL = "email", _("Email")
+        LETTER = "letter", _("Letter")
 
     district = models.ForeignKey(District, on_delete=models.CASCADE, related_name="+")
     student = models.ForeignKey(Student, on_delete=models.CASCADE, related_name="guardians")

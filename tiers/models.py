@@ -28,8 +28,9 @@ from .policy import (
 )
 from .why import TEXT, WhyText, why_render
 
-BAND_CHOICES = [(INSUFFICIENT_DAYS, "Too few days")] + [
-    (band, label) for band, label in zip(BANDS, ["Satisfactory", "At risk", "Moderate", "Severe", "Acute"])
+BAND_CHOICES = [(INSUFFICIENT_DAYS, _("Too few days"))] + [
+    (band, label)
+    for band, label in zip(BANDS, [_("Satisfactory"), _("At risk"), _("Moderate"), _("Severe"), _("Acute")])
 ]
 RULE_CHOICES = [(rule_id, RULE_LABELS[rule_id]) for rule_id in DEFAULT_RULES]
 
@@ -98,16 +99,16 @@ class CalculationPolicy(models.Model):
 
 class MetricsRun(models.Model):
     class Status(models.TextChoices):
-        QUEUED = "queued", "Queued"
-        RUNNING = "running", "Running"
-        SUCCEEDED = "succeeded", "Finished"
-        FAILED = "failed", "Failed"
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        SUCCEEDED = "succeeded", _("Finished")
+        FAILED = "failed", _("Failed")
 
     class Trigger(models.TextChoices):
-        NIGHTLY = "nightly", "Nightly"
-        MANUAL = "manual", "Started by an admin"
-        COMMAND = "command", "Command line"
-        POLICY = "policy", "Policy change"
+        NIGHTLY = "nightly", _("Nightly")
+        MANUAL = "manual", _("Started by an admin")
+        COMMAND = "command", _("Command line")
+        POLICY = "policy", _("Policy change")
 
     district = models.ForeignKey(District, on_delete=models.CASCADE, related_name="+")
     policy = models.ForeignKey(CalculationPolicy, on_delete=models.PROTECT, related_name="runs")
@@ -230,10 +231,10 @@ class Flag(models.Model):
     """A rule that fired for a student: one open flag per student and rule, never duplicated."""
 
     class Status(models.TextChoices):
-        NEW = "new", "New"
-        IN_PROGRESS = "in_progress", "In progress"
-        RESOLVED = "resolved", "Resolved"
-        ESCALATED = "escalated", "Escalated"
+        NEW = "new", _("New")
+        IN_PROGRESS = "in_progress", _("In progress")
+        RESOLVED = "resolved", _("Resolved")
+        ESCALATED = "escalated", _("Escalated")
 
     OPEN_STATUSES = (Status.NEW, Status.IN_PROGRESS)
 

@@ -8,6 +8,8 @@ exact integer comparison, never a float one.
 import dataclasses
 from fractions import Fraction
 
+from django.utils.translation import gettext_lazy as _
+
 WHOLE_DAYS = "whole"
 FRACTIONAL_DAYS = "fractional"
 
@@ -43,17 +45,17 @@ DEFAULT_RULES: dict[str, RuleSettings] = {
 RULE_TIERS = {rule_id: int(rule_id[1]) for rule_id in DEFAULT_RULES}
 
 RULE_LABELS = {
-    "t2_first_10_days": "Absences in the first days of the year",
-    "t2_recent_absences": "Recent absences",
-    "t2_at_risk_rate": "At risk: 5–10% absent",
-    "t2_chronic": "Chronically absent",
-    "t2_prior_year_chronic": "Chronic last year, missing again",
-    "t2_monday_friday": "Monday/Friday pattern",
-    "t2_tardies": "Frequent tardies",
-    "t3_severe_rate": "Severe: 20%+ absent",
-    "t3_absent_days": "Many absent days",
-    "t3_after_tier2": "Still chronic after Tier 2 supports",
-    "t3_repeat_chronic": "Chronic two years running",
+    "t2_first_10_days": _("Absences in the first days of the year"),
+    "t2_recent_absences": _("Recent absences"),
+    "t2_at_risk_rate": _("At risk: 5–10% absent"),
+    "t2_chronic": _("Chronically absent"),
+    "t2_prior_year_chronic": _("Chronic last year, missing again"),
+    "t2_monday_friday": _("Monday/Friday pattern"),
+    "t2_tardies": _("Frequent tardies"),
+    "t3_severe_rate": _("Severe: 20%+ absent"),
+    "t3_absent_days": _("Many absent days"),
+    "t3_after_tier2": _("Still chronic after Tier 2 supports"),
+    "t3_repeat_chronic": _("Chronic two years running"),
 }
 
 # Band edges (SPEC §4): satisfactory < 5% ≤ at_risk < 10% ≤ moderate < 20% ≤ severe < 30% ≤ acute.

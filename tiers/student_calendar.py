@@ -14,21 +14,25 @@ import datetime
 from collections import defaultdict
 from fractions import Fraction
 
+from django.utils import dateformat, formats
+from django.utils.translation import gettext, pgettext
+from django.utils.translation import gettext_lazy as _
+
 from .policy import FRACTIONAL_DAYS, Policy
 
 # status: (symbol shown in the cell, legend label). Every status has its own symbol, so the
 # calendar never relies on colour alone.
 STATUSES = {
-    "present": ("·", "Present"),
-    "absent_excused": ("E", "Absent, excused"),
-    "absent_unexcused": ("U", "Absent, unexcused"),
-    "suspension": ("S", "Out-of-school suspension"),
-    "partial_absent": ("H", "Partial day, counted absent"),
-    "partial": ("h", "Partial day, under half a day"),
-    "tardy": ("T", "Tardy or left early"),
-    "no_school": ("–", "No school"),
-    "not_enrolled": ("×", "Not enrolled"),
-    "future": ("", "Still to come"),
+    "present": ("·", _("Present")),
+    "absent_excused": ("E", _("Absent, excused")),
+    "absent_unexcused": ("U", _("Absent, unexcused")),
+    "suspension": ("S", _("Out-of-school suspension")),
+    "partial_absent": ("H", _("Partial day, counted absent")),
+    "partial": ("h", _("Partial day, under half a day")),
+    "tardy": ("T", _("Tardy or left early")),
+    "no_school": ("–", _("No school")),
+    "not_enrolled": ("×", _("Not enrolled")),
+    "future": ("", _("Still to come")),
 }
 WHOLE_DAY = {
     "absent_excused": "absent_excused",
@@ -54,7 +58,8 @@ class Day:
 
     @property
     def description(self) -> str:
-        text = f"{self.date:%a %b} {self.date.day}: {STATUSES[self.status][1].lower()}"
+        day = dateformat.format(self.date, pgettext("date format: weekday, short month and day", "D M j"))
+        text = f"{day}: {str(STATUSES[self.status][1]).lower()}"
         return f"{text} ({self.note})" if self.note else text
 
 
@@ -119,7 +124,7 @@ def student_calendar(
             if day.date <= today:
                 counts[day.status] += 1
             days.append(day)
-        months.append(Month(f"{calendar.month_abbr[month]} {year}", days))
+        months.append(Month(dateformat.format(datetime.date(year, month, 1), "M Y"), days))
     return StudentCalendar(months, dict(counts))
 
 
@@ -175,12 +180,17 @@ def _school_day(day, records, day_minutes: int, policy: Policy) -> Day:
         return Day(day, "present")
     missed = min(sum(minutes or 0 for _, minutes in timed), day_minutes)
     tardy = any(category != "partial_day" for category, _ in timed)
-    note = f"{missed} of {day_minutes} minutes missed" if missed else "no minutes recorded"
+    note = (
+        gettext("%(missed)s of %(total)s minutes missed") % {"missed": missed, "total": day_minutes}
+        if missed
+        else gettext("no minutes recorded")
+    )
     if policy.partial_days == FRACTIONAL_DAYS:
         if missed >= day_minutes:
             return Day(day, "partial_absent", note, absent=Fraction(1))
         if missed:
-            note = f"{note}, {missed / day_minutes:.2f} of a day absent"
+            share = formats.number_format(round(missed / day_minutes, 2), decimal_pos=2)
+            note = gettext("%(note)s, %(share)s of a day absent") % {"note": note, "share": share}
             return Day(day, "tardy" if tardy else "partial", note, absent=Fraction(missed, day_minutes))
     elif missed and 2 * missed >= day_minutes:
         return Day(day, "partial_absent", note, absent=Fraction(1))
@@ -193,9 +203,9 @@ class TeachingDays:
 
     def __init__(self, calendar_days: list[tuple[int | None, datetime.date, bool, int]]):
         self.minutes = _school_days(calendar_days)
-        self._default = {day: on for school, day, on, _ in calendar_days if school is None}
+        self._default = {day: on for school, day, on, _minutes in calendar_days if school is None}
         self._own: dict[int, dict] = defaultdict(dict)
-        for school, day, on, _ in calendar_days:
+        for school, day, on, _minutes in calendar_days:
             if school is not None:
                 self._own[school][day] = on
         self._dates: dict[int, list[datetime.date]] = {}

@@ -3,6 +3,7 @@ imports tiers): the current figures with what they mean, the year's calendar, th
 their "why", and the weekly trend. A handful of queries, none per day or per week."""
 
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from . import selectors
 from .loading import SchoolYear
@@ -11,14 +12,14 @@ from .student_calendar import student_calendar
 from .trend import trend_chart
 
 BAND_RANGES = {
-    "insufficient_days": "too few school days to judge",
-    "satisfactory": "under 5%",
-    "at_risk": "5% to under 10%",
-    "moderate": "10% to under 20%: chronic",
-    "severe": "20% to under 30%: chronic",
-    "acute": "30% or more: chronic",
+    "insufficient_days": _("too few school days to judge"),
+    "satisfactory": _("under 5%"),
+    "at_risk": _("5% to under 10%"),
+    "moderate": _("10% to under 20%: chronic"),
+    "severe": _("20% to under 30%: chronic"),
+    "acute": _("30% or more: chronic"),
 }
-TIER_MEANINGS = {0: "universal supports", 2: "early intervention", 3: "intensive, case-managed support"}
+TIER_MEANINGS = {0: _("universal supports"), 2: _("early intervention"), 3: _("intensive, case-managed support")}
 
 
 def attendance_panel(*, request, student) -> dict:

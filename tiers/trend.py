@@ -6,6 +6,12 @@ import math
 from decimal import Decimal
 from fractions import Fraction
 
+from django.utils import dateformat, formats
+from django.utils.translation import gettext
+
+from .why import pct as why_pct
+from .why import short_date
+
 WIDTH, HEIGHT = 640, 180
 LEFT, RIGHT, TOP, BOTTOM = 44, 12, 12, 28  # room for the axis labels
 
@@ -40,7 +46,7 @@ class TrendChart:
 
 
 def pct(value) -> str:
-    return f"{float(value) * 100:.1f}%"
+    return why_pct(value)
 
 
 def trend_chart(snapshots: list, threshold: Fraction) -> TrendChart | None:
@@ -58,36 +64,43 @@ def trend_chart(snapshots: list, threshold: Fraction) -> TrendChart | None:
     points = [
         Point(
             round(LEFT + index * step, 1), y(rate),
-            f"Week of {s.week_start:%b} {s.week_start.day}: {pct(rate)} ({_days(s.absent_days)} of {s.membership_days} days)",
+            gettext("Week of %(week)s: %(rate)s (%(missed)s of %(days)s days)") % {
+                "week": short_date(s.week_start), "rate": pct(rate), "missed": _days(s.absent_days),
+                "days": s.membership_days,
+            },
         )
         for index, (s, rate) in enumerate(zip(snapshots, rates))
     ]  # fmt: skip
     y_ticks = [Tick(y(Decimal(tenth) / 10), f"{tenth * 10}%") for tenth in range(int(top * 10) + 1)]
     x_ticks = [
-        Tick(point.x, f"{s.week_start:%b}")
+        Tick(point.x, dateformat.format(s.week_start, "M"))
         for point, s, previous in zip(points, snapshots, [None, *snapshots[:-1]])
         if previous is None or previous.week_start.month != s.week_start.month
     ]
     return TrendChart(
         width=WIDTH, height=HEIGHT, points=points, line=" ".join(f"{p.x},{p.y}" for p in points),
-        threshold_y=y(threshold), threshold_label=f"{pct(threshold)} chronic", y_ticks=y_ticks, x_ticks=x_ticks,
+        threshold_y=y(threshold), threshold_label=gettext("%(line)s chronic") % {"line": pct(threshold)}, y_ticks=y_ticks, x_ticks=x_ticks,
         summary=_summary(snapshots, rates, threshold),
     )  # fmt: skip
 
 
 def _days(value) -> str:
-    return f"{Decimal(value).normalize():f}"
+    return formats.number_format(Decimal(value).normalize())
 
 
 def _summary(snapshots, rates, threshold: Fraction) -> str:
     first, last = snapshots[0], snapshots[-1]
     peak_index = max(range(len(rates)), key=lambda i: rates[i])
     over = sum(1 for rate in rates if Fraction(rate) >= threshold)
-    text = (
-        f"{len(snapshots)} weeks: {pct(rates[0])} in the week of {first.week_start:%b} {first.week_start.day}, "
-        f"{pct(rates[-1])} in the week of {last.week_start:%b} {last.week_start.day}"
-    )
+    text = gettext("%(weeks)s weeks: %(first)s in the week of %(first_week)s, %(last)s in the week of %(last_week)s") % {
+        "weeks": len(snapshots), "first": pct(rates[0]), "first_week": short_date(first.week_start),
+        "last": pct(rates[-1]), "last_week": short_date(last.week_start),
+    }  # fmt: skip
     if len(snapshots) > 2:
         peak = snapshots[peak_index]
-        text += f"; highest {pct(rates[peak_index])} (week of {peak.week_start:%b} {peak.week_start.day})"
-    return f"{text}. At or above the {pct(threshold)} chronic line in {over} of {len(snapshots)} weeks."
+        text += gettext("; highest %(rate)s (week of %(week)s)") % {
+            "rate": pct(rates[peak_index]), "week": short_date(peak.week_start)
+        }  # fmt: skip
+    return gettext("%(text)s. At or above the %(line)s chronic line in %(over)s of %(weeks)s weeks.") % {
+        "text": text, "line": pct(threshold), "over": over, "weeks": len(snapshots)
+    }  # fmt: skip

@@ -99,9 +99,13 @@ def days(count) -> str:
     return ngettext("%(count)s day", "%(count)s days", plural_count) % {"count": shown}
 
 
+def short_date(day: datetime.date) -> str:
+    """ "Oct 14" / "14 oct": a day of this school year, in the reader's words."""
+    return dateformat.format(day, pgettext("date format: short month and day, see Django's date filter", "M j"))
+
+
 def day_list(dates: list[str]) -> str:
-    short = pgettext("date format: short month and day, see Django's date filter", "M j")
-    return ", ".join(dateformat.format(datetime.date.fromisoformat(day), short) for day in dates)
+    return ", ".join(short_date(datetime.date.fromisoformat(day)) for day in dates)
 
 
 def _of_days(p: dict, **more) -> dict:

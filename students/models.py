@@ -6,8 +6,8 @@ about 4M rows a year instead of 35M, and is what the nightly engine reads.
 """
 
 from django.db import models
-from django.utils.translation import gettext_lazy as _
 from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
 from django_scopes import ScopedManager
 
 from districts.models import District, Membership, School

@@ -11,9 +11,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from districts.access import role_required
+from districts.audit import students_shown
 from districts.forms import add_validation_errors
-from districts.models import AuditEvent, Role
-from districts.services import audit_record
+from districts.models import Role
 from exports.services import export_job_start
 from students.models import Student
 
@@ -35,6 +35,8 @@ def messages_home(request, district):
     templates = MessageTemplate.objects.select_related("updated_by__user")
     contact = FamilyContact.objects.filter(school__isnull=True).first()
     contact_form = ContactForm(initial={"name": contact.name, "phone": contact.phone} if contact else None)
+    problems = list(selectors.notice_problems()[:50])
+    students_shown(request, problems, what="family messages")
     return render(
         request,
         "outreach/families/messages_home.html",
@@ -46,7 +48,7 @@ def messages_home(request, district):
             "lines": LanguageLine.objects.all(),
             "gaps": selectors.language_gaps(),
             "notice_counts": selectors.notice_counts(),
-            "problems": selectors.notice_problems()[:50],
+            "problems": problems,
         },
     )
 
@@ -118,11 +120,7 @@ def _preview(request, kind, tier, language, data) -> dict:
         kind=kind, tier=tier, student=student, school=school, family_language=language, figures=figures,
         absence_date=today,
     )  # fmt: skip
-    audit_record(
-        district=request.district, user=request.user, action=AuditEvent.Action.VIEW, object_type="student",
-        object_id=student.pk, object_label=f"{student.full_name} ({student.sis_id})", request=request,
-        detail={"page": "message preview"},
-    )  # fmt: skip
+    students_shown(request, [student], what="message preview")
     return {"student": student, "message": message, "has_figures": figures is not None}
 
 

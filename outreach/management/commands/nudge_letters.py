@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
+from districts.audit import students_seen_record
 from districts.models import District, School
 from districts.tenancy import district_scope
 from outreach.families.letters import letter_batch_print, letter_signer
@@ -43,6 +44,11 @@ class Command(BaseCommand):
                 )  # fmt: skip
             except ValidationError as error:
                 raise CommandError(" ".join(error.messages)) from error
+            # Letters leave the building: the command line's export is on the audit log too.
+            students_seen_record(
+                district=found, students=batch.letters.values_list("student_id", flat=True), what="nudge letters",
+                label=f"{at.sis_id} as of {as_of:%Y-%m-%d}", folder=str(out),
+            )  # fmt: skip
         self.stdout.write(
             self.style.SUCCESS(f"{found.slug} {at.sis_id} as of {as_of:%Y-%m-%d}: {len(singles)} letter(s) in {out}")
         )

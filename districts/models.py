@@ -188,7 +188,7 @@ class RoleGrant(models.Model):
         ]
 
     def __str__(self) -> str:
-        label = Role(self.role).label
+        label = str(Role(self.role).label)
         return f"{label} — {self.school}" if self.school_id else label
 
 

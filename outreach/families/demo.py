@@ -12,7 +12,7 @@ from students.demo_story import register_demo_chapter
 from students.models import Guardian
 
 from .letters import letter_batch_folder, letter_batch_render, letter_batch_reserve, letter_signer
-from .models import AbsenceNotice, FamilyContact, LanguageLine, NoticeOptOut
+from .models import AbsenceNotice, FamilyContact, LanguageLine, Letter, LetterBatch, MessageTemplate, NoticeOptOut
 from .notices import notices_queue
 from .services import templates_ensure
 
@@ -25,6 +25,9 @@ VIETNAMESE_LINE = (
 
 def play_family_messages(*, district, today: datetime.date, calendar) -> dict[str, int]:
     rng = random.Random(f"families-{today.isoformat()}")
+    # seed_demo rebuilds the roster; what hangs on the district itself is this chapter's to clear.
+    for model in (Letter, LetterBatch, AbsenceNotice, NoticeOptOut, LanguageLine, FamilyContact, MessageTemplate):
+        model.objects.all().delete()
     templates_ensure(district=district)
     FamilyContact.objects.create(district=district, name=LIAISON[0], phone=LIAISON[1])
     LanguageLine.objects.create(district=district, language="vi", text=VIETNAMESE_LINE)

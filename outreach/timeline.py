@@ -23,7 +23,7 @@ from tiers.why import pct, short_date
 from . import permissions
 from .deadlines import school_days, tier2_checklist, tier2_deadlines
 from .display import BAND_BADGES, BAND_LABELS, sparkline_for
-from .families.timeline import notice_events
+from .families.timeline import letter_lines, notice_events
 from .models import Escalation, HuddleRow, OutreachAction
 
 ABSENT_KINDS = {"absent_excused", "absent_unexcused", "suspension_out_of_school"}
@@ -130,6 +130,7 @@ def _huddle_events(rows: list[HuddleRow]):
 
 
 def _action_events(access: DistrictAccess, actions: list[OutreachAction], school_ids: set[int]):
+    letters = letter_lines([action.pk for action in actions if action.method == "letter"])
     for action in actions:
         restricted = action.sensitive and not permissions.reads_sensitive(
             access, author_id=action.author_id, school_ids=school_ids
@@ -143,6 +144,8 @@ def _action_events(access: DistrictAccess, actions: list[OutreachAction], school
                 details.append(_("Support: %(support)s") % {"support": action.support_offered})
             if action.notes:
                 details.append(action.notes)
+        if action.pk in letters:
+            details.append(letters[action.pk])
         if action.follow_up_date:
             details.append(_("Follow up on %(date)s") % {"date": short_date(action.follow_up_date)})
         author = action.author.user.get_full_name() or action.author.user.email

@@ -61,7 +61,7 @@ def test_each_letter_is_an_outreach_action_on_the_timeline(year, tmp_path):
     with scope(district=year.district):
         actions = OutreachAction.objects.filter(method="letter")
         assert sorted(action.student.sis_id for action in actions) == ["T002", "T003"]
-        assert all(not action.sensitive and not action.barrier for action in actions)
+        assert all(not action.sensitive and not action.barrier and not action.notes for action in actions)
         assert Letter.objects.filter(language="es").count() == 1
         batch = LetterBatch.objects.get()
         assert (batch.total, batch.done, batch.status) == (2, 2, "done")
@@ -87,3 +87,14 @@ def test_a_higher_line_picks_fewer_students_and_an_unknown_school_is_an_error(ye
         call_command(
             "nudge_letters", "--district", "alpha", "--school", "NOPE", "--min-absences", "1", "--out", str(tmp_path)
         )
+
+
+def test_the_timeline_reads_the_letter_in_the_readers_language(year, tmp_path, login, tenant_a):
+    from django.urls import reverse
+
+    _print(tmp_path)
+    url = reverse("outreach:student_timeline", kwargs={"district": "alpha", "student_id": year.monday.pk})
+    client = login(tenant_a.user("attendance_lead"))
+    assert "Nudge letter (es): 9 of 50 school days missed" in client.get(url).content.decode()
+    client.post(reverse("language_set"), {"language": "es"})
+    assert "Carta de asistencia (es): faltó 9 de 50 días de clase" in client.get(url).content.decode()

@@ -277,21 +277,15 @@ def _pages_by_anchor(document) -> dict[str, list]:
 
 @transaction.atomic
 def _log(batch: LetterBatch, pages: list[LetterPage], by: Membership, as_of: datetime.date) -> None:
-    note = _("Nudge letter printed for mailing (%(language)s): %(missed)s of %(days)s school days missed.")
-    actions = []
-    for page in pages:
-        with translation.override(ENGLISH):
-            text = note % {
-                "language": page.language,
-                "missed": formats.number_format(page.figures.absent_days),
-                "days": page.figures.membership_days,
-            }
-        actions.append(
-            OutreachAction(
-                district=batch.district, student=page.student, attempt_date=as_of, method=Method.LETTER,
-                reached=False, notes=text, sensitive=False, author=by,
-            )
-        )  # fmt: skip
+    """One outreach action (method letter) per letter; its line on the timeline is written from
+    the Letter row in the reader's language (families.timeline), so the action carries no prose."""
+    actions = [
+        OutreachAction(
+            district=batch.district, student=page.student, attempt_date=as_of, method=Method.LETTER,
+            reached=False, notes="", sensitive=False, author=by,
+        )
+        for page in pages
+    ]  # fmt: skip
     OutreachAction.objects.bulk_create(actions, batch_size=1000)
     Letter.objects.bulk_create(
         [

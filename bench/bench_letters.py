@@ -26,6 +26,7 @@ import django  # noqa: E402
 django.setup()
 
 import numpy as np  # noqa: E402
+from django.core.management import call_command  # noqa: E402
 from django_scopes import scope, scopes_disabled  # noqa: E402
 
 from bench.database import ensure_database  # noqa: E402
@@ -91,6 +92,7 @@ def main(argv=None) -> None:
     parser.add_argument("--students", type=int, default=2000)
     args = parser.parse_args(argv)
     ensure_database()
+    call_command("migrate", verbosity=0)
     slug = f"bench-letters-{args.students}"
     with scopes_disabled():
         District.objects.filter(slug=slug).delete()

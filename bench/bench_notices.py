@@ -27,6 +27,7 @@ django.setup()
 
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from django_scopes import scope, scopes_disabled  # noqa: E402
 
@@ -101,6 +102,7 @@ def main(argv=None) -> None:
     parser.add_argument("--absent", type=int, default=10_000)
     args = parser.parse_args(argv)
     ensure_database()
+    call_command("migrate", verbosity=0)
     slug = f"bench-notices-{args.students}-{args.absent}"
     with scopes_disabled():
         district = District.objects.filter(slug=slug).first()

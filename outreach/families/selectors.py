@@ -49,5 +49,8 @@ def notice_problems():
 
 
 def notice_counts(date=None) -> dict[str, int]:
+    """Notices by status, keyed by the status's label in the reader's language."""
     notices = AbsenceNotice.objects.all() if date is None else AbsenceNotice.objects.filter(date=date)
-    return dict(notices.values_list("status").annotate(n=Count("id")).values_list("status", "n"))
+    labels = dict(AbsenceNotice.Status.choices)
+    counts = notices.values_list("status").annotate(n=Count("id")).values_list("status", "n")
+    return {str(labels.get(status, status)): n for status, n in counts}

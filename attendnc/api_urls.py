@@ -5,6 +5,16 @@ checks it, and walks each route as another district's user)."""
 
 from django.urls import path
 
+from cases.api import (
+    CaseDetailAPI,
+    CaseListAPI,
+    InterventionListAPI,
+    MeetingListAPI,
+    PartnerListAPI,
+    ReferralDetailAPI,
+    ReferralListAPI,
+    ReviewListAPI,
+)
 from districts.api import MeAPI
 from imports.api import ImportRunDetailAPI, ImportRunListAPI
 from outreach.api import (
@@ -38,4 +48,12 @@ urlpatterns = [
     path("outreach-actions/", OutreachActionListAPI.as_view(), name="outreach_action_list"),
     path("outreach-actions/<int:action_id>/", OutreachActionDetailAPI.as_view(), name="outreach_action_detail"),
     path("pulse/", PulseAPI.as_view(), name="pulse"),
+    path("partners/", PartnerListAPI.as_view(), name="partner_list"),
+    path("cases/", CaseListAPI.as_view(), name="case_list"),
+    path("cases/<int:case_id>/", CaseDetailAPI.as_view(), name="case_detail"),
+    path("cases/<int:case_id>/interventions/", InterventionListAPI.as_view(), name="case_intervention_list"),
+    path("cases/<int:case_id>/referrals/", ReferralListAPI.as_view(), name="case_referral_list"),
+    path("cases/<int:case_id>/referrals/<int:referral_id>/", ReferralDetailAPI.as_view(), name="case_referral_detail"),
+    path("cases/<int:case_id>/meetings/", MeetingListAPI.as_view(), name="case_meeting_list"),
+    path("cases/<int:case_id>/reviews/", ReviewListAPI.as_view(), name="case_review_list"),
 ]

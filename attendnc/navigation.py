@@ -11,7 +11,7 @@ HOME_BY_ROLE = [
     (Role.DISTRICT_ADMIN, "districts:people"),
     (Role.DISTRICT_STAFF, "students:schools"),
     (Role.ATTENDANCE_LEAD, "outreach:huddle_current"),
-    (Role.COUNSELOR, "students:roster"),
+    (Role.COUNSELOR, "cases:caseload"),
     (Role.MENTOR, "students:roster"),
 ]
 
@@ -19,6 +19,7 @@ NAV = [
     (_("Schools"), "students:schools", {Role.DISTRICT_ADMIN, Role.DISTRICT_STAFF}),
     (_("Huddle"), "outreach:huddle_current", {Role.ATTENDANCE_LEAD, Role.COUNSELOR, Role.MENTOR, Role.DISTRICT_STAFF}),
     (_("Students"), "students:roster", set(Role)),
+    (_("Caseload"), "cases:caseload", {Role.COUNSELOR, Role.ATTENDANCE_LEAD, Role.DISTRICT_STAFF, Role.DISTRICT_ADMIN}),
     (_("People"), "districts:people", {Role.DISTRICT_ADMIN}),
     (_("Audit log"), "districts:audit_log", {Role.DISTRICT_ADMIN}),
     (_("Imports"), "imports:index", {Role.DISTRICT_ADMIN}),

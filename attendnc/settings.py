@@ -266,6 +266,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "FlagStatusEnum": "tiers.api.FLAG_STATUS_CHOICES",
         "PulseLevelEnum": "pulse.figures.LEVELS",
+        "BarrierEnum": "outreach.models.Barrier.choices",
+        "CaseOutcomeEnum": "cases.models.CaseOutcome.choices",
     },
 }
 

@@ -35,6 +35,7 @@ district_patterns = [
     path("", include("imports.urls")),
     path("", include("tiers.urls")),
     path("", include("outreach.urls")),
+    path("", include("cases.urls")),
     path("api/", include("attendnc.api_urls")),
 ]
 

@@ -110,6 +110,17 @@ def case_queue(*, access: DistrictAccess) -> list[QueueEntry]:
     ]
 
 
+def case_queue_count(*, access: DistrictAccess) -> int:
+    """How many students wait in the queue (one query), for the navigation."""
+    schools = permissions.counselor_school_ids(access)
+    at_school = StudentMetrics.objects.filter(run__is_current=True)
+    if not access.sees_all_schools:
+        at_school = at_school.filter(current_school_id__in=schools)
+    with_case = Case.objects.filter(student_id=OuterRef("student_id"), status=Case.Status.OPEN)
+    flags = Flag.objects.filter(tier=3, status__in=Flag.OPEN_STATUSES, student_id__in=at_school.values("student_id"))
+    return flags.exclude(Exists(with_case)).values("student_id").distinct().count()
+
+
 # ----------------------------------------------------------------------------- the caseload
 
 

@@ -71,10 +71,11 @@ def _barrier_codes(codes, field: str) -> list[str]:
     return list(dict.fromkeys(codes))  # once each, in the order given
 
 
-def _audit(*, district_id: int, by: Membership, action: str, object_type: str, obj, label: str, request=None, **detail):
+def _audit(*, by: Membership, action: str, object_type: str, obj, label: str, student_id: int, request=None, **detail):
     audit_record(
-        district=by.district if request is None else request.district, user=by.user,
-        action=action, object_type=object_type, object_id=obj.pk, object_label=label, request=request, detail=detail,
+        district=by.district if request is None else request.district, user=by.user, action=action,
+        object_type=object_type, object_id=obj.pk, object_label=label, request=request, detail=detail,
+        students=[student_id],
     )  # fmt: skip
 
 
@@ -327,7 +328,7 @@ def intervention_create(
     intervention.save()
     if missing:
         _audit(
-            district_id=case.district_id, by=by, action=AuditEvent.Action.CHANGE, object_type="guard_override",
+            by=by, student_id=case.student_id, action=AuditEvent.Action.CHANGE, object_type="guard_override",
             obj=intervention, label=f"Legal referral for {case.student.full_name} despite the support-first guard",
             request=request, case=case.pk, missing=missing, reason=override_reason,
         )  # fmt: skip
@@ -377,7 +378,7 @@ def referral_create(
     referral.save()
     if shares_records:
         _audit(
-            district_id=case.district_id, by=by, action=AuditEvent.Action.EXPORT, object_type="partner_disclosure",
+            by=by, student_id=case.student_id, action=AuditEvent.Action.EXPORT, object_type="partner_disclosure",
             obj=referral, label=f"Records of {case.student.full_name} shared with {partner.name}", request=request,
             case=case.pk, student=case.student_id, partner=partner.pk, partner_name=partner.name,
             consent_given_by=consent["by"], consent_given_on=consent["on"].isoformat(), consent_scope=consent["scope"],
@@ -522,5 +523,16 @@ def case_close(
     return case
 
 
-def review_every_bounds() -> tuple[int, int]:
-    return REVIEW_EVERY_MIN_DAYS, REVIEW_EVERY_MAX_DAYS
+def case_settings_update(*, district: District, review_every_days: int, plan_deadline_days: int) -> None:
+    """The district's Tier 3 defaults (cases.defaults); new cases take the review schedule."""
+    if not REVIEW_EVERY_MIN_DAYS <= review_every_days <= REVIEW_EVERY_MAX_DAYS:
+        raise ValidationError({"review_every_days": _("Review every 14 to 28 days (2 to 4 weeks).")})
+    if plan_deadline_days < 1:
+        raise ValidationError({"plan_deadline_days": _("Give the deadline in days.")})
+    District.objects.filter(pk=district.pk).update(
+        settings={
+            **(district.settings or {}),
+            "cases": {"review_every_days": review_every_days, "plan_deadline_days": plan_deadline_days},
+        }
+    )
+    district.refresh_from_db(fields=["settings"])

@@ -12,6 +12,6 @@ DEMO_ACCOUNTS = [
     ("admin@demo.attendnc.org", Role.DISTRICT_ADMIN, None, "districts:people"),
     ("staff@demo.attendnc.org", Role.DISTRICT_STAFF, None, "students:schools"),
     ("lead@demo.attendnc.org", Role.ATTENDANCE_LEAD, "MS-200", "outreach:huddle_current"),
-    ("counselor@demo.attendnc.org", Role.COUNSELOR, "MS-200", "students:roster"),
+    ("counselor@demo.attendnc.org", Role.COUNSELOR, "MS-200", "cases:caseload"),
     ("mentor@demo.attendnc.org", Role.MENTOR, None, "students:roster"),
 ]

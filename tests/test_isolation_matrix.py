@@ -19,6 +19,7 @@ from districts.api import DistrictAPIMixin
 from districts.models import AuditEvent, Role
 
 from .api_tokens import token_for
+from .cases_records import case_records
 from .export_support import export_job_of
 from .family_records import family_records
 from .import_support import import_objects_of
@@ -42,6 +43,9 @@ OBJECT_KWARGS = {
     "action_id": lambda records: outreach_records(records).action.pk,
     "job_id": lambda records: export_job_of(records).pk,
     "template_id": lambda records: family_records(records)[0].pk,
+    "case_id": lambda records: case_records(records).case.pk,
+    "referral_id": lambda records: case_records(records).referral.pk,
+    "partner_id": lambda records: case_records(records).partner.pk,
 }
 
 
@@ -217,6 +221,46 @@ def test_anonymous_visitor_is_asked_to_sign_in(route, method, tenant_a, records_
     else:
         assert response.status_code == 302
         assert response["Location"].startswith(reverse("login"))
+
+
+# PATCH, on every route that answers it (the API's detail endpoints): another district's member,
+# by session or token, with their own district's URL or A's, gets 404 and changes nothing.
+PATCH_ROUTES = [route for route in API_ROUTES if callable(getattr(route.view_class, "patch", None))]
+
+
+def _patch(client, url, **extra):
+    return request_leaves_no_trace(
+        client, "patch", url, data={"outcome": "x", "goal_rate": "0.9"}, content_type="application/json", **extra
+    )
+
+
+@pytest.mark.parametrize("role", Role.values)
+@pytest.mark.parametrize("route", PATCH_ROUTES, ids=route_id)
+def test_patch_by_another_districts_member_gets_404_and_changes_nothing(
+    route, role, tenant_a, tenant_b, records_a, records_b, login
+):
+    client = login(tenant_b.user(role))
+    assert _patch(client, route.url(records_a)).status_code == 404
+    response = _patch(client, route.url(records_a, district=tenant_b.district.slug))
+    allowed = {404}
+    if route.required_roles and role not in route.required_roles:
+        allowed.add(403)
+    assert response.status_code in allowed
+    token = token_for(tenant_b.user(role))
+    client.logout()
+    assert _patch(client, route.url(records_a), headers={"Authorization": f"Token {token}"}).status_code == 404
+
+
+@pytest.mark.parametrize("route", PATCH_ROUTES, ids=route_id)
+def test_patch_by_an_anonymous_caller_is_401(route, tenant_a, records_a, client):
+    assert _patch(client, route.url(records_a)).status_code == 401
+
+
+def test_the_patch_routes_include_the_cases_api():
+    patterns = {route.pattern for route in PATCH_ROUTES}
+    assert {API_PREFIX + "cases/<int:case_id>/", API_PREFIX + "cases/<int:case_id>/referrals/<int:referral_id>/"} <= (
+        patterns
+    )
 
 
 # --- members of the district whose role lacks the permission -------------------------------

@@ -17,7 +17,7 @@ def _sign_in(client, email, password):
         (Role.DISTRICT_ADMIN, "districts:people"),
         (Role.DISTRICT_STAFF, "students:schools"),
         (Role.ATTENDANCE_LEAD, "outreach:huddle_current"),
-        (Role.COUNSELOR, "students:roster"),
+        (Role.COUNSELOR, "cases:caseload"),
         (Role.MENTOR, "students:roster"),
     ],
 )

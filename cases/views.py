@@ -244,6 +244,8 @@ def _render_case(request, case: Case, *, bound: dict | None = None, status: int 
         "student": case.student,
         **_forms(request, page, bound),
         **_nav(request.access),
+        "plan_languages": settings.LANGUAGES,
+        "plan_language": exports.plan_language(case) if page.full else "",
     }
     return render(request, "cases/case_detail.html", context, status=status)
 

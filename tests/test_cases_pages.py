@@ -307,6 +307,22 @@ def test_the_family_meeting_pdf_is_plain_language_and_audit_logged(client, world
     assert event.students == [world.year.monday.pk]
 
 
+def test_the_plan_prints_in_the_familys_language(client, world, django_capture_on_commit_callbacks):
+    case = _case(world, goal_rate="0.9", goal_by=datetime.date(2026, 1, 30), plan_started_on=datetime.date(2025, 10, 6))
+    with scope(district=world.district):
+        world.year.monday.guardians.update(language="Español")
+    _as(client, world.counselor)
+    assert 'value="es" selected' in client.get(url("case_detail", case_id=case.pk)).content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(url("case_pdf", case_id=case.pk))  # no choice made: the family's language
+    with scope(district=world.district):
+        job = ExportJob.objects.get()
+    assert job.params["language"] == "es"
+    download = client.get(reverse("exports:job_download", kwargs={"district": "alpha", "job_id": job.pk}))
+    text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(b"".join(download.streaming_content))).pages)
+    assert "Nuestra meta" in text and "A quién llamar" in text
+
+
 def test_an_attendance_lead_cannot_print_the_plan(client, world):
     case = _case(world)
     assert _as(client, world.attendance_lead).post(url("case_pdf", case_id=case.pk)).status_code == 403

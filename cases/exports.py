@@ -1,7 +1,7 @@
 """The case plan on paper, for the meeting with the family: plain words, the goal, the supports
 and who to call, in the family's language. Paper leaves the building, so it carries no notes,
 no figures about anyone else and nothing marked sensitive. It is laid out by a worker through
-the export jobs (registered in CasesConfig.ready as "cases.case_pdf"); the download is
+the export jobs (registered in CasesConfig.ready as "cases.plan_pdf"); the download is
 audit-logged with the student by the exports app."""
 
 import logging
@@ -21,7 +21,7 @@ from .models import Case
 # WeasyPrint logs every layout step at INFO; keep the request log readable.
 logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
 
-RENDERER = "cases.case_pdf"
+RENDERER = "cases.plan_pdf"
 
 
 def filename(case: Case) -> str:

@@ -294,7 +294,7 @@ def test_the_family_meeting_pdf_is_plain_language_and_audit_logged(client, world
         started = client.post(url("case_pdf", case_id=case.pk), {"language": "en"})
     with scope(district=world.district):
         job = ExportJob.objects.get()
-    assert started.status_code == 302 and job.renderer == "cases.case_pdf" and job.students == [world.year.monday.pk]
+    assert started.status_code == 302 and job.renderer == "cases.plan_pdf" and job.students == [world.year.monday.pk]
     download = client.get(reverse("exports:job_download", kwargs={"district": "alpha", "job_id": job.pk}))
     assert download.status_code == 200 and download["Content-Type"] == "application/pdf"
     content = b"".join(download.streaming_content)
@@ -303,7 +303,7 @@ def test_the_family_meeting_pdf_is_plain_language_and_audit_logged(client, world
     assert "Bus pass from the transit office" in text and "Who to call" in text
     assert "Private" not in text
     with scopes_disabled():
-        event = AuditEvent.objects.get(action="export", object_type="export:cases.case_pdf")
+        event = AuditEvent.objects.get(action="export", object_type="export:cases.plan_pdf")
     assert event.students == [world.year.monday.pk]
 
 

@@ -69,6 +69,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "imports.middleware.UploadLimitMiddleware",  # an oversized import upload gets 413 before its body is read
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "districts.middleware.NoStoreMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -280,3 +281,9 @@ LOGGING = {
 }
 
 AUTH_USER_MODEL = "districts.User"
+
+# Imports: the largest upload (the form, the API), and what a zip may unpack to and how far one
+# member may be compressed (a zip bomb guard, for every path including the command line).
+IMPORT_MAX_UPLOAD_BYTES = envint("IMPORT_MAX_UPLOAD_MB", 200) * 1024 * 1024
+IMPORT_MAX_UNCOMPRESSED_BYTES = envint("IMPORT_MAX_UNCOMPRESSED_MB", 4096) * 1024 * 1024
+IMPORT_MAX_COMPRESSION_RATIO = envint("IMPORT_MAX_COMPRESSION_RATIO", 100)

@@ -13,7 +13,6 @@ Target at 200,000 students (≈3M absence records): ≤ 5 minutes and ≤ 2 GB p
 import argparse
 import datetime
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -39,11 +38,12 @@ from districts.models import District  # noqa: E402
 from districts.services import district_create  # noqa: E402
 from districts.tenancy import district_sql  # noqa: E402
 
+YEAR_END = START + datetime.timedelta(days=299)
 DATA = Path(os.environ.get("BENCH_DATA", Path(tempfile.gettempdir()) / "attendnc-bench"))
 # Tables holding a district's imported rows, children first, cleared between runs with raw SQL
 # (an ORM cascade over 3M rows would take longer than the import being measured).
 TABLES = [
-    "imports_quarantinedrow", "imports_importrun", "imports_columnmapping",
+    "imports_importchange", "imports_quarantinedrow", "imports_importrun", "imports_columnmapping",
     "students_attendancerecord", "students_prioryearsummary", "students_guardian", "students_enrollment",
     "students_calendarday", "students_attendancecode", "students_mentorassignment", "students_student",
     "districts_school",
@@ -62,6 +62,8 @@ def fresh_district(slug: str) -> District:
             school_year_start=START,
             school_year_end=START + datetime.timedelta(days=299),
         )
+    district.school_year_start, district.school_year_end = START, YEAR_END
+    district.save(update_fields=["school_year_start", "school_year_end"])
     tables = _existing_tables()
     with connection.cursor() as cursor:
         for table in tables:
@@ -86,23 +88,32 @@ def _columns(table: str) -> set[str]:
         return {column.name for column in connection.introspection.get_table_description(cursor, table)}
 
 
-def run_command(slug: str, folder: Path) -> tuple[float, float, str]:
+# The child reports its own peak: RUSAGE_CHILDREN would give the largest of every child so far.
+CHILD = """import resource, runpy, sys
+sys.argv = sys.argv[1:]
+try:
+    runpy.run_path(sys.argv[0], run_name="__main__")
+finally:
+    print("PEAK_KIB", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)
+"""
+
+
+def run_command(slug: str, folder: Path, *extra: str) -> tuple[float, float, str]:
     """(wall seconds, peak RSS MiB, output) of `manage.py import_sis` in a child process."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     started = time.perf_counter()
+    command = [str(ROOT / "manage.py"), "import_sis", "--district", slug, "--format", "csv", *extra, str(folder)]
     result = subprocess.run(
-        [sys.executable, str(ROOT / "manage.py"), "import_sis", "--district", slug, "--format", "csv", str(folder)],
+        [sys.executable, "-c", CHILD, *command],
         capture_output=True,
         text=True,
         env={**os.environ, "MEDIA_ROOT": str(DATA / "media")},  # the kept copy of the upload, outside the repo
     )
     wall = time.perf_counter() - started
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     if result.returncode:
         print(result.stdout, result.stderr, sep="\n")
         raise SystemExit(f"import_sis exited with {result.returncode}")
-    # ru_maxrss of children is the largest child so far; sizes run small to large.
-    return wall, max(peak, before) / 1024, result.stdout
+    peak = int(next(line.split()[1] for line in result.stderr.splitlines() if line.startswith("PEAK_KIB")))
+    return wall, peak / 1024, result.stdout
 
 
 def bench(students: int) -> None:
@@ -124,15 +135,51 @@ def bench(students: int) -> None:
             print("   ", line.strip())
 
 
+def bench_one_file(rows: int) -> None:
+    """Peak memory of one import of a single attendance.csv of at least `rows` rows (issue 9: a
+    1M-row file stays under 1 GB of worker memory). The district's roster is imported first, in
+    its own process, so the measured child reads nothing but that file."""
+    students = max(1000, rows * 200_000 // 2_950_000 + 1000)  # ≈14.8 absence records per student
+    folder = DATA / f"district-{students}"
+    if not (folder / "attendance.csv").exists():
+        generate(students, folder)
+    roster, single = DATA / f"roster-{students}", DATA / f"attendance-{students}"
+    for target, names in (
+        (roster, [p.name for p in folder.glob("*.csv") if p.name != "attendance.csv"]),
+        (single, ["attendance.csv"]),
+    ):
+        target.mkdir(parents=True, exist_ok=True)
+        for name in names:
+            if not (target / name).exists():
+                (target / name).symlink_to(folder / name)
+    lines = sum(1 for _ in open(single / "attendance.csv")) - 1
+    slug = f"bench-one-file-{students}"
+    fresh_district(slug)
+    run_command(slug, roster)
+    wall, peak, output = run_command(slug, single)
+    verdict = "under" if peak < 1024 else "OVER"
+    print(f"\n== one attendance.csv of {lines:,} rows ({(single / 'attendance.csv').stat().st_size / 1024**2:,.0f} MB)")
+    print(f"import: {wall:.1f}s wall, peak RSS {peak:,.0f} MiB ({verdict} 1 GiB)")
+    for line in output.splitlines():
+        if line.startswith(("  attendance", "Read")):
+            print("   ", line.strip())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description="SIS import benchmark")
     parser.add_argument("--students", type=int, nargs="+", default=[20000])
+    parser.add_argument(
+        "--one-file", type=int, metavar="ROWS", help="only: peak memory importing one attendance file of ROWS rows"
+    )
     args = parser.parse_args()
     if connection.vendor != "postgresql":
         raise SystemExit("Set DATABASE_URL to a PostgreSQL database: the benchmark measures the COPY path.")
     ensure_database()
     call_command("migrate", verbosity=0)
     print(f"database {settings.DATABASES['default']['NAME']}, data in {DATA}")
+    if args.one_file:
+        bench_one_file(args.one_file)
+        return
     for students in sorted(args.students):
         bench(students)
 

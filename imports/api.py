@@ -48,6 +48,16 @@ class ImportUploadSerializer(serializers.Serializer):
         required=False, allow_blank=True, help_text="Name of a saved column mapping (SIS CSV)."
     )
     files = serializers.ListField(child=serializers.FileField(), allow_empty=False, max_length=20)
+
+    def validate_files(self, files):
+        from .forms import check_upload_size
+
+        try:
+            check_upload_size(files)
+        except DjangoValidationError as error:
+            raise ValidationError(error.messages) from error
+        return files
+
     allow_removals = serializers.BooleanField(
         required=False,
         default=False,

@@ -1,6 +1,8 @@
 """Forms of the import pages: the upload, mapping a code, and a column mapping."""
 
 from django import forms
+from django.conf import settings
+from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 
 from students.models import AttendanceCategory
@@ -11,6 +13,20 @@ from .parsing.typing import NONBLANK
 from .schema import BOOL, DATE, ENTITIES
 
 MAX_FILES = 20
+
+
+def check_upload_size(files) -> None:
+    """The upload limit (settings.IMPORT_MAX_UPLOAD_BYTES), for the form, the API and the service."""
+    limit = settings.IMPORT_MAX_UPLOAD_BYTES
+    size = sum(upload.size or 0 for upload in files)
+    if size > limit:
+        raise forms.ValidationError(
+            _(
+                "The upload is %(size)s MB; imports take at most %(limit)s MB. Split the export into several "
+                "uploads (attendance by month, for instance) or run it with manage.py import_sis."
+            )
+            % {"size": number_format(size / 1024**2, 1), "limit": number_format(limit / 1024**2, 0)}
+        )
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -59,6 +75,11 @@ class UploadForm(forms.Form):
             current, *earlier = years
             choices = [("", _("%(year)s (this year)") % {"year": current}), *((year, year) for year in earlier)]
             self.fields["school_year"].choices = choices
+
+    def clean_files(self):
+        files = self.cleaned_data["files"]
+        check_upload_size(files)
+        return files
 
     def clean(self):
         cleaned = super().clean()

@@ -222,6 +222,10 @@ def _place_schools(frame, index, holds):
 
 
 def _place_students(frame, index, holds):
+    if not {"first_name", "last_name"} & set(frame.columns):
+        # Demographics or programs without names update the students we have and never create
+        # a nameless one: an unknown student waits for a file that names them.
+        holds.add(map_ids(frame["student_id"], index.students()) < 0, Reason.UNKNOWN_STUDENT, "student_id")
     rows = _columns(frame, "students", {"student_id"})
     rows.insert(0, "sis_id", frame["student_id"].to_numpy())
     return rows
@@ -347,7 +351,12 @@ def _message(reason: str, row, index: DistrictIndex) -> str:
     return {
         Reason.FUTURE_DATE: f"{day} is after today ({index.today}).",
         Reason.UNKNOWN_SCHOOL: f"No school with SIS id {values.get('school_id')!r}.",
-        Reason.UNKNOWN_STUDENT: f"No student with SIS id {values.get('student_id')!r}.",
+        Reason.UNKNOWN_STUDENT: f"No student with SIS id {values.get('student_id')!r}."
+        + (
+            ""
+            if "first_name" in values or "last_name" in values or "school_id" in values
+            else " This file has no names to add them with."
+        ),
         Reason.UNKNOWN_CODE: f"Code {values.get('code')!r} is not in the district's code map.",
         Reason.OUTSIDE_ENROLLMENT: f"No enrollment of this student at this school covers {day}.",
         Reason.NO_CALENDAR_DAY: f"{day} is not in this school's calendar.",

@@ -282,6 +282,9 @@ def _staged(*, path=None, uploads=None):
             return
         if not uploads:
             raise ValidationError({"file": "Choose a file or a zip to upload."})
+        from .forms import check_upload_size
+
+        check_upload_size(uploads)
         if len(uploads) == 1:
             target = Path(folder) / "upload"
             with open(target, "wb") as out:

@@ -12,6 +12,8 @@ from django_scopes import ScopedManager
 
 from districts.models import District, Membership, School
 
+from .text import strip_bidi
+
 GRADES = ["PK", "K", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12"]
 GRADE_ORDER = {grade: index for index, grade in enumerate(GRADES)}
 
@@ -82,7 +84,7 @@ class Student(models.Model):
 
     @property
     def full_name(self) -> str:
-        return f"{self.first_name} {self.last_name}".strip()
+        return strip_bidi(f"{self.first_name} {self.last_name}").strip()
 
     @property
     def audit_label(self) -> str:

@@ -1,8 +1,12 @@
 """Ed-Fi XML interchange files (`Interchange-StudentAttendance.xml` …): the root holds one
 element per resource (`<StudentSchoolAttendanceEvent>` …). Read element by element, so a year of
-attendance events is never one tree in memory."""
+attendance events is never one tree in memory. Parsed with defusedxml: an uploaded file's DTD,
+entities and external references are refused (billion laughs, external entity reads)."""
 
 import xml.etree.ElementTree as ElementTree
+
+from defusedxml import DefusedXmlException
+from defusedxml.ElementTree import iterparse
 
 from .edfi import Record, _key, assemble, resource_name
 from .errors import ImportRejected
@@ -23,7 +27,7 @@ def _records(source: SourceFile):
     depth, counts, root_name = 0, {}, None
     try:
         with source.open() as handle:
-            for event, element in ElementTree.iterparse(handle, events=("start", "end")):
+            for event, element in iterparse(handle, events=("start", "end"), forbid_dtd=True):
                 if event == "start":
                     depth += 1
                     root_name = root_name or _local(element.tag)
@@ -35,6 +39,16 @@ def _records(source: SourceFile):
                     counts[name] = counts.get(name, 0) + 1
                     yield Record(name, source.name, counts[name], _leaves(element))
                     element.clear()
+    except DefusedXmlException as error:
+        what = {
+            "DTDForbidden": "a DTD",
+            "EntitiesForbidden": "entities",
+            "ExternalReferenceForbidden": "an external reference",
+        }
+        message = (
+            f"not read: the file declares {what.get(type(error).__name__, 'a DTD')}, which an Ed-Fi export never needs"
+        )
+        raise ImportRejected.one(source.name, None, "", message) from error
     except ElementTree.ParseError as error:
         line, column = error.position
         raise ImportRejected.one(

@@ -58,6 +58,16 @@ def _table(source: SourceFile, entity: str, fields: dict, formats: dict) -> Sour
     fields = {field: header for field, header in fields.items() if header and field in ENTITIES[entity].columns}
     text = read_csv_text(source, usecols=list(fields.values()))
     by_lower = {column.lower(): column for column in text.columns}
+    for field, header in fields.items():
+        # A file that lacks a mapped column is not the file the mapping describes (a demographics
+        # export read as students): reading it would blank that field in every row.
+        if header.lower() not in by_lower:
+            label = ENTITIES[entity].label
+            message = (
+                f"the column mapping reads {label.lower()}' {field!r} from a column {header!r}, which this file "
+                "does not have; choose the right file or fix the mapping"
+            )
+            raise ImportRejected.one(source.name, 1, header, message)
     canonical = {ROW: text[ROW]}
     headers = {}
     for field, header in fields.items():

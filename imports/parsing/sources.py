@@ -10,9 +10,12 @@ import zipfile
 from pathlib import Path, PurePosixPath
 from typing import IO
 
+from django.conf import settings
+
 from .errors import ImportRejected
 
-MAX_UNCOMPRESSED_BYTES = 8 * 1024**3
+# A member this small may compress as well as it likes (an empty CSV with a header compresses 50×).
+RATIO_CHECKED_FROM_BYTES = 1024 * 1024
 DATA_SUFFIXES = {".csv", ".txt", ".json", ".xml", ".jsonl", ".ndjson"}
 
 
@@ -62,10 +65,7 @@ def _folder_files(folder: Path) -> tuple[list[SourceFile], list[str]]:
 def _zip_files(path: Path) -> tuple[list[SourceFile], list[str]]:
     archive = zipfile.ZipFile(path)
     members = [info for info in archive.infolist() if not info.is_dir() and not _hidden(info.filename)]
-    if sum(info.file_size for info in members) > MAX_UNCOMPRESSED_BYTES:
-        raise ImportRejected.one(
-            path.name, None, "", "the zip unpacks to more than 8 GB; split it into smaller uploads"
-        )
+    _check_sizes(path, members)
     files, notes = [], []
     for info in sorted(members, key=lambda info: info.filename):
         name = PurePosixPath(info.filename).name
@@ -74,6 +74,28 @@ def _zip_files(path: Path) -> tuple[list[SourceFile], list[str]]:
         else:
             notes.append(f"Skipped {info.filename}: not a CSV, JSON or XML file.")
     return files, notes
+
+
+def _check_sizes(path: Path, members: list[zipfile.ZipInfo]) -> None:
+    """A zip bomb is refused before anything is inflated: by the total its members declare and by
+    how far each is compressed. The declared sizes can be trusted: zipfile stops reading a member
+    at its declared size and fails on a mismatch."""
+    limit = settings.IMPORT_MAX_UNCOMPRESSED_BYTES
+    total = sum(info.file_size for info in members)
+    if total > limit:
+        message = (
+            f"the zip unpacks to {total // 1024**2:,} MB, more than the {limit // 1024**2:,} MB an import reads; "
+            "split it into smaller uploads"
+        )
+        raise ImportRejected.one(path.name, None, "", message)
+    ratio = settings.IMPORT_MAX_COMPRESSION_RATIO
+    for info in members:
+        if info.file_size >= RATIO_CHECKED_FROM_BYTES and info.file_size > ratio * max(info.compress_size, 1):
+            message = (
+                f"{info.filename} is compressed {info.file_size // max(info.compress_size, 1):,} to 1, more than "
+                f"the {ratio} to 1 an export reaches; this looks like a zip bomb, not an export"
+            )
+            raise ImportRejected.one(path.name, None, "", message)
 
 
 def _hidden(relative: str) -> bool:

@@ -55,7 +55,12 @@ class ParsedImport:
                 missing = {field.name: "" for field in fields if field.name not in text.columns and not field.required}
                 text = text.assign(**missing) if missing else text
             frame = typed_frame(
-                table.entity, text, file=table.file, formats=table.formats, date_default=table.date_default
+                table.entity,
+                text,
+                file=table.file,
+                formats=table.formats,
+                date_default=table.date_default,
+                headers=table.headers,
             )
             columns = tuple(sorted(column for column in frame.columns if column not in (FILE, ROW)))
             shapes.setdefault((table.entity, columns, table.scope), []).append(frame)

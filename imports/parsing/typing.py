@@ -5,8 +5,14 @@ count) rejects the file: the row is not one we could place later by fixing a cod
 student, it is a broken export, and importing the rest would hide the problem.
 """
 
+import re
+
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from students.text import BIDI_CONTROLS
 
 from ..schema import BOOL, CHANNEL, DATE, ENTITIES, FILE, GRADE, ID, INT, ROW, TEXT
 from .dates import AUTO, ISO, parse_date_column
@@ -25,13 +31,26 @@ CHANNELS = {
     "email": "email", "e-mail": "email", "letter": "letter", "mail": "letter", "": "",
 }  # fmt: skip
 MAX_SMALL_INT = 32767
+# C0 and C1 control characters (a NUL byte, a line break inside a value …) and DEL. In ids they
+# also include the bidirectional controls, which names have stripped instead (students.text).
+CONTROLS = r"\x00-\x1f\x7f-\x9f"  # escapes that Python's re and Arrow's RE2 both read
+CONTROL = f"[{CONTROLS}]"
+ID_CONTROL = f"[{CONTROLS}{BIDI_CONTROLS}]"
+BIDI = f"[{BIDI_CONTROLS}]"
 
 
 def typed_frame(
-    entity_name: str, text: pd.DataFrame, *, file: str, formats: dict | None = None, date_default: str = ISO
+    entity_name: str,
+    text: pd.DataFrame,
+    *,
+    file: str,
+    formats: dict | None = None,
+    date_default: str = ISO,
+    headers: dict | None = None,
 ) -> pd.DataFrame:
     """Typed columns for the fields present in `text`, plus FILE and ROW. `formats` holds the
-    admin's choices per field (date order, "nonblank" flags); unlisted dates use date_default."""
+    admin's choices per field (date order, "nonblank" flags); unlisted dates use date_default;
+    `headers` names the file's own column for a field, for the errors."""
     entity, formats = ENTITIES[entity_name], formats or {}
     missing = [name for name in entity.required if name not in text.columns]
     if missing:
@@ -41,7 +60,9 @@ def typed_frame(
     for field in entity.fields:
         if field.name not in text.columns:
             continue
-        values = text[field.name]
+        values = _plain_text(
+            text[field.name], rows, file=file, field=field, column=(headers or {}).get(field.name, field.name)
+        )
         if field.blank:
             values = values.where(values != "", field.blank)
         if field.required:
@@ -61,10 +82,40 @@ def typed_frame(
     return frame
 
 
+def _plain_text(values: pd.Series, rows, *, file: str, field, column: str) -> pd.Series:
+    """A control character (a NUL byte, a line break inside a value) rejects the file, naming the
+    row and column; bidirectional controls are stripped from names and other text, and reject an
+    id (an id that displays as another must not pass silently)."""
+    if values.empty:
+        return values
+    array = pa.array(values.to_numpy(dtype=object), type=pa.string())
+    bad = pc.match_substring_regex(array, ID_CONTROL if field.kind == ID else CONTROL).to_numpy(zero_copy_only=False)
+    if bad.any():
+        position = int(np.argmax(bad))
+        value = values.iloc[position]
+        character = next(ch for ch in value if re.match(ID_CONTROL if field.kind == ID else CONTROL, ch))
+        message = f"{value!r} holds a control character (U+{ord(character):04X}); remove it in the SIS and export again"
+        raise ImportRejected.one(file, int(rows.iloc[position]), column, message)
+    if field.kind == ID or not pc.any(pc.match_substring_regex(array, BIDI)).as_py():
+        return values
+    return values.str.replace(BIDI, "", regex=True)
+
+
 def _check_together(entity: str, frame: pd.DataFrame, text: pd.DataFrame, *, file: str) -> None:
     """Values that are each readable but impossible together (the database would refuse them
     half-way through the load, so they reject the file here, before anything is written)."""
     rows = text[ROW]
+    if entity == "students" and {"first_name", "last_name"} & set(frame.columns):
+        # A file that carries names must give every student one: a blank would erase a stored name.
+        blank = pd.Series(True, index=frame.index)
+        for column in ("first_name", "last_name"):
+            if column in frame.columns:
+                blank &= frame[column] == ""
+        column = "first_name" if "first_name" in frame.columns else "last_name"
+        _fail_at(
+            blank.to_numpy(), text["student_id"], rows, file=file, column=column,
+            message="student {value!r} has neither a first nor a last name",
+        )  # fmt: skip
     if entity == "enrollments" and "exit_date" in frame:
         early = (frame["exit_date"] < frame["entry_date"]).to_numpy()
         _fail_at(

@@ -78,6 +78,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "languages.middleware.UserLanguageMiddleware",  # the user's saved language, else cookie, else browser
     "django.contrib.messages.middleware.MessageMiddleware",
+    "districts.sessions.IdleSessionMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -155,7 +156,15 @@ STORAGES = {
 # Redis backs the cache (login rate limits must be shared across gunicorn workers) and Celery.
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            # A Redis that is down must cost a request a second, not a hang (sign-in falls back
+            # to the database: districts.login_throttle).
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 2},
+        }
+    }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
@@ -196,6 +205,8 @@ SMS_FILE_PATH = os.environ.get("SMS_FILE_PATH") or str(BASE_DIR / "media" / "sen
 SMS_HTTP_URL = os.environ.get("SMS_HTTP_URL", "")
 SMS_HTTP_TOKEN = os.environ.get("SMS_HTTP_TOKEN", "")
 SMS_FROM = os.environ.get("SMS_FROM", "")
+# The site's address, for links in emails sent outside a request (management commands).
+SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
 
 # Security: cookies travel only over HTTPS outside the local demo.
 SESSION_COOKIE_SECURE = not DEBUG
@@ -227,8 +238,10 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
-# Failed sign-ins allowed per client address and per email in the window (districts.login_throttle).
+# Failed sign-ins allowed per account and client address together in the window, and password-reset
+# requests per email (ten times as many per address) (districts.login_throttle).
 LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10/5m")
+PASSWORD_RESET_RATE_LIMIT = os.environ.get("PASSWORD_RESET_RATE_LIMIT", "3/1h")
 
 REST_FRAMEWORK = {
     # Token first: an API client without credentials gets 401 with WWW-Authenticate, not 403.

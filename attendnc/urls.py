@@ -5,7 +5,7 @@ from drf_spectacular.views import SpectacularAPIView
 
 from districts import account_views
 from districts.api import TokenObtainAPI
-from districts.auth_views import LoginView
+from districts.auth_views import LoginView, ThrottledPasswordResetView
 from languages.views import language_set
 
 from . import views
@@ -16,13 +16,14 @@ admin.site.site_header = "AttendNC administration"
 account_patterns = [
     path("login/", LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("password-reset/", auth_views.PasswordResetView.as_view(), name="password_reset"),
+    path("password-reset/", ThrottledPasswordResetView.as_view(), name="password_reset"),
     path("password-reset/sent/", auth_views.PasswordResetDoneView.as_view(), name="password_reset_done"),
     path("reset/<uidb64>/<token>/", auth_views.PasswordResetConfirmView.as_view(), name="password_reset_confirm"),
     path("reset/done/", auth_views.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
     path("tokens/", account_views.api_tokens, name="api_tokens"),
     path("tokens/<str:token_key>/revoke/", account_views.api_token_revoke, name="api_token_revoke"),
     path("tokens/revoke-all/", account_views.api_tokens_revoke_all, name="api_tokens_revoke_all"),
+    path("invitations/<str:token>/", account_views.invitation, name="invitation"),
 ]
 
 # Every page of district data lives under /d/<district>/; DistrictScopeMiddleware resolves the

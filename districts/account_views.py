@@ -1,4 +1,5 @@
-"""A signed-in person's own account pages, outside any district: their API tokens."""
+"""A signed-in person's own account pages, outside any district: their API tokens and the
+invitations they were sent."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -8,7 +9,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from . import tokens
+from . import services, tokens
 
 
 @never_cache
@@ -42,3 +43,25 @@ def api_tokens_revoke_all(request):
     count = tokens.api_tokens_revoke_all(user=request.user)
     messages.success(request, _("All your API tokens are revoked (%(count)s).") % {"count": count})
     return redirect("api_tokens")
+
+
+@never_cache
+@login_required
+def invitation(request, token):
+    """An invitation's link: signed in as the invited address, the person accepts or declines.
+    Anyone else, and an expired or answered link, gets a 404 that says nothing of the district."""
+    found = services.invitation_for_token(token)
+    if found is None or found.email != request.user.email:
+        raise Http404("No such invitation.")
+    if request.method == "POST":
+        if request.POST.get("answer") == "accept":
+            services.invitation_accept(invitation=found, user=request.user)
+            messages.success(
+                request,
+                _("You joined %(district)s as %(role)s.") % {"district": found.district, "role": found.role_label},
+            )
+            return redirect("district_home", district=found.district.slug)
+        services.invitation_decline(invitation=found, user=request.user)
+        messages.info(request, _("You declined the invitation."))
+        return redirect("home")
+    return render(request, "districts/invitation.html", {"invitation": found})

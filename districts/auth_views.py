@@ -4,6 +4,7 @@ from django import forms
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
+from django.http import HttpResponseRedirect
 
 from . import login_throttle
 from .services import client_ip
@@ -44,3 +45,13 @@ class LoginView(auth_views.LoginView):
         if any(error.code == THROTTLED for error in form.non_field_errors().as_data()):
             response.status_code = 429
         return response
+
+
+class ThrottledPasswordResetView(auth_views.PasswordResetView):
+    """Too many requests for one email (or from one address) send nothing more, but answer
+    exactly as a sent one does: the page must not tell whether an address has an account."""
+
+    def form_valid(self, form):
+        if not login_throttle.reset_request_allowed(client_ip(self.request), form.cleaned_data["email"]):
+            return HttpResponseRedirect(self.get_success_url())
+        return super().form_valid(form)

@@ -43,3 +43,14 @@ def add_validation_errors(form: forms.Form, error: ValidationError) -> None:
             form.add_error(field if field in form.fields else None, errors)
     else:
         form.add_error(None, error.messages)
+
+
+class SecuritySettingsForm(forms.Form):
+    api_token_days = forms.IntegerField(
+        label=_("API token lifetime (days)"), min_value=1, max_value=365,
+        help_text=_("A new API token stops working after this many days. Tokens already issued keep their date."),
+    )  # fmt: skip
+    session_idle_minutes = forms.IntegerField(
+        label=_("Sign out after idle (minutes)"), min_value=5, max_value=720,
+        help_text=_("A browser left alone this long is signed out; the next click asks for the password again."),
+    )  # fmt: skip

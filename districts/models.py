@@ -151,6 +151,8 @@ class Membership(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # When the email with the link to set a first password last went out (a new account).
+    welcome_sent_at = models.DateTimeField(null=True, blank=True)
 
     objects = ScopedManager(district="district")
 
@@ -190,6 +192,54 @@ class RoleGrant(models.Model):
     def __str__(self) -> str:
         label = str(Role(self.role).label)
         return f"{label} — {self.school}" if self.school_id else label
+
+
+class Invitation(models.Model):
+    """A role offered to someone who already has an AttendNC account (in another district). They
+    join only by accepting it, signed in as that address: until then the district knows only
+    what it typed, never the name on the account."""
+
+    district = models.ForeignKey(District, on_delete=models.CASCADE, related_name="+")
+    email = models.EmailField()
+    first_name = models.CharField(max_length=150, blank=True)  # as the inviting district entered it
+    last_name = models.CharField(max_length=150, blank=True)
+    role = models.CharField(max_length=32, choices=Role.choices)
+    school = models.ForeignKey(School, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    invited_by = models.ForeignKey(Membership, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    token_digest = models.CharField(max_length=64, unique=True)  # SHA-256 of the emailed token
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    declined_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ScopedManager(district="district")
+
+    class Meta:
+        ordering = ["email", "role"]
+
+    def __str__(self) -> str:
+        return f"{self.email}: {self.get_role_display()}"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.accepted_at is None and self.declined_at is None
+
+    @property
+    def role_label(self) -> str:
+        label = Role(self.role).label
+        return f"{label} — {self.school}" if self.school_id else str(label)
+
+
+class ThrottleCounter(models.Model):
+    """Sign-in and password-reset counters, kept here while Redis is not there
+    (districts.login_throttle). `name` is a digest: no email or address is stored."""
+
+    name = models.CharField(max_length=100, primary_key=True)
+    count = models.PositiveIntegerField(default=0)
+    expires_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.name}: {self.count}"
 
 
 class AuditEvent(models.Model):

@@ -1,5 +1,6 @@
 """Reads for districts, people and the audit log. Callers run inside the district's scope."""
 
+import dataclasses
 import datetime
 from collections.abc import Iterable
 
@@ -8,7 +9,7 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.db.models.expressions import RawSQL
 
 from .access import DistrictAccess
-from .models import AuditEvent, District, Membership, Role, RoleGrant, School
+from .models import AuditEvent, District, Invitation, Membership, Role, RoleGrant, School
 
 
 def school_list() -> QuerySet[School]:
@@ -20,6 +21,46 @@ def membership_list(*, include_inactive: bool = False) -> QuerySet[Membership]:
         Prefetch("grants", queryset=RoleGrant.objects.select_related("school"))
     )
     return memberships if include_inactive else memberships.filter(is_active=True)
+
+
+def invitation_list_pending() -> QuerySet[Invitation]:
+    return Invitation.objects.filter(accepted_at__isnull=True, declined_at__isnull=True).select_related("school")
+
+
+@dataclasses.dataclass
+class PersonRow:
+    """A row of the people page: a member, or someone invited who has not answered yet. Both
+    look alike: the district sees what it entered, and that an email went out."""
+
+    name: str
+    email: str
+    grants: list
+    invitations: list
+    membership: Membership | None = None
+    waiting: bool = False  # has not set a password or accepted yet
+    email_sent_at: datetime.datetime | None = None
+
+
+def people_rows() -> list[PersonRow]:
+    rows: dict[str, PersonRow] = {}
+    for membership in membership_list():
+        user = membership.user
+        waiting = not user.has_usable_password()
+        rows[user.email] = PersonRow(
+            name=user.get_full_name(), email=user.email, grants=list(membership.grants.all()), invitations=[],
+            membership=membership, waiting=waiting, email_sent_at=membership.welcome_sent_at if waiting else None,
+        )  # fmt: skip
+    for invitation in invitation_list_pending():
+        row = rows.get(invitation.email)
+        if row is None:
+            name = f"{invitation.first_name} {invitation.last_name}".strip()
+            row = rows[invitation.email] = PersonRow(
+                name=name, email=invitation.email, grants=[], invitations=[], waiting=True
+            )
+        row.invitations.append(invitation)
+        if row.membership is None:
+            row.email_sent_at = max(filter(None, [row.email_sent_at, invitation.sent_at]), default=None)
+    return sorted(rows.values(), key=lambda row: row.email)
 
 
 def district_access_get(*, district: District, user) -> DistrictAccess | None:

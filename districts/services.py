@@ -1,14 +1,21 @@
 """Writes for districts, people and the audit log. Management commands and views share these."""
 
+import dataclasses
 import datetime
+import hashlib
+import secrets
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
 from django_scopes import scopes_disabled
 
-from .models import SCHOOL_ROLES, AuditEvent, District, Membership, Role, RoleGrant, School
+from .emails import invitation_email_send, welcome_email_send
+from .models import SCHOOL_ROLES, AuditEvent, District, Invitation, Membership, Role, RoleGrant, School
+from .tenancy import district_scope
 from .tokens import api_tokens_revoke_all
 
 User = get_user_model()
@@ -72,6 +79,113 @@ def member_add(
     return grant
 
 
+@dataclasses.dataclass(frozen=True)
+class PersonAdded:
+    """What adding a person did: a role given (a new account, or someone already in the
+    district) or an invitation sent (an account that exists elsewhere)."""
+
+    grant: RoleGrant | None = None
+    invitation: Invitation | None = None
+    emailed: bool = False
+
+    @property
+    def email(self) -> str:
+        return self.grant.membership.user.email if self.grant else self.invitation.email
+
+
+def person_add(
+    *,
+    district: District,
+    email: str,
+    role: str,
+    school: School | None = None,
+    first_name: str = "",
+    last_name: str = "",
+    invited_by: Membership | None = None,
+    base_url: str = "",
+) -> PersonAdded:
+    """The people page's "Add": a new person gets an account and the email to set a password;
+    someone already in the district gets the role; someone with an account in another district
+    gets an invitation, and this district learns nothing about them until they accept."""
+    _check_role_school(district=district, role=role, school=school)
+    email = User.objects.normalize_email(email).strip().lower()
+    user = User.objects.filter(email=email).first()
+    if user is None:
+        grant = member_add(
+            district=district, email=email, role=role, school=school, first_name=first_name, last_name=last_name
+        )
+        welcome_email_resend(membership=grant.membership, base_url=base_url)
+        return PersonAdded(grant=grant, emailed=True)
+    if Membership.objects.filter(district=district, user=user).exists():
+        return PersonAdded(grant=member_add(district=district, email=email, role=role, school=school))
+    invitation = Invitation.objects.filter(
+        district=district, email=email, role=role, school=school, accepted_at__isnull=True, declined_at__isnull=True
+    ).first() or Invitation(district=district, email=email, role=role, school=school)
+    invitation.first_name, invitation.last_name, invitation.invited_by = first_name, last_name, invited_by
+    invitation_send(invitation=invitation, language=user.language, base_url=base_url)
+    return PersonAdded(invitation=invitation, emailed=True)
+
+
+def welcome_email_resend(*, membership: Membership, base_url: str = "") -> None:
+    """(Re)send a new account's password-set link; a fresh link each time."""
+    welcome_email_send(membership=membership, base_url=base_url)
+    membership.welcome_sent_at = timezone.now()
+    membership.save(update_fields=["welcome_sent_at"])
+
+
+def invitation_send(*, invitation: Invitation, language: str = "", base_url: str = "") -> Invitation:
+    """(Re)send an invitation with a new token: only the newest email's link works."""
+    token = secrets.token_urlsafe(32)
+    invitation.token_digest = _digest(token)
+    invitation.save()
+    invitation_email_send(invitation=invitation, token=token, language=language, base_url=base_url)
+    invitation.sent_at = timezone.now()
+    invitation.save(update_fields=["sent_at"])
+    return invitation
+
+
+def invitation_for_token(token: str) -> Invitation | None:
+    """The pending, unexpired invitation a link names (any district: the link is the key)."""
+    with scopes_disabled():
+        invitation = (
+            Invitation.objects.select_related("district", "school")
+            .filter(token_digest=_digest(token), accepted_at__isnull=True, declined_at__isnull=True)
+            .first()
+        )
+    if invitation is None or invitation.sent_at is None:
+        return None
+    if timezone.now() - invitation.sent_at > datetime.timedelta(days=INVITATION_DAYS):
+        return None
+    return invitation
+
+
+@transaction.atomic
+def invitation_accept(*, invitation: Invitation, user) -> RoleGrant:
+    if user.email != invitation.email:
+        raise ValidationError(_("This invitation is for another account."))
+    with district_scope(invitation.district):
+        grant = member_add(
+            district=invitation.district, email=user.email, role=invitation.role, school=invitation.school
+        )
+        invitation.accepted_at = timezone.now()
+        invitation.save(update_fields=["accepted_at"])
+    return grant
+
+
+def invitation_decline(*, invitation: Invitation, user) -> None:
+    if user.email != invitation.email:
+        raise ValidationError(_("This invitation is for another account."))
+    invitation.declined_at = timezone.now()
+    invitation.save(update_fields=["declined_at"])
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+INVITATION_DAYS = 14
+
+
 def _check_role_school(*, district: District, role: str, school: School | None) -> None:
     if role not in Role.values:
         raise ValidationError({"role": f"Unknown role {role!r}; choose one of {', '.join(Role.values)}."})
@@ -101,6 +215,18 @@ def membership_deactivate(*, membership: Membership) -> None:
         elsewhere = Membership.objects.filter(user_id=membership.user_id, is_active=True).exists()
     if not elsewhere:
         api_tokens_revoke_all(user=membership.user)
+
+
+def district_settings_update(*, district: District, user, request=None, **values) -> District:
+    """Change some of the district's preferences (District.settings), leaving the others alone."""
+    before = {key: (district.settings or {}).get(key) for key in values}
+    district.settings = {**(district.settings or {}), **values}
+    district.save(update_fields=["settings"])
+    audit_record(
+        district=district, user=user, action=AuditEvent.Action.CHANGE, object_type="district_settings",
+        object_id=district.pk, object_label=district.name, request=request, detail={"before": before, "after": values},
+    )  # fmt: skip
+    return district
 
 
 def audit_record(

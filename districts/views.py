@@ -7,14 +7,16 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from . import audit, selectors, services
+from . import audit, selectors, services, sessions
 from .access import role_required
 from .audit import students_shown
 from .csvfiles import csv_response
-from .forms import AuditFilterForm, MemberAddForm, add_validation_errors
+from .forms import AuditFilterForm, MemberAddForm, SecuritySettingsForm, add_validation_errors
 from .models import AuditEvent, Role, RoleGrant
+from .tokens import token_days
 
 
 @role_required(Role.DISTRICT_ADMIN)
@@ -22,18 +24,55 @@ def people(request, district):
     form = MemberAddForm(request.POST or None, schools=selectors.school_list())
     if request.method == "POST" and form.is_valid():
         try:
-            grant = services.member_add(district=request.district, **form.cleaned_data)
+            added = services.person_add(
+                district=request.district, invited_by=request.access.membership,
+                base_url=request.build_absolute_uri("/"), **form.cleaned_data,
+            )  # fmt: skip
         except ValidationError as error:
             add_validation_errors(form, error)
         else:
-            messages.success(request, f"{grant.membership.user.email} is now {grant}.")
+            if not added.emailed:
+                message = _("%(email)s is now %(role)s.") % {"email": added.email, "role": added.grant}
+            else:  # the same words for a new account and an invitation: the page tells them apart no more
+                message = _("We emailed %(email)s a link: they join as %(role)s when they use it.") % {
+                    "email": added.email, "role": added.grant or added.invitation.role_label,
+                }  # fmt: skip
+            messages.success(request, message)
             return redirect("districts:people", district=district)
-    return render(
-        request,
-        "districts/people.html",
-        {"form": form, "memberships": selectors.membership_list(), "roles": Role},
-        status=400 if form.errors else 200,
+    context = {"form": form, "rows": selectors.people_rows(), "roles": Role}
+    return render(request, "districts/people.html", context, status=400 if form.errors else 200)
+
+
+@require_POST
+@role_required(Role.DISTRICT_ADMIN)
+def welcome_resend(request, district, membership_id):
+    membership = get_object_or_404(selectors.membership_list().select_related("district"), pk=membership_id)
+    if membership.user.has_usable_password():
+        messages.info(request, _("%(email)s has already set a password.") % {"email": membership.user.email})
+    else:
+        services.welcome_email_resend(membership=membership, base_url=request.build_absolute_uri("/"))
+        messages.success(request, _("Sent the email to %(email)s again.") % {"email": membership.user.email})
+    return redirect("districts:people", district=district)
+
+
+@require_POST
+@role_required(Role.DISTRICT_ADMIN)
+def invitation_resend(request, district, invitation_id):
+    invitation = get_object_or_404(selectors.invitation_list_pending().select_related("district"), pk=invitation_id)
+    services.invitation_send(invitation=invitation, base_url=request.build_absolute_uri("/"))
+    messages.success(request, _("Sent the email to %(email)s again.") % {"email": invitation.email})
+    return redirect("districts:people", district=district)
+
+
+@require_POST
+@role_required(Role.DISTRICT_ADMIN)
+def invitation_cancel(request, district, invitation_id):
+    invitation = get_object_or_404(selectors.invitation_list_pending(), pk=invitation_id)
+    invitation.delete()
+    messages.success(
+        request, _("Removed %(role)s from %(email)s.") % {"role": invitation.role_label, "email": invitation.email}
     )
+    return redirect("districts:people", district=district)
 
 
 @require_POST
@@ -46,6 +85,23 @@ def role_grant_remove(request, district, grant_id):
         services.role_grant_remove(grant=grant)
         messages.success(request, f"Removed {grant} from {grant.membership.user.email}.")
     return redirect("districts:people", district=district)
+
+
+@role_required(Role.DISTRICT_ADMIN)
+def security(request, district):
+    """The district's sign-in settings: API token lifetime and the idle sign-out."""
+    current = {
+        "api_token_days": token_days(request.district),
+        "session_idle_minutes": sessions.idle_minutes(request.district),
+    }
+    form = SecuritySettingsForm(request.POST or None, initial=current)
+    if request.method == "POST" and form.is_valid():
+        services.district_settings_update(
+            district=request.district, user=request.user, request=request, **form.cleaned_data
+        )
+        messages.success(request, _("Saved the sign-in settings."))
+        return redirect("districts:security", district=district)
+    return render(request, "districts/security.html", {"form": form}, status=400 if form.errors else 200)
 
 
 @role_required(Role.DISTRICT_ADMIN)

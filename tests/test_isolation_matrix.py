@@ -18,6 +18,7 @@ from django_scopes import scopes_disabled
 from districts.api import DistrictAPIMixin
 from districts.models import AuditEvent, Role
 
+from .accounts_support import invitation_of
 from .api_tokens import token_for
 from .cases_records import case_records
 from .export_support import export_job_of
@@ -46,6 +47,8 @@ OBJECT_KWARGS = {
     "case_id": lambda records: case_records(records).case.pk,
     "referral_id": lambda records: case_records(records).referral.pk,
     "partner_id": lambda records: case_records(records).partner.pk,
+    "membership_id": lambda records: records.grant.membership_id,
+    "invitation_id": lambda records: invitation_of(records).pk,
 }
 
 
@@ -110,13 +113,17 @@ def route_id(route: Route) -> str:
     return route.pattern.removeprefix(DISTRICT_PREFIX) or "(home)"
 
 
+# The session's own bookkeeping (districts.sessions notes the time of each visit) is not data.
+NOT_DATA = {"sessions.Session"}
+
+
 def database_snapshot() -> dict[str, list[str]]:
     """Every row of every model, so an update shows as well as an insert or a delete."""
     with scopes_disabled():
         return {
             model._meta.label: sorted(map(repr, model._base_manager.values_list()))
             for model in apps.get_models()
-            if not model._meta.proxy
+            if not model._meta.proxy and model._meta.label not in NOT_DATA
         }
 
 

@@ -36,7 +36,16 @@ DEBUG = envbool("DEBUG", True)
 
 # A fixed key is only tolerable for the local demo; production must set SECRET_KEY
 # (check --deploy flags a short or default key).
-SECRET_KEY = os.environ.get("SECRET_KEY") or "insecure-demo-key-only-for-local-development"
+DEMO_SECRET_KEY = "insecure-demo-key-only-for-local-development"
+SECRET_KEY = os.environ.get("SECRET_KEY") or DEMO_SECRET_KEY
+if not DEBUG and SECRET_KEY in {DEMO_SECRET_KEY, "change-me-to-a-long-random-string-of-at-least-fifty-characters"}:
+    # Sessions, password-reset links and CSRF tokens signed with a published key can be forged.
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured(
+        "DEBUG is off but SECRET_KEY is the demo's (or .env.example's): set SECRET_KEY to a long random value, "
+        'e.g. python -c "import secrets; print(secrets.token_urlsafe(50))".'
+    )
 
 ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]" if DEBUG else "")
 CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", "")
@@ -173,6 +182,14 @@ CELERY_RESULT_BACKEND = REDIS_URL or "cache+memory://"
 CELERY_TASK_ALWAYS_EAGER = envbool("CELERY_TASK_ALWAYS_EAGER", not REDIS_URL)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
+# A worker process killed mid-task (OOM, SIGKILL, a deploy) puts the message back on the queue;
+# every task body is idempotent (districts.tasks.DistrictTask). Time limits for tasks that set none.
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_TASK_SOFT_TIME_LIMIT = 30 * 60
+CELERY_TASK_TIME_LIMIT = 35 * 60
+# Redis hands an unacknowledged message to another worker after this long: longer than any
+# task's hard limit, so a slow task is never run twice at once.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 2 * 60 * 60}
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = "UTC"
 # Beat only ticks; tiers.tasks.nightly_dispatch starts each district's run once its own clock has
@@ -184,6 +201,10 @@ CELERY_BEAT_SCHEDULE = {
     "export-files-expire": {"task": "exports.tasks.export_files_expire", "schedule": crontab(minute=7)},
     # Same-day absence notices: each district's today, queued and sent as its attendance arrives.
     "absence-notice-dispatch": {"task": "outreach.families.tasks.notices_dispatch", "schedule": crontab(minute="*/10")},
+    # Runs stuck queued or running past their limit become failed (with a retry button): districts.runs.
+    "metrics-runs-sweep": {"task": "tiers.tasks.metrics_runs_sweep", "schedule": crontab(minute="*/2")},
+    "import-runs-sweep": {"task": "imports.tasks.import_runs_sweep", "schedule": crontab(minute="*/2")},
+    "export-jobs-sweep": {"task": "exports.tasks.export_jobs_sweep", "schedule": crontab(minute="*/2")},
 }
 # Export files (PDFs, large CSVs of student rows) are removed this many hours after they were made.
 EXPORT_RETENTION_HOURS = envint("EXPORT_RETENTION_HOURS", 24)

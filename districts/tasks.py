@@ -1,6 +1,7 @@
 """The base for every task that works on one district's data."""
 
 from celery import Task
+from celery._state import _task_stack
 from django.db import InterfaceError, OperationalError
 from kombu.exceptions import OperationalError as BrokerError
 
@@ -36,4 +37,12 @@ class DistrictTask(Task):
     def __call__(self, district_id: int, *args, **kwargs):
         district = District.objects.get(pk=district_id)
         with district_scope(district):
-            return super().__call__(district, *args, **kwargs)
+            # Task.__call__ would record the District object as the request's arguments, and a
+            # retry re-sends those: keep the plain id there, give the body the district.
+            _task_stack.push(self)
+            self.push_request(args=(district_id, *args), kwargs=kwargs)
+            try:
+                return self.run(district, *args, **kwargs)
+            finally:
+                self.pop_request()
+                _task_stack.pop()

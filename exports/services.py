@@ -15,12 +15,12 @@ import logging
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
-from django.db import transaction
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from districts.access import DistrictAccess
+from districts.runs import enqueue_or_fail, stuck
 
 from .models import ExportJob
 from .registry import ExportRequest, export_renderer, is_registered
@@ -43,18 +43,14 @@ def export_job_enqueue(*, job: ExportJob) -> None:
     cannot take it, the job fails at once with a retry button, instead of waiting forever."""
     from .tasks import render_export  # tasks import this module
 
-    def send():
-        try:
-            render_export.delay(job.district_id, job.pk)
-        except Exception as error:
-            logger.exception("could not queue export job %s", job.pk)
-            ExportJob.objects.filter(pk=job.pk, status=ExportJob.Status.QUEUED).update(
-                status=ExportJob.Status.FAILED,
-                error=_("The file could not be queued (%(error)s). Try again in a minute.") % {"error": error},
-                finished_at=timezone.now(),
-            )
+    def failed(error: Exception) -> None:
+        ExportJob._base_manager.filter(pk=job.pk, status=ExportJob.Status.QUEUED).update(  # any scope: by pk
+            status=ExportJob.Status.FAILED,
+            error=_("The file could not be queued (%(error)s). Try again in a minute.") % {"error": error},
+            finished_at=timezone.now(),
+        )
 
-    transaction.on_commit(send)
+    enqueue_or_fail(lambda: render_export.delay(job.district_id, job.pk), on_failure=failed)
 
 
 def export_job_retry(*, job: ExportJob) -> ExportJob:
@@ -131,3 +127,14 @@ def export_files_expire(*, now: datetime.datetime | None = None) -> int:
         job.save(update_fields=["file", "expired_at"])
         expired += 1
     return expired
+
+
+RUNNING_LIMIT = datetime.timedelta(seconds=660)  # the task's hard time limit (exports.tasks.render_export)
+
+
+def export_jobs_fail_stuck() -> int:
+    """Jobs no worker took, or whose worker died with them: failed, with the retry button."""
+    jobs = list(stuck(ExportJob.objects.all(), running_limit=RUNNING_LIMIT))
+    for job in jobs:
+        _fail(job, _("The file was not prepared in time (the worker stopped or never took it). Try again."))
+    return len(jobs)

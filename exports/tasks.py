@@ -35,3 +35,9 @@ def render_export(district, job_id: int) -> str:
 def export_files_expire() -> int:
     with scopes_disabled():  # a sweep over every district's old files, by date only
         return services.export_files_expire()
+
+
+@shared_task
+def export_jobs_sweep() -> int:
+    with scopes_disabled():  # every district's stuck jobs, by status and time only
+        return services.export_jobs_fail_stuck()

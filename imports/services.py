@@ -3,6 +3,7 @@ and map attendance codes. The browser, the API, the Celery task and `manage.py i
 come through here, so every path behaves the same."""
 
 import dataclasses
+import datetime
 import hashlib
 import logging
 import shutil
@@ -15,11 +16,11 @@ from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.core.files.storage import default_storage
-from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from districts.models import AuditEvent, District
+from districts.runs import enqueue_or_fail, stuck
 from districts.services import audit_record
 from districts.tenancy import district_cache_key, district_storage_path
 from students.models import AttendanceCategory, AttendanceCode
@@ -89,10 +90,44 @@ def import_run_create(
 
 
 def import_run_enqueue(*, run: ImportRun) -> None:
-    """Hand the run to Celery once the transaction that created it has committed."""
+    """Hand the run to Celery once the transaction that created it has committed. A broker
+    that refuses it fails the run at once, with the retry button on its page."""
     from .tasks import import_run_execute
 
-    transaction.on_commit(lambda: import_run_execute.delay(run.district_id, run.pk))
+    def failed(error: Exception) -> None:
+        message = f"The import could not be queued ({error}). Nothing was read; retry it once the broker is back."
+        ImportRun._base_manager.filter(pk=run.pk, status=ImportRun.Status.QUEUED).update(  # any scope: by pk
+            status=ImportRun.Status.FAILED, finished_at=timezone.now(),
+            errors=[{"file": run.original_name, "row": None, "column": "", "message": message}],
+        )  # fmt: skip
+
+    enqueue_or_fail(lambda: import_run_execute.delay(run.district_id, run.pk), on_failure=failed)
+
+
+def import_run_retry(*, run: ImportRun) -> ImportRun:
+    """A failed run (not a rejected file: that needs a new file) runs again from its stored file."""
+    if run.status != ImportRun.Status.FAILED:
+        return run
+    run.status, run.stage, run.errors, run.started_at, run.finished_at = ImportRun.Status.QUEUED, "", [], None, None
+    run.save(update_fields=["status", "stage", "errors", "started_at", "finished_at"])
+    import_run_enqueue(run=run)
+    return run
+
+
+IMPORT_TIME_LIMIT = 60 * 60  # hard limit of imports.tasks.import_run_execute, seconds
+
+
+def import_runs_fail_stuck() -> int:
+    """Runs no worker took, or whose worker died with them: failed (beat, every few minutes)."""
+    runs = list(stuck(ImportRun.objects.all(), running_limit=datetime.timedelta(seconds=IMPORT_TIME_LIMIT)))
+    message = "The import stopped without finishing (its worker stopped, or none took it in time). Nothing was written; retry it."
+    for run in runs:
+        _finish(
+            run,
+            ImportRun.Status.FAILED,
+            errors=[{"file": run.original_name, "row": None, "column": "", "message": message}],
+        )
+    return len(runs)
 
 
 def import_run_process(*, run: ImportRun) -> ImportRun:

@@ -9,6 +9,7 @@ urlpatterns = [
     path("imports/<int:import_run_id>/", views.run_detail, name="run_detail"),
     path("imports/<int:import_run_id>/confirm/", views.run_confirm, name="run_confirm"),
     path("imports/<int:import_run_id>/undo/", views.run_undo, name="run_undo"),
+    path("imports/<int:import_run_id>/retry/", views.run_retry, name="run_retry"),
     path("imports/codes/", views.codes, name="codes"),
     path("imports/replay/", views.replay, name="replay"),
     path("imports/held/", views.held_rows, name="held"),

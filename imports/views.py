@@ -89,6 +89,16 @@ def run_undo(request, district, import_run_id):
     return redirect("imports:run_detail", district=district, import_run_id=undo.pk)
 
 
+@require_POST
+@role_required(Role.DISTRICT_ADMIN)
+def run_retry(request, district, import_run_id):
+    """A failed run (its worker died, or the broker refused it) runs again from its stored file."""
+    run = selectors.import_run_get(run_id=import_run_id)
+    with transaction.atomic():
+        services.import_run_retry(run=run)
+    return redirect("imports:run_detail", district=district, import_run_id=run.pk)
+
+
 @role_required(Role.DISTRICT_ADMIN)
 def codes(request, district):
     form = CodeMapForm(request.POST or None)

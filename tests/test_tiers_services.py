@@ -150,7 +150,7 @@ def test_a_crash_before_the_swap_leaves_the_previous_run_current_and_readable(ye
         assert "worker killed" in failed.error and failed.finished_at
         assert selectors.current_run() == first
         current = sorted(selectors.student_metrics_current().values_list(*METRIC_FIELDS))
-        assert StudentMetrics.objects.filter(run=failed).exists()  # written, never swapped in
+        assert not StudentMetrics.objects.filter(run=failed).exists()  # written, never swapped in, removed
     assert current == expected
     assert flag_rows(year.district) == flags  # the flag updates rolled back with the swap
 

@@ -11,10 +11,11 @@ import logging
 
 import numpy as np
 import pandas as pd
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from districts.models import District
+from districts.runs import BROKER_ERRORS, enqueue_or_fail, stuck
 from districts.tenancy import district_sql
 
 from . import engine, hooks, lifecycle
@@ -44,7 +45,11 @@ def policy_current(*, district: District) -> CalculationPolicy:
     """The district's newest policy version; version 1 (the SPEC defaults) on first use."""
     policy = CalculationPolicy.objects.order_by("-version").first()
     if policy is None:
-        policy = CalculationPolicy.objects.create(district=district, version=1, note="SPEC defaults")
+        try:
+            with transaction.atomic():  # two first runs at once: one creates version 1, the other reads it
+                policy = CalculationPolicy.objects.create(district=district, version=1, note="SPEC defaults")
+        except IntegrityError:
+            policy = CalculationPolicy.objects.order_by("-version").first()
     return policy
 
 
@@ -104,19 +109,24 @@ def metrics_run_execute(*, run: MetricsRun, backfill: bool | None = None) -> Met
             _write_results(run, result)
         _progress(run, "Updating flags and snapshots", 85)
         with transaction.atomic():
-            created = flags_sync(
-                district=district, result=result, as_of=run.as_of, policy=policy, version=run.policy.version
-            )
-            snapshot_from_run(run=run)
-            _swap_current(run)
+            newer = _newer_current_run(run)
+            created = 0
+            if newer is None:
+                created = flags_sync(
+                    district=district, result=result, as_of=run.as_of, policy=policy, version=run.policy.version
+                )
+                snapshot_from_run(run=run)
+                _swap_current(run)
             MetricsRun.objects.filter(pk=run.pk).update(
                 status=MetricsRun.Status.SUCCEEDED,
-                step="Done",
+                step="Done" if newer is None else f"Done; run {newer.pk} as of {newer.as_of} stays current",
                 progress=100,
                 students=len(result.students),
                 flags_created=created,
                 finished_at=timezone.now(),
             )
+        if newer is not None:
+            _discard_run_results(run)  # superseded: nobody will read them
     except Exception as error:
         logger.exception("metrics run %s failed", run.pk)
         _progress(
@@ -127,6 +137,7 @@ def metrics_run_execute(*, run: MetricsRun, backfill: bool | None = None) -> Met
             error=str(error)[:2000],
             finished_at=timezone.now(),
         )
+        _discard_run_results(run)  # a failed run's rows are never read: don't keep them
         raise
     run.refresh_from_db()
     return run
@@ -143,16 +154,53 @@ def compute_metrics(
 def metrics_run_start(*, district: District, as_of: datetime.date, trigger: str) -> MetricsRun:
     """Queue a run and hand it to a worker once the row is committed (the worker must see it).
     Used by the nightly fan-out, the "Recompute now" button and a policy change."""
-    from .tasks import compute_district_metrics  # the task module imports this one
-
     with transaction.atomic():
         run = metrics_run_create(district=district, as_of=as_of, trigger=trigger)
-        # robust: with eager tasks (the demo, tests) a failing run must not undo the request;
-        # the run records its own failure.
-        transaction.on_commit(
-            lambda: compute_district_metrics.delay(district.pk, as_of.isoformat(), run_id=run.pk), robust=True
-        )
+        metrics_run_enqueue(run=run)
     return run
+
+
+def metrics_run_enqueue(*, run: MetricsRun) -> None:
+    """Send the run's task after the commit; a broker that refuses it fails the run at once (with
+    the retry button on its page) rather than leaving it queued forever. With eager tasks (the
+    demo, tests) a failing run must not undo the request: the run records its own failure."""
+    from .tasks import compute_district_metrics  # the task module imports this one
+
+    def send():
+        try:
+            compute_district_metrics.delay(run.district_id, run.as_of.isoformat(), run_id=run.pk)
+        except BROKER_ERRORS:
+            raise
+        except Exception:
+            logger.exception("metrics run %s failed in-process", run.pk)  # recorded on the run already
+
+    def failed(error: Exception) -> None:
+        MetricsRun._base_manager.filter(pk=run.pk, status=MetricsRun.Status.QUEUED).update(  # any scope: by pk
+            status=MetricsRun.Status.FAILED, step="Not queued", finished_at=timezone.now(),
+            error=f"The run could not be queued ({error}). Retry it once the broker is back.",
+        )  # fmt: skip
+
+    enqueue_or_fail(send, on_failure=failed)
+
+
+def metrics_run_retry(*, run: MetricsRun) -> MetricsRun:
+    """A failed run is done; retrying starts a new one for the same date."""
+    return metrics_run_start(district=run.district, as_of=run.as_of, trigger=MetricsRun.Trigger.MANUAL)
+
+
+def metrics_runs_fail_stuck() -> int:
+    """Runs no worker took, or whose worker died (killed past the hard time limit, or gone with its
+    message): failed within minutes by beat, their rows removed, retryable from their page."""
+    from .tasks import COMPUTE_TIME_LIMIT
+
+    runs = list(stuck(MetricsRun.objects.all(), running_limit=datetime.timedelta(seconds=COMPUTE_TIME_LIMIT)))
+    for run in runs:
+        _progress(
+            run, "Interrupted", run.progress, status=MetricsRun.Status.FAILED, finished_at=timezone.now(),
+            error="The run stopped without finishing (its worker stopped, or none took it in time).",
+        )  # fmt: skip
+        _discard_run_results(run)
+    return len(runs)
 
 
 def _progress(run: MetricsRun, step: str, percent: int, **fields) -> None:
@@ -186,6 +234,21 @@ def _discard_unfinished_results(run: MetricsRun) -> None:
     ).exclude(pk=run.pk)
     StudentMetrics.objects.filter(run__in=stale).delete()
     StudentSchoolMetrics.objects.filter(run__in=stale).delete()
+
+
+def _newer_current_run(run: MetricsRun) -> MetricsRun | None:
+    """Swaps of one district take turns (the district row is locked until the commit), and a run
+    never replaces a current run of a later as-of date: two overlapping computes, say last
+    night's and a policy change's, end with the newer date current, and no IntegrityError on
+    the one-current constraint."""
+    District.objects.select_for_update().filter(pk=run.district_id).first()
+    current = MetricsRun.objects.filter(is_current=True).exclude(pk=run.pk).first()
+    return current if current is not None and current.as_of > run.as_of else None
+
+
+def _discard_run_results(run: MetricsRun) -> None:
+    StudentMetrics.objects.filter(run=run).delete()
+    StudentSchoolMetrics.objects.filter(run=run).delete()
 
 
 def _swap_current(run: MetricsRun) -> None:

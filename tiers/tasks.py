@@ -14,20 +14,23 @@ from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from districts.models import District
-from districts.tasks import DistrictTask
+from districts.tasks import RETRYABLE_ERRORS, DistrictTask
 from districts.tenancy import district_scope
 
 from .aggregates import district_aggregates
 from .models import MetricsRun
-from .services import metrics_run_create, metrics_run_execute, metrics_run_start
+from .services import metrics_run_create, metrics_run_execute, metrics_run_start, metrics_runs_fail_stuck
 
 NIGHTLY_HOUR = 2
 logger = logging.getLogger(__name__)
 
 
-@shared_task(base=DistrictTask)
+COMPUTE_TIME_LIMIT = 35 * 60  # hard limit, seconds; the sweep fails a run running longer
+
+
+@shared_task(base=DistrictTask, bind=True, soft_time_limit=30 * 60, time_limit=COMPUTE_TIME_LIMIT)
 def compute_district_metrics(
-    district, as_of: str, run_id: int | None = None, trigger: str = MetricsRun.Trigger.NIGHTLY
+    self, district, as_of: str, run_id: int | None = None, trigger: str = MetricsRun.Trigger.NIGHTLY
 ):
     as_of_date = datetime.date.fromisoformat(as_of)
     run = (
@@ -35,12 +38,28 @@ def compute_district_metrics(
         if run_id
         else metrics_run_create(district=district, as_of=as_of_date, trigger=trigger)
     )
-    if run.status == MetricsRun.Status.SUCCEEDED:
-        return run.pk  # a message delivered twice (acks_late after a lost ack): the run is done
-    run = metrics_run_execute(run=run)
+    if run.status in (MetricsRun.Status.SUCCEEDED, MetricsRun.Status.FAILED):
+        # A message delivered twice (acks_late after a lost ack), or one the sweep already gave up
+        # on (its retry is a new run): the run is done either way.
+        return run.pk
+    try:
+        run = metrics_run_execute(run=run)
+    except RETRYABLE_ERRORS:
+        if self.request.retries < self.max_retries:  # DistrictTask retries it after a backoff
+            MetricsRun.objects.filter(pk=run.pk).update(
+                status=MetricsRun.Status.QUEUED, step="Waiting to retry after a database error", finished_at=None
+            )
+        raise
     if trigger == MetricsRun.Trigger.NIGHTLY:
         _warm_aggregates(district, run)
     return run.pk
+
+
+@shared_task
+def metrics_runs_sweep() -> int:
+    """Beat, every few minutes: runs stuck queued or running past their limit become failed."""
+    with scopes_disabled():  # every district's runs, by status and time only
+        return metrics_runs_fail_stuck()
 
 
 def _warm_aggregates(district: District, run: MetricsRun) -> None:

@@ -10,5 +10,6 @@ urlpatterns = [
     path("runs/", views.runs, name="runs"),
     path("runs/start/", views.run_start, name="run_start"),
     path("runs/<int:run_id>/", views.run_detail, name="run_detail"),
+    path("runs/<int:run_id>/retry/", views.run_retry, name="run_retry"),
     path("figures/", views.figures, name="figures"),
 ]

@@ -99,6 +99,16 @@ def run_start(request, district):
     return redirect("tiers:run_detail", district=district, run_id=run.pk)
 
 
+@require_POST
+@role_required(Role.DISTRICT_ADMIN)
+def run_retry(request, district, run_id):
+    """A failed run stays as it was; its retry is a new run for the same date."""
+    run = selectors.metrics_run_get(run_id=run_id)
+    if run.status != MetricsRun.Status.FAILED:
+        return redirect("tiers:run_detail", district=district, run_id=run.pk)
+    return redirect("tiers:run_detail", district=district, run_id=services.metrics_run_retry(run=run).pk)
+
+
 @role_required(Role.DISTRICT_ADMIN)
 def run_detail(request, district, run_id):
     run = selectors.metrics_run_get(run_id=run_id)

@@ -11,8 +11,10 @@ from imports import services
 from imports.models import ColumnMapping, ImportRun
 from students.models import AttendanceRecord, CalendarDay, Enrollment, Guardian, PriorYearSummary, Student
 
+from .shared_data import shared_data
+
 FIXTURES = Path(__file__).parent / "fixtures" / "imports"
-CONTOSO = Path("/work/shared/data/oea-contoso-sis")
+CONTOSO = shared_data("oea-contoso-sis")
 
 
 @pytest.fixture(autouse=True)

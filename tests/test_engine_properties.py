@@ -8,24 +8,18 @@ other thresholds, exit dates inclusive and fractional counting.
 
 import dataclasses
 import datetime
-import importlib.util
 import math
 from fractions import Fraction
 
 import pandas as pd
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests import engine_reference
 from tests.engine_reference import make_input, school_days
+from tiers import engine
 from tiers.engine_io import STUDENT_COLUMNS, STUDENT_SCHOOL_COLUMNS
 from tiers.policy import DEFAULT_RULES, FRACTIONAL_DAYS, WHOLE_DAYS, Policy
-
-if importlib.util.find_spec("tiers.engine") is None:
-    pytest.skip("tiers/engine.py has not landed yet", allow_module_level=True)
-
-from tiers import engine  # noqa: E402  (after the skip on purpose)
 
 FIRST_DAY = datetime.date(2025, 8, 25)  # a Monday
 CATEGORIES = [

@@ -4,7 +4,6 @@ public standards, and the Ed-Fi descriptor mapping checked against the official 
 import datetime
 import re
 import shutil
-from pathlib import Path
 
 import pytest
 from django_scopes import scope
@@ -20,8 +19,9 @@ from imports.parsing.edfi import (
 from students.models import AttendanceCode, AttendanceRecord, CalendarDay, Enrollment, Guardian, Student
 
 from .import_support import FIXTURES, _media_in_tmp, run_import  # noqa: F401
+from .shared_data import shared_data
 
-DESCRIPTORS = Path("/work/shared/data/edfi-descriptors")
+DESCRIPTORS = shared_data("edfi-descriptors")
 D = datetime.date
 
 

@@ -16,6 +16,7 @@ HOME_BY_ROLE = [
 ]
 
 NAV = [
+    (_("Pulse"), "pulse:dashboard", {Role.DISTRICT_ADMIN, Role.DISTRICT_STAFF}),
     (_("Schools"), "students:schools", {Role.DISTRICT_ADMIN, Role.DISTRICT_STAFF}),
     (_("Huddle"), "outreach:huddle_current", {Role.ATTENDANCE_LEAD, Role.COUNSELOR, Role.MENTOR, Role.DISTRICT_STAFF}),
     (_("Students"), "students:roster", set(Role)),

@@ -37,6 +37,7 @@ district_patterns = [
     path("", include("tiers.urls")),
     path("", include("outreach.urls")),
     path("", include("cases.urls")),
+    path("", include("pulse.urls")),
     path("api/", include("attendnc.api_urls")),
 ]
 

@@ -46,10 +46,23 @@ class GroupRow:
     chronic: int
     bands: dict[str, int]
     suppressed: bool = False
+    # The same students' prior year (tiers.aggregates.PriorYear), when the rows carried it.
+    prior_students: int | None = None
+    prior_chronic: int | None = None
 
     @property
     def chronic_rate(self) -> Fraction | None:
         return Fraction(self.chronic, self.students) if self.students else None
+
+    @property
+    def prior_rate(self) -> Fraction | None:
+        return Fraction(self.prior_chronic, self.prior_students) if self.prior_students else None
+
+    @property
+    def change(self) -> Fraction | None:
+        """Percentage points since the prior year (a fraction: 0.02 is two points)."""
+        now, then = self.chronic_rate, self.prior_rate
+        return now - then if now is not None and then is not None else None
 
     def as_dict(self) -> dict:
         """The API's row: counts and rate are None when suppressed."""
@@ -116,6 +129,10 @@ def _values(students: pd.DataFrame, field: str) -> list[tuple[str, pd.DataFrame]
 def _row(level: str, group: str, dimension: str, rows: pd.DataFrame) -> GroupRow:
     counted = rows[rows["band"] != INSUFFICIENT_DAYS]
     bands = counted["band"].value_counts()
+    prior_students = prior_chronic = None
+    if "prior_band" in rows.columns:
+        last_year = rows[rows["prior_band"].notna() & (rows["prior_band"] != INSUFFICIENT_DAYS)]
+        prior_students, prior_chronic = len(last_year), int(last_year["prior_chronic"].astype(bool).sum())
     return GroupRow(
         level=level,
         group=group,
@@ -123,6 +140,8 @@ def _row(level: str, group: str, dimension: str, rows: pd.DataFrame) -> GroupRow
         students=len(counted),
         chronic=int(counted["chronic"].astype(bool).sum()),
         bands={band: int(bands.get(band, 0)) for band in SEVERITY_COLUMNS},
+        prior_students=prior_students,
+        prior_chronic=prior_chronic,
     )
 
 

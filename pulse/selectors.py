@@ -28,3 +28,14 @@ def pulse_table(*, district: District, by: str, min_cell: int = 0, as_of: dateti
     sis_ids = dict(School.objects.values_list("pk", "sis_id"))
     rows = suppress(pulse_rows(classified, by=by, school_sis_ids=sis_ids), min_cell=min_cell)
     return PulseTable(classified.as_of, classified.policy_version, by, min_cell, rows)
+
+
+def board_current(*, district: District):
+    """The dashboard's figures for the district's current run (pulse.board), or None before its
+    first run."""
+    from tiers.selectors import current_run
+
+    from .board import board_get
+
+    run = current_run()
+    return board_get(district=district, run=run) if run is not None else None

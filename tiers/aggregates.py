@@ -141,10 +141,13 @@ def _compute(district: District, run: MetricsRun) -> dict:
     classified = classified_students(district=district, run=run)
     metrics, school_rows = classified.students, classified.schools
     year = SchoolYear.containing(district, run.as_of)
-    previous = _previous_year(year)
-    prior, basis = _prior_to_date(district, year, run.as_of, policy)
-    if prior is None:
-        prior, basis = _prior(district, previous, policy), PRIOR_YEAR_BASIS.format(year=previous)
+    last = prior_year_students(district=district, run=run)
+    previous, prior = last.school_year, last.students
+    basis = (
+        PRIOR_YEAR_TO_DATE_BASIS.format(year=previous, as_of=last.as_of)
+        if last.to_date
+        else PRIOR_YEAR_BASIS.format(year=previous)
+    )
     prior_shares = "absent_excused" in prior.columns
     schools = dict(district_fetchall(district, SCHOOLS_SQL))
 
@@ -170,6 +173,39 @@ def _compute(district: District, run: MetricsRun) -> dict:
         "prior_year_basis": basis,
         "groups": sorted(groups, key=lambda group: (DIMENSIONS.index(group["dimension"]), _order(group))),
     }
+
+
+@dataclasses.dataclass(frozen=True)
+class PriorYear:
+    """Each student's prior year as the figures compare with it: `students` indexed by student_id
+    with absent_days, chronic and band (and the category split when `to_date`). `to_date`: the
+    prior year to date from last year's daily attendance, as of `as_of`; otherwise the full year
+    from the prior-year summaries."""
+
+    school_year: str
+    to_date: bool
+    as_of: datetime.date | None
+    students: pd.DataFrame
+
+
+def prior_year_students(*, district: District, run: MetricsRun) -> PriorYear:
+    policy = run.policy.as_policy()
+    year = SchoolYear.containing(district, run.as_of)
+    previous = _previous_year(year)
+    prior, _basis = _prior_to_date(district, year, run.as_of, policy)
+    if prior is not None:
+        return PriorYear(previous, True, _a_year_before(run.as_of), prior)
+    return PriorYear(previous, False, None, _prior(district, previous, policy))
+
+
+def weekly_figures(*, district: District, policy: Policy, year: SchoolYear) -> list[dict]:
+    """District-wide figures at the end of each school week of `year` (this year's or an earlier
+    one), from the weekly snapshots, classified with `policy`."""
+    return _weeks(district, policy, year)
+
+
+def a_year_before(day: datetime.date) -> datetime.date:
+    return _a_year_before(day)
 
 
 def _columns(sql: str) -> list[str]:

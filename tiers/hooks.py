@@ -34,3 +34,20 @@ def tier2_plans(*, district: District, as_of: datetime.date) -> pd.DataFrame | N
     if not frames:
         return None
     return pd.concat([frame[TIER2_PLAN_COLUMNS] for frame in frames], ignore_index=True)
+
+
+# callback(district=..., run=...) -> None, called after a nightly run became current.
+AfterRun = Callable[..., None]
+
+_after_nightly_run: list[AfterRun] = []
+
+
+def register_after_nightly_run(callback: AfterRun) -> None:
+    """Work an app above tiers does each night once the run is current: precomputing its pages'
+    figures, keeping dated snapshots (pulse). A failure there is logged, never fails the run."""
+    if callback not in _after_nightly_run:
+        _after_nightly_run.append(callback)
+
+
+def after_nightly_run_callbacks() -> list[AfterRun]:
+    return list(_after_nightly_run)

@@ -18,6 +18,7 @@ from districts.tasks import RETRYABLE_ERRORS, DistrictTask
 from districts.tenancy import district_scope
 
 from .aggregates import district_aggregates
+from .hooks import after_nightly_run_callbacks
 from .models import MetricsRun
 from .services import metrics_run_create, metrics_run_execute, metrics_run_start, metrics_runs_fail_stuck
 
@@ -52,6 +53,7 @@ def compute_district_metrics(
         raise
     if trigger == MetricsRun.Trigger.NIGHTLY:
         _warm_aggregates(district, run)
+        _after_nightly_run(district, run)
     return run.pk
 
 
@@ -70,6 +72,15 @@ def _warm_aggregates(district: District, run: MetricsRun) -> None:
         district_aggregates(district=district, run=run)
     except Exception:
         logger.exception("warming the aggregates of run %s failed", run.pk)
+
+
+def _after_nightly_run(district: District, run: MetricsRun) -> None:
+    """The apps above tiers' nightly work (tiers.hooks): each one's failure is logged, not raised."""
+    for callback in after_nightly_run_callbacks():
+        try:
+            callback(district=district, run=run)
+        except Exception:
+            logger.exception("nightly work %s after run %s failed", getattr(callback, "__name__", callback), run.pk)
 
 
 def districts_due(now: datetime.datetime) -> list[tuple[District, datetime.date]]:

@@ -121,9 +121,10 @@ def test_the_query_count_does_not_grow_with_the_students_history(year, tenant_a,
     client = login(tenant_a.user(Role.DISTRICT_ADMIN))
     with scope(district=year.district):
         services.compute_metrics(district=year.district, as_of=datetime.date(2026, 3, 6))  # more weeks, flags, days
+    profile(client, year.monday)  # warm up (session, caches), as above
     with CaptureQueriesContext(connection) as queries:
         profile(client, year.monday)
-    assert len(queries) == PAGE_QUERIES + PANEL_QUERIES
+    assert len(queries) == PAGE_QUERIES + PANEL_QUERIES, "\n".join(q["sql"][:150] for q in queries.captured_queries)
 
 
 def test_before_the_first_run_the_panel_says_so(tenant_a, login):
@@ -265,3 +266,13 @@ def test_trend_chart_scales_to_the_highest_week_and_draws_the_threshold():
     assert chart.threshold_label == "10.0% chronic"
     assert chart.summary.startswith("3 weeks: 0.0% in the week of Sep 1, 45.0% in the week of Sep 15; highest 45.0%")
     assert trend_chart([], Fraction(1, 10)) is None
+
+
+def test_the_chart_coordinates_stay_svg_lengths_in_spanish(year, tenant_a, login):
+    """Spanish writes 152,0 for 152.0; an SVG attribute holding that is an error in the browser."""
+    user = tenant_a.user(Role.DISTRICT_ADMIN)
+    user.language = "es"
+    user.save(update_fields=["language"])
+    svg = re.search(r"<svg class=\"trend__chart\".*?</svg>", profile(login(user), year.monday), re.S).group(0)
+    lengths = re.findall(r'\b(?:x|y|x1|x2|y1|y2|cx|cy|r)="([^"]*)"', svg)
+    assert lengths and all(re.fullmatch(r"-?\d+(\.\d+)?", value) for value in lengths), lengths

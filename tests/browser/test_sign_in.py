@@ -16,6 +16,7 @@ from students.demo_accounts import DEMO_ACCOUNTS
 # link is walked like the others: its page must answer with one h1 and pass axe.
 NAV_BY_ROLE = {
     Role.DISTRICT_ADMIN: [
+        "Pulse",
         "Schools",
         "Students",
         "Caseload",
@@ -27,7 +28,7 @@ NAV_BY_ROLE = {
         "Family messages",
         "Letters",
     ],
-    Role.DISTRICT_STAFF: ["Schools", "Huddle", "Students", "Caseload"],
+    Role.DISTRICT_STAFF: ["Pulse", "Schools", "Huddle", "Students", "Caseload"],
     Role.ATTENDANCE_LEAD: ["Huddle", "Students", "Caseload", "Letters"],
     Role.COUNSELOR: ["Huddle", "Students", "Caseload"],
     Role.MENTOR: ["Huddle", "Students"],

@@ -165,6 +165,8 @@ def _case_open(request, district):
     form = CaseOpenForm(request.POST, leads=services.lead_choices(school_id=school_id))
     flag_id = request.POST.get("flag", "")
     flag = Flag.objects.filter(pk=int(flag_id), student=student).first() if flag_id.isdigit() else None
+    if flag_id and flag is None:  # never a case that silently answers no flag (or another's)
+        return HttpResponseBadRequest(_("That flag is not one of this student's."))
     if form.is_valid():
         try:
             case = services.case_open(

@@ -8,7 +8,7 @@ and an `huddleChanged` event that updates the progress line and the live region.
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -89,8 +89,12 @@ def _attendance_form(huddle, data=None):
 def huddle_generate_now(request, district):
     """Build this week's huddle by hand: before Monday's run, or to add this morning's flags."""
     school_id = request.POST.get("school", "")
-    school = School.objects.filter(pk=int(school_id)).first() if school_id.isdigit() else None
-    if school is None or not permissions.runs_huddle(request.access, school.pk):
+    if not school_id.isdigit():
+        return HttpResponseBadRequest(_("Name the school."))
+    school = School.objects.filter(pk=int(school_id)).first()
+    if school is None:
+        raise Http404("No such school.")
+    if not permissions.runs_huddle(request.access, school.pk):
         raise PermissionDenied("Only the school's attendance team generates its huddle.")
     huddle = services.huddle_generate(
         district=request.district, school=school, week_start=services.week_start_of(_today())

@@ -71,6 +71,8 @@ class Board:
     district: GroupRow
     levels: dict[str, list[GroupRow]]  # "school", "grade", "subgroup": rows unsuppressed
     schools: dict[str, SchoolName]  # a school row's group (its SIS id) to the school
+    school_grades: dict[str, list[GroupRow]]  # each school's grades, school-level figures
+    near_chronic: dict[str, int]  # by school: students two absences from chronic (at their current school)
     month_start: datetime.date
     newly_chronic: int
     this_year: list[Week]
@@ -81,6 +83,9 @@ class Board:
 
     def school(self, row: GroupRow) -> SchoolName | None:
         return self.schools.get(row.group) if row.level == "school" else None
+
+    def school_row(self, school_id: int) -> GroupRow | None:
+        return next((row for row in self.levels["school"] if self.schools[row.group].pk == school_id), None)
 
 
 def board_get(*, district: District, run: MetricsRun) -> Board:
@@ -117,11 +122,42 @@ def board_compute(*, district: District, run: MetricsRun) -> Board:
         district=pulse_rows(with_prior, by="district", school_sis_ids=sis_ids)[0],
         levels=levels,
         schools={sis_ids[pk]: SchoolName(pk, name) for pk, _sis, name in schools},
+        school_grades=_school_grades(with_prior, sis_ids),
+        near_chronic=_near_chronic(classified.students, sis_ids, policy),
         month_start=month_start,
         newly_chronic=_newly_chronic(district, run, year, month_start, policy),
         this_year=_weeks(weekly_figures(district=district, policy=policy, year=year), until=run.as_of),
         last_year=_weeks(weekly_figures(district=district, policy=policy, year=before), until=None),
     )
+
+
+def _school_grades(classified, sis_ids: dict[int, str]) -> dict[str, list[GroupRow]]:
+    """Each school's grades from its school-level rows (a student's days at that school), the
+    grade as the student record has it."""
+    grades = classified.students[["student_id", "grade"]]
+    rows = classified.schools.merge(grades, on="student_id", how="left")
+    rows["grade"] = rows["grade"].fillna("")
+    return {
+        sis_ids.get(int(school_id), str(school_id)): pulse_rows(
+            dataclasses.replace(classified, students=part), by="grade", school_sis_ids=sis_ids
+        )
+        for school_id, part in rows.groupby("school_id")
+    }
+
+
+def _near_chronic(students, sis_ids: dict[int, str], policy) -> dict[str, int]:
+    """Students not chronic today whom two more days absent would make chronic, by current
+    school: the engine's own test (tiers.classification) applied to their figures plus two days."""
+    counted = students[students["current_school_id"].notna() & ~students["chronic"].astype(bool)]
+    if counted.empty:
+        return {}
+    membership = counted["membership_days"].astype("int64")
+    two_more = (
+        chronic_status(thousandths(counted["absent_days"].astype(float) + 2), membership + 2, unit=1000, policy=policy)
+        & (membership >= policy.min_membership_days).to_numpy()
+    )
+    near = counted.loc[two_more, "current_school_id"].astype("int64").value_counts()
+    return {sis_ids.get(int(pk), str(pk)): int(count) for pk, count in near.items()}
 
 
 def _newly_chronic(district, run, year: SchoolYear, month_start: datetime.date, policy) -> int:

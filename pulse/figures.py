@@ -164,3 +164,12 @@ def suppress(rows: list[GroupRow], *, min_cell: int) -> list[GroupRow]:
             if rest:
                 rest[0].suppressed = True
     return rows
+
+
+def min_cell_of(district) -> int:
+    """The district's smallest published group outside the district (District.settings
+    "pulse_min_cell", default 10)."""
+    try:
+        return max(0, int(district.settings.get("pulse_min_cell", DEFAULT_MIN_CELL)))
+    except (TypeError, ValueError):
+        return DEFAULT_MIN_CELL

@@ -39,3 +39,31 @@ def board_current(*, district: District):
 
     run = current_run()
     return board_get(district=district, run=run) if run is not None else None
+
+
+def school_get(*, school_id: int) -> School:
+    """A school of the district in scope; another district's id is a 404 like a missing one."""
+    from django.shortcuts import get_object_or_404
+
+    return get_object_or_404(School, pk=school_id)
+
+
+def school_flagged_students(*, access, school: School, limit: int = 200):
+    """The students the user may see with an open flag whose current school (current run) is
+    `school`, highest tier and rate first, each with their open flags; and how many there are."""
+    from tiers.models import Flag
+    from tiers.selectors import flag_list, student_metrics_current
+
+    flags = flag_list(access=access, school=school).filter(status__in=Flag.OPEN_STATUSES)
+    metrics = (
+        student_metrics_current()
+        .filter(current_school=school, student_id__in=flags.values("student_id"))
+        .select_related("student")
+        .order_by("-tier", "-absence_rate", "student__last_name", "student_id")
+    )
+    total = metrics.count()
+    shown = list(metrics[:limit])
+    by_student: dict[int, list] = {}
+    for flag in flags.filter(student_id__in=[row.student_id for row in shown]):
+        by_student.setdefault(flag.student_id, []).append(flag)
+    return [(row, by_student.get(row.student_id, [])) for row in shown], total

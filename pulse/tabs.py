@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 TABS = [
     ("pulse:dashboard", _("Overview")),
+    ("pulse:groups", _("Schools, grades and subgroups")),
 ]
 
 

@@ -6,4 +6,7 @@ app_name = "pulse"
 
 urlpatterns = [
     path("pulse/", views.dashboard, name="dashboard"),
+    path("pulse/groups/", views.groups, name="groups"),
+    path("pulse/groups.csv", views.groups_csv, name="groups_csv"),
+    path("pulse/schools/<int:school_id>/", views.school, name="school"),
 ]

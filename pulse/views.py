@@ -1,23 +1,37 @@
-"""The district team's pulse pages: the dashboard and its tables. Thin: the figures come from
-pulse.board (cached per metrics run), the words from pulse.labels."""
+"""The district team's pulse pages: the dashboard, the tables by school, grade and subgroup, and
+a school's drill-down. Thin: the figures come from pulse.board (cached per metrics run), the
+words from pulse.labels.
 
+Inside the district these pages are for district staff and admins, who may see student rows, so
+nothing on them is suppressed; a table downloaded "for outside the district" applies SPEC §9's
+small-cell suppression at the district's minimum."""
+
+import copy
+
+from django.http import Http404
 from django.shortcuts import render
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from districts.access import role_required
-from districts.models import Role
+from districts.audit import students_shown
+from districts.csvfiles import csv_response
+from districts.models import AuditEvent, Role
+from districts.services import audit_record
 
 from . import selectors
-from .charts import trend_chart
-from .figures import SEVERITY_COLUMNS
-from .labels import BAND_LABELS
+from .charts import band_bar, trend_chart
+from .figures import SEVERITY_COLUMNS, SUBGROUP_FIELDS, min_cell_of, suppress
+from .labels import BAND_LABELS, SUBGROUP_LABELS, group_label
+from .priority import priority_schools
 
 DISTRICT_ROLES = (Role.DISTRICT_ADMIN, Role.DISTRICT_STAFF)
-SORTS = {
-    "name": lambda item: (item["order"],),
-    "students": lambda item: (item["row"].students,),
-    "rate": lambda item: (item["rate"] is None, item["rate"] or 0),
-    "change": lambda item: (item["change"] is None, item["change"] or 0),
-}
+GROUP_LEVELS = ["school", "grade", "subgroup"]
+SORTS = ["name", "students", "rate", "change"]
+CSV_COLUMNS = [
+    "level", "group", "name", "students", "chronic", "chronic_rate", "at_risk", "moderate", "severe", "acute",
+    "prior_year_students", "prior_year_chronic_rate", "change", "suppressed",
+]  # fmt: skip
 
 
 @role_required(*DISTRICT_ROLES)
@@ -30,6 +44,8 @@ def dashboard(request, district):
             chart=trend_chart(board.this_year, board.last_year),
             weeks=_week_table(board),
             bands=[(band, BAND_LABELS[band], row.bands[band]) for band in SEVERITY_COLUMNS],
+            priority=priority_schools(board, min_students=min_cell_of(request.district)),
+            min_cell=min_cell_of(request.district),
         )
     return render(request, "pulse/dashboard.html", context)
 
@@ -37,3 +53,126 @@ def dashboard(request, district):
 def _week_table(board) -> list[dict]:
     last = {week.number: week for week in board.last_year}
     return [{"week": week, "last": last.get(week.number)} for week in board.this_year]
+
+
+@role_required(*DISTRICT_ROLES)
+def groups(request, district):
+    """Rate, band mix and change since last year by school, grade or subgroup; sortable."""
+    by = request.GET.get("by") if request.GET.get("by") in GROUP_LEVELS else "school"
+    sort = request.GET.get("sort") if request.GET.get("sort") in SORTS else "name"
+    descending = request.GET.get("dir") == "desc"
+    board = selectors.board_current(district=request.district)
+    context = {
+        "board": board, "by": by, "sort": sort, "descending": descending,
+        "levels": [(level, _level_label(level)) for level in GROUP_LEVELS],
+        "sections": _sections(board, board.rows(by), sort, descending) if board else [],
+        "band_labels": [(band, BAND_LABELS[band]) for band in SEVERITY_COLUMNS],
+        "sorts": [(key, _sort_label(key)) for key in SORTS],
+        "min_cell": min_cell_of(request.district),
+    }  # fmt: skip
+    template = "pulse/groups.html#groups" if request.htmx else "pulse/groups.html"
+    return render(request, template, context)
+
+
+def _level_label(level: str) -> str:
+    return {"school": _("By school"), "grade": _("By grade"), "subgroup": _("By subgroup")}[level]
+
+
+def _sort_label(key: str) -> str:
+    return {
+        "name": _("Group"), "students": _("Students"), "rate": _("Chronically absent"), "change": _("Change"),
+    }[key]  # fmt: skip
+
+
+def _item(board, row) -> dict:
+    school = board.school(row)
+    return {
+        "row": row,
+        "label": group_label(row, school.name if school else None),
+        "school": school,
+        "bar": band_bar(row),
+    }
+
+
+def _sections(board, rows, sort: str, descending: bool) -> list[dict]:
+    """One section per subgroup field (each compared within itself), one for schools or grades."""
+    items = [_item(board, row) for row in rows]
+    order = {id(item): index for index, item in enumerate(items)}
+
+    def key(item):
+        row = item["row"]
+        if sort == "students":
+            return (row.students,)
+        if sort in ("rate", "change"):
+            value = row.chronic_rate if sort == "rate" else row.change
+            return (value is not None, value or 0) if descending else (value is None, value or 0)
+        return (order[id(item)],) if row.level != "school" else (item["label"].lower(),)
+
+    if rows and rows[0].level == "subgroup":
+        fields = [(field, [item for item in items if item["row"].dimension == field]) for field in SUBGROUP_FIELDS]
+        sections = [{"title": SUBGROUP_LABELS[field], "items": members} for field, members in fields if members]
+    else:
+        sections = [{"title": "", "items": items}]
+    for section in sections:
+        section["items"] = sorted(section["items"], key=key, reverse=descending)
+    return sections
+
+
+@role_required(*DISTRICT_ROLES)
+def groups_csv(request, district):
+    """A table as CSV. `for=outside`: marked for outside the district, with small-cell
+    suppression at the district's minimum (and last year's figures blank where a group is)."""
+    by = request.GET.get("by") if request.GET.get("by") in ["district", *GROUP_LEVELS] else "school"
+    outside = request.GET.get("for") == "outside"
+    board = selectors.board_current(district=request.district)
+    if board is None:
+        raise Http404(_("No figures yet: the district's first nightly run has not finished."))
+    rows = copy.deepcopy(board.rows(by))
+    min_cell = min_cell_of(request.district) if outside else 0
+    suppress(rows, min_cell=min_cell)
+    audit_record(
+        district=request.district, user=request.user, action=AuditEvent.Action.EXPORT, object_type="pulse_figures",
+        object_label=f"Pulse figures by {by}", request=request,
+        detail={"by": by, "min_cell": min_cell, "for": "outside" if outside else "inside", "via": "csv"},
+    )  # fmt: skip
+    suffix = "-outside" if outside else ""
+    filename = f"pulse-{by}-{board.as_of:%Y-%m-%d}{suffix}.csv"
+    return csv_response(filename, CSV_COLUMNS, [_csv_row(board, row) for row in rows])
+
+
+def _csv_row(board, row) -> list:
+    school = board.school(row)
+    published = row.csv_row()
+    prior, change = row.prior_rate, row.change
+    hidden = row.suppressed
+    return [
+        *published[:2], group_label(row, school.name if school else None), *published[2:9],
+        "" if hidden or row.prior_students is None else row.prior_students,
+        "" if hidden or prior is None else f"{float(prior):.4f}",
+        "" if hidden or change is None else f"{float(change):.4f}",
+        published[9],
+    ]  # fmt: skip
+
+
+@role_required(*DISTRICT_ROLES)
+def school(request, district, school_id):
+    """A school's grades (its own days and absences) and its students with an open flag."""
+    found = selectors.school_get(school_id=school_id)
+    board = selectors.board_current(district=request.district)
+    row = board.school_row(found.pk) if board else None
+    grades = []
+    if board is not None and row is not None:
+        grades = [_item(board, grade) for grade in board.school_grades.get(row.group, [])]
+    flagged, flagged_total = selectors.school_flagged_students(access=request.access, school=found)
+    students_shown(
+        request, [metrics.student_id for metrics, _flags in flagged], what="pulse_school", obj=found,
+        label=found.name,
+    )  # fmt: skip
+    context = {
+        "school": found, "board": board, "row": row, "grades": grades, "flagged": flagged,
+        "flagged_total": flagged_total, "bar": band_bar(row) if row else [],
+        "band_labels": [(band, BAND_LABELS[band]) for band in SEVERITY_COLUMNS],
+        "near_chronic": board.near_chronic.get(row.group, 0) if row else 0,
+        "today": timezone.localdate(),
+    }  # fmt: skip
+    return render(request, "pulse/school.html", context)

@@ -27,7 +27,7 @@ import datetime
 
 from django_scopes import scope
 
-from students.models import AttendanceRecord, CalendarDay, Enrollment
+from students.models import AttendanceRecord, CalendarDay, Enrollment, PriorYearSummary
 
 from .factories import StudentFactory
 from .tiers_data import FIRST_DAY, school_days
@@ -101,3 +101,36 @@ def pulse_district(tenant) -> PulseDistrict:
             ]
         )  # fmt: skip
     return PulseDistrict(district, middle, high, students)
+
+
+# Last year (2024-25, full-year summaries only): able 20 of 180 days (chronic, moderate), brook 2
+# of 180 (satisfactory), casey 5 of 100 (at risk); nobody else has a prior year. So the district
+# was 1 of 3 chronic last year.
+PRIOR = {"able": (180, 20), "brook": (180, 2), "casey": (100, 5)}
+
+
+def computed_pulse_district(tenant) -> PulseDistrict:
+    """The district above with last year's summaries and its metrics computed as of AS_OF."""
+    from django.core.cache import cache
+
+    from tiers.services import compute_metrics
+
+    cache.clear()
+    data = pulse_district(tenant)
+    with scope(district=data.district):
+        for name, (enrolled, absent) in PRIOR.items():
+            PriorYearSummary.objects.create(
+                district=data.district, student=data.students[name], school_year="2024-25",
+                days_enrolled=enrolled, days_absent=absent,
+            )  # fmt: skip
+        compute_metrics(district=data.district, as_of=AS_OF)
+    return data
+
+
+def board_of(data):
+    """The dashboard's figures for the district's current run, computed afresh."""
+    from pulse.board import board_compute
+    from tiers.models import MetricsRun
+
+    with scope(district=data.district):
+        return board_compute(district=data.district, run=MetricsRun.objects.get(is_current=True))

@@ -28,6 +28,13 @@ from .import_support import import_objects_of
 from .outreach_records import outreach_records
 from .tiers_data import metrics_run_of
 
+
+def school_of(records) -> int:
+    """The school of the district's first enrolled student."""
+    with scopes_disabled():
+        return records.student.enrollments.order_by("pk").first().school_id
+
+
 DISTRICT_PREFIX = "d/<slug:district>/"
 API_PREFIX = DISTRICT_PREFIX + "api/"
 PARAMETER = re.compile(r"<(?:(?P<converter>[^>:]+):)?(?P<name>[^>]+)>")
@@ -50,6 +57,7 @@ OBJECT_KWARGS = {
     "partner_id": lambda records: case_records(records).partner.pk,
     "membership_id": lambda records: records.grant.membership_id,
     "invitation_id": lambda records: invitation_of(records).pk,
+    "school_id": lambda records: school_of(records),
 }
 
 

@@ -1,8 +1,6 @@
 """The district pulse dashboard against the hand-counted district of tests/pulse_data.py.
 
-Last year (2024-25, full-year summaries only): able 20 of 180 days (chronic, moderate), brook 2 of
-180 (satisfactory), casey 5 of 100 (at risk). Every other student has no prior year. So the
-district was 1 of 3 chronic last year, and is 3 of 6 now.
+Last year (tests/pulse_data.PRIOR): the district was 1 of 3 chronic, and is 3 of 6 now.
 """
 
 import re
@@ -14,35 +12,16 @@ from django.urls import reverse
 from django_scopes import scope
 
 from districts.models import Role
-from pulse.board import board_compute, board_get
+from pulse.board import board_get
 from pulse.charts import band_bar, trend_chart
-from students.models import PriorYearSummary
 from tiers.models import MetricsRun
-from tiers.services import compute_metrics
 
-from .pulse_data import AS_OF, pulse_district
-
-PRIOR = {"able": (180, 20), "brook": (180, 2), "casey": (100, 5)}
+from .pulse_data import board_of, computed_pulse_district
 
 
 @pytest.fixture
 def district(tenant_a):
-    cache.clear()
-    data = pulse_district(tenant_a)
-    with scope(district=data.district):
-        for name, (enrolled, absent) in PRIOR.items():
-            PriorYearSummary.objects.create(
-                district=data.district, student=data.students[name], school_year="2024-25",
-                days_enrolled=enrolled, days_absent=absent,
-            )  # fmt: skip
-        compute_metrics(district=data.district, as_of=AS_OF)
-    return data
-
-
-def board_of(data):
-    with scope(district=data.district):
-        run = MetricsRun.objects.get(is_current=True)
-        return board_compute(district=data.district, run=run)
+    return computed_pulse_district(tenant_a)
 
 
 def test_the_headline_is_the_engines_classification_with_last_year_beside_it(district):

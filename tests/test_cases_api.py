@@ -213,6 +213,34 @@ def test_the_missing_codes_shrink_as_the_supports_are_recorded(world):
     assert _legal(client, case["id"]).json() == {"missing": ["plan_age", "partner_referral", "progress_review"]}
 
 
+# Written out as issue 11 lists them: District IT teams script against these exact strings.
+CONTRACT_KINDS = [
+    "mentoring", "check_in_check_out", "home_visit", "health_referral", "transportation", "schedule_change",
+    "family_meeting", "legal_referral", "other",
+]  # fmt: skip
+CONTRACT_CODES = [
+    "tier2_family_contact",
+    "tier2_support",
+    "plan_age",
+    "partner_referral",
+    "family_meeting",
+    "progress_review",
+]
+
+
+def test_the_kinds_and_missing_codes_are_the_contracts_strings(world):
+    case = _open(world)
+    client = _client(world.counselor)
+    assert _legal(client, case["id"]).json() == {"missing": CONTRACT_CODES}
+    url = _api("case_intervention_list", case_id=case["id"])
+    for kind in CONTRACT_KINDS:
+        if kind != "legal_referral":
+            response = client.post(url, {"kind": kind, "description": f"A {kind}", "start_date": SEP_1}, format="json")
+            assert response.status_code == 201 and response.json()["kind"] == kind, response.json()
+    schema_kinds = {choice for choice, _ in Intervention._meta.get_field("kind").choices}
+    assert schema_kinds == set(CONTRACT_KINDS)
+
+
 def test_a_district_admins_override_passes_and_anyone_elses_is_403(world):
     case = _open(world)
     refused = _legal(_client(world.counselor), case["id"], override_reason="The family asked for it")

@@ -164,6 +164,26 @@ def test_the_case_page_shows_the_chart_and_its_table_without_inline_styles(clien
         assert AuditEvent.objects.filter(object_type="case", object_id=str(case.pk), action="view").exists()
 
 
+def test_the_progress_chart_coordinates_stay_svg_lengths_in_spanish(client, world):
+    """Spanish writes 152,0 for 152.0: in an SVG attribute the browser logs it as an error."""
+    case = _case(world, goal_rate="0.9", goal_by=datetime.date(2026, 1, 30), plan_started_on=datetime.date(2025, 10, 6))
+    with scope(district=world.district):
+        services.intervention_create(
+            case=case, by=world.counselor, kind="mentoring", description="Lunch with a mentor",
+            start_date=datetime.date(2025, 10, 13),
+        )  # fmt: skip
+    user = world.counselor.user
+    user.language = "es"
+    user.save(update_fields=["language"])
+    html = _as(client, world.counselor).get(url("case_detail", case_id=case.pk)).content.decode()
+    svg = re.search(r'<svg class="trend__chart".*?</svg>', html, re.S).group(0)
+    lengths = re.findall(r'\s(?:x|y|x1|x2|y1|y2|cx|cy|r|dx|dy)="([^"]*)"', svg)
+    assert len(lengths) > 20 and all(re.fullmatch(r"-?\d+(\.\d+)?", value) for value in lengths), lengths
+    points = re.search(r'<polyline class="trend__line" points="([^"]*)"', svg).group(1)
+    assert re.fullmatch(r"[\d.]+,[\d.]+( [\d.]+,[\d.]+)*", points), points
+    assert re.search(r'viewBox="0 0 \d+ \d+"', svg)
+
+
 def test_writing_the_goal_and_an_intervention_makes_the_plan_written(client, world):
     case = _case(world)
     _as(client, world.counselor)

@@ -36,6 +36,10 @@ HELD_ROWS = {
         (("S1", "MS1", "2025-08-30", "E"), "non_instructional_day"),
         (("S1", "MS1", "2025-10-25", "E"), "non_instructional_day"),
     ),
+    "a day past either end of the school year": (
+        (("S1", "MS1", "2025-08-22", "E"), "outside_school_year"),  # the Friday before the year's first day
+        (("S1", "MS1", "2026-06-11", "E"), "outside_school_year"),  # the day after its last
+    ),
     "outside the enrollment": (
         (("S3", "MS1", "2025-09-02", "E"), "outside_enrollment"),  # before S3's entry
         (("S6", "MS1", "2025-10-20", "E"), "outside_enrollment"),  # after S6 left MS1

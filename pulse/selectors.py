@@ -5,7 +5,7 @@ import dataclasses
 import datetime
 
 from districts.models import District, School
-from tiers.selectors import student_classification
+from tiers.selectors import current_run, student_classification
 
 from .figures import GroupRow, pulse_rows, suppress
 
@@ -33,8 +33,6 @@ def pulse_table(*, district: District, by: str, min_cell: int = 0, as_of: dateti
 def board_current(*, district: District):
     """The dashboard's figures for the district's current run (pulse.board), or None before its
     first run."""
-    from tiers.selectors import current_run
-
     from .board import board_get
 
     run = current_run()
@@ -67,3 +65,71 @@ def school_flagged_students(*, access, school: School, limit: int = 200):
     for flag in flags.filter(student_id__in=[row.student_id for row in shown]):
         by_student.setdefault(flag.student_id, []).append(flag)
     return [(row, by_student.get(row.student_id, [])) for row in shown], total
+
+
+@dataclasses.dataclass
+class CheckLine:
+    """One school or grade of a pulse check, this year beside last year."""
+
+    key: str  # "" for the district, the school's SIS id, or the grade
+    label_school: School | None
+    grade: str
+    now: object | None  # PulseCheck
+    before: object | None  # PulseCheck
+
+    @property
+    def change(self):
+        if self.now is None or self.before is None or self.now.share is None or self.before.share is None:
+            return None
+        return self.now.share - self.before.share
+
+
+@dataclasses.dataclass
+class CheckComparison:
+    school_year: str
+    prior_school_year: str
+    checkpoint: int
+    taken_on: datetime.date | None
+    schools: list[CheckLine]  # the district first
+    grades: list[CheckLine]
+
+
+def pulse_check_comparison(*, district: District, today: datetime.date) -> list[CheckComparison]:
+    """Each checkpoint this school year (the year holding `today`) beside the year before."""
+    from students.models import GRADE_ORDER
+    from tiers.aggregates import a_year_before
+
+    from .checks import CHECKPOINTS, school_year_label, school_year_of
+    from .models import PulseCheck
+
+    year = school_year_of(district, today)
+    this, last = school_year_label(year), school_year_label(school_year_of(district, a_year_before(year.start)))
+    stored = list(PulseCheck.objects.filter(school_year__in=[this, last]).select_related("school"))
+    comparisons = []
+    for checkpoint in CHECKPOINTS:
+        rows = {(row.school_year, row.school_id, row.grade): row for row in stored if row.checkpoint == checkpoint}
+        schools_by_id = {row.school_id: row.school for row in stored if row.school_id}
+        school_ids = sorted(
+            {key[1] for key in rows if key[1] is not None and key[2] == ""}, key=lambda pk: schools_by_id[pk].name
+        )
+        schools = [CheckLine("", None, "", rows.get((this, None, "")), rows.get((last, None, "")))] + [
+            CheckLine(str(pk), schools_by_id[pk], "", rows.get((this, pk, "")), rows.get((last, pk, "")))
+            for pk in school_ids
+        ]
+        grade_keys = sorted(
+            {key[2] for key in rows if key[1] is None and key[2]},
+            key=lambda grade: (GRADE_ORDER.get(grade, len(GRADE_ORDER)), grade),
+        )
+        grades = [
+            CheckLine(grade, None, grade, rows.get((this, None, grade)), rows.get((last, None, grade)))
+            for grade in grade_keys
+        ]
+        now = rows.get((this, None, ""))
+        comparisons.append(CheckComparison(this, last, checkpoint, now.taken_on if now else None, schools, grades))
+    return comparisons
+
+
+def pulse_check_list():
+    from .models import PulseCheck
+
+    return PulseCheck.objects.select_related("school").order_by("-school_year", "checkpoint", "school__name", "grade")

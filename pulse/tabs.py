@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 TABS = [
     ("pulse:dashboard", _("Overview")),
     ("pulse:groups", _("Schools, grades and subgroups")),
+    ("pulse:checks", _("Week-2 and week-4 checks")),
 ]
 
 

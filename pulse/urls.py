@@ -9,4 +9,6 @@ urlpatterns = [
     path("pulse/groups/", views.groups, name="groups"),
     path("pulse/groups.csv", views.groups_csv, name="groups_csv"),
     path("pulse/schools/<int:school_id>/", views.school, name="school"),
+    path("pulse/checks/", views.checks, name="checks"),
+    path("pulse/checks.csv", views.checks_csv, name="checks_csv"),
 ]

@@ -21,7 +21,7 @@ from districts.services import audit_record
 
 from . import selectors
 from .charts import band_bar, trend_chart
-from .figures import SEVERITY_COLUMNS, SUBGROUP_FIELDS, min_cell_of, suppress
+from .figures import SEVERITY_COLUMNS, SUBGROUP_FIELDS, GroupRow, min_cell_of, suppress
 from .labels import BAND_LABELS, SUBGROUP_LABELS, group_label
 from .priority import priority_schools
 
@@ -176,3 +176,54 @@ def school(request, district, school_id):
         "today": timezone.localdate(),
     }  # fmt: skip
     return render(request, "pulse/school.html", context)
+
+
+@role_required(*DISTRICT_ROLES)
+def checks(request, district):
+    """Week-2 and week-4 pulse checks by school and grade, this year beside last year."""
+    run = selectors.current_run()
+    today = run.as_of if run is not None else timezone.localdate()
+    comparisons = selectors.pulse_check_comparison(district=request.district, today=today)
+    return render(request, "pulse/checks.html", {"comparisons": comparisons})
+
+
+CHECK_CSV_COLUMNS = [
+    "school_year", "checkpoint_days", "school", "school_name", "grade", "window_start", "window_end", "students",
+    "two_or_more", "share", "suppressed",
+]  # fmt: skip
+
+
+@role_required(*DISTRICT_ROLES)
+def checks_csv(request, district):
+    """Every stored pulse check as CSV; `for=outside` suppresses small groups (and, where one
+    group of a year, checkpoint and level alone would be, the next smallest)."""
+    outside = request.GET.get("for") == "outside"
+    min_cell = min_cell_of(request.district) if outside else 0
+    stored = list(selectors.pulse_check_list())
+    cells = [
+        GroupRow(
+            level="check", group=f"{row.school_id or ''}/{row.grade}",
+            dimension=f"{row.school_year}/{row.checkpoint}/{'school' if row.school_id else 'district'}/"
+            f"{'grade' if row.grade else 'all'}" + (f"/{row.school_id}" if row.school_id and row.grade else ""),
+            students=row.students, chronic=row.two_or_more, bands=dict.fromkeys(SEVERITY_COLUMNS, 0),
+        )
+        for row in stored
+    ]  # fmt: skip
+    suppress(cells, min_cell=min_cell)
+    audit_record(
+        district=request.district, user=request.user, action=AuditEvent.Action.EXPORT, object_type="pulse_checks",
+        object_label="Pulse checks", request=request,
+        detail={"min_cell": min_cell, "for": "outside" if outside else "inside", "via": "csv"},
+    )  # fmt: skip
+    rows = []
+    for row, cell in zip(stored, cells):
+        hidden = cell.suppressed
+        share = row.share
+        rows.append([
+            row.school_year, row.checkpoint, row.school.sis_id if row.school else "", row.school.name if row.school else "",
+            row.grade, row.window_start.isoformat(), row.window_end.isoformat(), "" if hidden else row.students,
+            "" if hidden else row.two_or_more, "" if hidden or share is None else f"{float(share):.4f}",
+            "true" if hidden else "false",
+        ])  # fmt: skip
+    suffix = "-outside" if outside else ""
+    return csv_response(f"pulse-checks-{timezone.localdate():%Y-%m-%d}{suffix}.csv", CHECK_CSV_COLUMNS, rows)

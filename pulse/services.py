@@ -1,0 +1,40 @@
+"""Writes of the pulse app: the pulse checks' dated snapshots."""
+
+import datetime
+
+from django.db import transaction
+
+from districts.models import District
+
+from .checks import CHECKPOINTS, pulse_check_rows, school_year_label, school_year_of
+from .models import PulseCheck
+
+
+def pulse_checks_take(*, district: District, as_of: datetime.date, replace: bool = False) -> dict[int, int]:
+    """Count the week-2 and week-4 checks of the school year holding `as_of` whose windows have
+    passed and store them; a check already stored is kept unless `replace` (a backfill after a
+    late import). Returns {checkpoint: rows written}."""
+    year = school_year_of(district, as_of)
+    label = school_year_label(year)
+    written = {}
+    for checkpoint in CHECKPOINTS:
+        stored = PulseCheck.objects.filter(school_year=label, checkpoint=checkpoint)
+        if stored.exists() and not replace:
+            continue
+        rows = pulse_check_rows(district=district, year=year, checkpoint=checkpoint, as_of=as_of)
+        if rows is None:
+            continue
+        with transaction.atomic():
+            stored.delete()
+            PulseCheck.objects.bulk_create(
+                [
+                    PulseCheck(
+                        district=district, school_year=label, checkpoint=checkpoint, school_id=row.school_id,
+                        grade=row.grade, window_start=row.window_start, window_end=row.window_end,
+                        students=row.students, two_or_more=row.two_or_more, taken_on=as_of,
+                    )
+                    for row in rows
+                ]
+            )  # fmt: skip
+        written[checkpoint] = len(rows)
+    return written

@@ -295,6 +295,31 @@ def test_an_unknown_form_is_refused(client, world):
     assert _as(client, world.counselor).post(url("case_detail", case_id=case.pk), {"form": "x"}).status_code == 400
 
 
+def test_sensitive_notes_on_the_case_page_are_for_the_schools_counselors_and_their_author(client, world):
+    case = _case(world, plan_started_on=datetime.date(2025, 10, 6))
+    with scope(district=world.district):
+        services.review_create(
+            case=case, by=world.counselor, review_date=datetime.date(2025, 10, 31), notes="Dad's surgery in May",
+            sensitive=True,
+        )  # fmt: skip
+        services.meeting_create(
+            case=case, by=world.counselor, held_on=datetime.date(2025, 10, 8), family_attended=True,
+            notes="Mum described the housing court date", sensitive=True,
+        )  # fmt: skip
+        services.review_create(
+            case=case, by=world.counselor, review_date=datetime.date(2025, 11, 14), notes="Mornings steadier"
+        )
+    page = url("case_detail", case_id=case.pk)
+    for reader in (world.counselor, world.second_counselor):
+        html = _as(client, reader).get(page).content.decode()
+        assert "Dad&#x27;s surgery in May" in html and "housing court date" in html
+    for reader in (world.staff, world.admin):
+        html = _as(client, reader).get(page).content.decode()
+        assert "Mornings steadier" in html, "district roles read the case"
+        assert "surgery" not in html and "housing court" not in html
+        assert html.count("Details restricted (sensitive)") == 2
+
+
 # ----------------------------------------------------------------------------- the PDF
 
 

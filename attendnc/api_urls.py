@@ -26,6 +26,7 @@ from outreach.api import (
     OutreachActionListAPI,
 )
 from pulse.api import PulseAPI
+from pulse.support_api import SupportRequestDetailAPI, SupportRequestListAPI
 from students.api import SchoolListAPI, StudentDetailAPI, StudentListAPI
 from tiers.api import AggregatesAPI, FlagListAPI, StudentMetricsAPI
 
@@ -48,6 +49,10 @@ urlpatterns = [
     path("outreach-actions/", OutreachActionListAPI.as_view(), name="outreach_action_list"),
     path("outreach-actions/<int:action_id>/", OutreachActionDetailAPI.as_view(), name="outreach_action_detail"),
     path("pulse/", PulseAPI.as_view(), name="pulse"),
+    path("support-requests/", SupportRequestListAPI.as_view(), name="support_request_list"),
+    path(
+        "support-requests/<int:support_request_id>/", SupportRequestDetailAPI.as_view(), name="support_request_detail"
+    ),
     path("partners/", PartnerListAPI.as_view(), name="partner_list"),
     path("cases/", CaseListAPI.as_view(), name="case_list"),
     path("cases/<int:case_id>/", CaseDetailAPI.as_view(), name="case_detail"),

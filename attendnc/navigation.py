@@ -21,6 +21,7 @@ NAV = [
     (_("Huddle"), "outreach:huddle_current", {Role.ATTENDANCE_LEAD, Role.COUNSELOR, Role.MENTOR, Role.DISTRICT_STAFF}),
     (_("Students"), "students:roster", set(Role)),
     (_("Caseload"), "cases:caseload", {Role.COUNSELOR, Role.ATTENDANCE_LEAD, Role.DISTRICT_STAFF, Role.DISTRICT_ADMIN}),
+    (_("Support"), "support:list", {Role.ATTENDANCE_LEAD, Role.COUNSELOR, Role.DISTRICT_STAFF, Role.DISTRICT_ADMIN}),
     (_("People"), "districts:people", {Role.DISTRICT_ADMIN}),
     (_("Audit log"), "districts:audit_log", {Role.DISTRICT_ADMIN}),
     (_("Imports"), "imports:index", {Role.DISTRICT_ADMIN}),

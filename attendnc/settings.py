@@ -112,6 +112,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "attendnc.navigation.district_nav",
+                "pulse.context_processors.support_due",
             ],
         },
     },

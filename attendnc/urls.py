@@ -38,6 +38,7 @@ district_patterns = [
     path("", include("outreach.urls")),
     path("", include("cases.urls")),
     path("", include("pulse.urls")),
+    path("", include("pulse.support_urls")),
     path("api/", include("attendnc.api_urls")),
 ]
 

@@ -7,8 +7,12 @@ class PulseConfig(AppConfig):
     verbose_name = _("District pulse checks")
 
     def ready(self):
+        # students may not import pulse (apps depend one way): pulse adds its demo chapters.
+        from students.demo_story import register_demo_chapter
         from tiers.hooks import register_after_nightly_run
 
+        from .demo import demo_support_requests
         from .nightly import after_nightly_run
 
         register_after_nightly_run(after_nightly_run)
+        register_demo_chapter("pulse support requests", demo_support_requests, order=410)

@@ -1,12 +1,15 @@
 """What the pulse app keeps: the week-2 and week-4 pulse checks as dated snapshots, so a district
-compares this September with the last ones after the attendance records behind them are gone."""
+compares this September with the last ones after the attendance records behind them are gone;
+and support requests, a school asking the district for help, answered in the open (an owner at
+the district, a due date, a thread, a resolution note)."""
 
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django_scopes import ScopedManager
 
-from districts.models import District, School
+from districts.models import District, Membership, School
+from students.models import Student
 
 
 class PulseCheck(models.Model):
@@ -54,3 +57,92 @@ class PulseCheck(models.Model):
         from fractions import Fraction
 
         return Fraction(self.two_or_more, self.students) if self.students else None
+
+
+
+class SupportCategory(models.TextChoices):
+    STUDENT_SUPPORT = "student_support", _("A student or family needs district help")
+    TRANSPORTATION = "transportation", _("Transportation")
+    PARTNER_SERVICES = "partner_services", _("Partner services or referrals")
+    STAFFING = "staffing", _("Staffing or capacity")
+    DATA = "data", _("Attendance data or imports")
+    TRAINING = "training", _("Training or coaching")
+    FAMILY_MESSAGING = "family_messaging", _("Family messages or letters")
+    OTHER = "other", _("Other")
+
+
+class SupportRequest(models.Model):
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        RESOLVED = "resolved", _("Resolved")
+
+    district = models.ForeignKey(District, on_delete=models.CASCADE, related_name="+")
+    school = models.ForeignKey(School, on_delete=models.CASCADE, related_name="support_requests")
+    category = models.CharField(_("category"), max_length=24, choices=SupportCategory.choices)
+    subject = models.CharField(_("subject"), max_length=200)
+    description = models.TextField(_("what is needed"))
+    students = models.ManyToManyField(Student, through="SupportRequestStudent", related_name="+", blank=True)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.OPEN)
+    requested_by = models.ForeignKey(Membership, on_delete=models.RESTRICT, related_name="+")
+    requested_at = models.DateTimeField()
+    owner = models.ForeignKey(Membership, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    due_on = models.DateField(_("due date"), null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(Membership, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    resolution = models.TextField(_("resolution note"), blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ScopedManager(district="district")
+
+    class Meta:
+        ordering = ["-requested_at", "-id"]
+        indexes = [models.Index(fields=["district", "status", "due_on"], name="support_open_due_idx")]
+
+    def __str__(self) -> str:
+        return self.subject
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == self.Status.OPEN
+
+    def is_overdue(self, today) -> bool:
+        return self.is_open and self.due_on is not None and self.due_on < today
+
+
+class SupportRequestStudent(models.Model):
+    district = models.ForeignKey(District, on_delete=models.CASCADE, related_name="+")
+    request = models.ForeignKey(SupportRequest, on_delete=models.CASCADE, related_name="student_links")
+    student = models.ForeignKey(Student, on_delete=models.CASCADE, related_name="+")
+
+    objects = ScopedManager(district="district")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["district", "request", "student"], name="support_student_unique")
+        ]
+
+
+class SupportComment(models.Model):
+    """One message on a request's thread; status changes write one too, so the thread is the
+    request's whole history."""
+
+    class Kind(models.TextChoices):
+        COMMENT = "comment", _("Comment")
+        ASSIGNED = "assigned", _("Assigned")
+        RESOLVED = "resolved", _("Resolved")
+        REOPENED = "reopened", _("Reopened")
+
+    district = models.ForeignKey(District, on_delete=models.CASCADE, related_name="+")
+    request = models.ForeignKey(SupportRequest, on_delete=models.CASCADE, related_name="comments")
+    kind = models.CharField(max_length=12, choices=Kind.choices, default=Kind.COMMENT)
+    author = models.ForeignKey(Membership, on_delete=models.RESTRICT, related_name="+")
+    body = models.TextField(_("comment"))
+    created_at = models.DateTimeField()
+
+    objects = ScopedManager(district="district")
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} on {self.request_id}"

@@ -26,6 +26,7 @@ from .export_support import export_job_of
 from .family_records import family_records
 from .import_support import import_objects_of
 from .outreach_records import outreach_records
+from .support_records import support_request_of
 from .tiers_data import metrics_run_of
 
 
@@ -58,6 +59,7 @@ OBJECT_KWARGS = {
     "membership_id": lambda records: records.grant.membership_id,
     "invitation_id": lambda records: invitation_of(records).pk,
     "school_id": lambda records: school_of(records),
+    "support_request_id": lambda records: support_request_of(records).pk,
 }
 
 

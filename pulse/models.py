@@ -59,7 +59,6 @@ class PulseCheck(models.Model):
         return Fraction(self.two_or_more, self.students) if self.students else None
 
 
-
 class SupportCategory(models.TextChoices):
     STUDENT_SUPPORT = "student_support", _("A student or family needs district help")
     TRANSPORTATION = "transportation", _("Transportation")

@@ -20,6 +20,7 @@ NAV_BY_ROLE = {
         "Schools",
         "Students",
         "Caseload",
+        "Support",
         "People",
         "Audit log",
         "Imports",
@@ -28,9 +29,9 @@ NAV_BY_ROLE = {
         "Family messages",
         "Letters",
     ],
-    Role.DISTRICT_STAFF: ["Pulse", "Schools", "Huddle", "Students", "Caseload"],
-    Role.ATTENDANCE_LEAD: ["Huddle", "Students", "Caseload", "Letters"],
-    Role.COUNSELOR: ["Huddle", "Students", "Caseload"],
+    Role.DISTRICT_STAFF: ["Pulse", "Schools", "Huddle", "Students", "Caseload", "Support"],
+    Role.ATTENDANCE_LEAD: ["Huddle", "Students", "Caseload", "Support", "Letters"],
+    Role.COUNSELOR: ["Huddle", "Students", "Caseload", "Support"],
     Role.MENTOR: ["Huddle", "Students"],
 }
 # The headings of the pages the roles land on (a landing page must say where you are).

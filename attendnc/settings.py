@@ -209,6 +209,8 @@ CELERY_BEAT_SCHEDULE = {
 }
 # Export files (PDFs, large CSVs of student rows) are removed this many hours after they were made.
 EXPORT_RETENTION_HOURS = envint("EXPORT_RETENTION_HOURS", 24)
+# Worker processes laying out a large batch of nudge letters side by side (1: in the task itself).
+LETTERS_PROCESSES = envint("LETTERS_PROCESSES", min(os.cpu_count() or 1, 4))
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND") or (
     "django.core.mail.backends.console.EmailBackend" if DEBUG else "django.core.mail.backends.smtp.EmailBackend"

@@ -12,6 +12,7 @@ The school's year runs from 25 August with 45 school days to the as-of date; eac
 import argparse
 import datetime
 import os
+import resource
 import sys
 import tempfile
 import time
@@ -26,6 +27,7 @@ import django  # noqa: E402
 django.setup()
 
 import numpy as np  # noqa: E402
+from django.conf import settings  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django_scopes import scope, scopes_disabled  # noqa: E402
 
@@ -87,6 +89,12 @@ def build(district: District, students: int, seed: int = 17) -> tuple[School, Me
     return school, lead, days[-1]
 
 
+def _cpu() -> float:
+    """CPU seconds of this process and its finished children (the layout workers)."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--students", type=int, default=2000)
@@ -100,15 +108,19 @@ def main(argv=None) -> None:
     school, lead, as_of = build(district, args.students)
     out = Path(tempfile.mkdtemp(prefix="attendnc-letters-"))
     with scope(district=district):
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), _cpu()
         batch, singles = letter_batch_print(
             district=district, school=school, selection="absences:0", as_of=as_of, by=lead, out_dir=out
         )
-        elapsed = time.perf_counter() - started
+        elapsed, cpu = time.perf_counter() - started, _cpu() - cpu
     size = sum(path.stat().st_size for path in out.iterdir())
     print(
         f"{len(singles):,} letters ({batch.total:,} students) as of {as_of}: {elapsed:.1f} s "
         f"({elapsed / max(len(singles), 1) * 1000:.0f} ms a letter), {size / 1e6:.1f} MB in {out}; target <= 60 s"
+    )
+    print(
+        f"CPU time {cpu:.1f} s (this process and its {settings.LETTERS_PROCESSES} layout workers, LETTERS_PROCESSES); "
+        f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
     )
 
 

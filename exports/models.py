@@ -39,6 +39,8 @@ class ExportJob(models.Model):
     content_type = models.CharField(max_length=100, blank=True)
     size = models.PositiveBigIntegerField(default=0)
     students = models.JSONField(default=list, blank=True)  # ids the file names; audited on download
+    # Pieces also offered on their own, beside the file: [{"name", "label", "path", "students"}].
+    parts = models.JSONField(default=list, blank=True)
     error = models.TextField(blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)

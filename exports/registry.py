@@ -7,10 +7,21 @@ students/panels.py does for the student page's panels) and starts jobs by name.
 
 import dataclasses
 import datetime
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 
 from districts.access import DistrictAccess
 from districts.models import District
+
+
+@dataclasses.dataclass(frozen=True)
+class ExportPart:
+    """One piece of the export also offered on its own (each student's letter of a batch): the
+    job's page lists it under `label`, and its download is audit-logged with its `students`."""
+
+    filename: str
+    content: bytes
+    label: str
+    students: Sequence[int] = ()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -22,6 +33,7 @@ class ExportFile:
     filename: str  # what the browser saves it as: letters, digits, dots and dashes
     content_type: str
     students: Iterable[int] = ()
+    parts: Sequence[ExportPart] = ()
 
 
 @dataclasses.dataclass

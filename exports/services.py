@@ -11,10 +11,12 @@ through the requester's access when it runs.
 
 import datetime
 import logging
+import posixpath
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -94,12 +96,29 @@ def export_job_execute(*, job_id: int) -> ExportJob:
     except LookupError as error:
         return _fail(job, str(error))
     job.refresh_from_db(fields=["progress", "step"])
+    _remove_parts(job)  # a retried job replaces the pieces of its earlier run
     job.file.save(result.filename, ContentFile(result.content), save=False)
+    job.parts = _save_parts(job, result.parts)
     job.filename, job.content_type, job.size = result.filename, result.content_type, len(result.content)
     job.students = sorted(set(result.students))
     job.status, job.progress, job.step, job.finished_at = ExportJob.Status.SUCCEEDED, 100, "", timezone.now()
     job.save()
     return job
+
+
+def _save_parts(job: ExportJob, parts) -> list[dict]:
+    """Each piece beside the job's file, in the same unguessable folder."""
+    folder = posixpath.join(posixpath.dirname(job.file.name), "parts")
+    saved = []
+    for part in parts:
+        path = default_storage.save(posixpath.join(folder, part.filename), ContentFile(part.content))
+        saved.append({"name": part.filename, "label": part.label, "path": path, "students": list(part.students)})
+    return saved
+
+
+def _remove_parts(job: ExportJob) -> None:
+    for part in job.parts:
+        default_storage.delete(part["path"])
 
 
 def export_job_fail(*, job: ExportJob, error: str) -> ExportJob:
@@ -123,8 +142,9 @@ def export_files_expire(*, now: datetime.datetime | None = None) -> int:
     ):
         if job.file:
             job.file.delete(save=False)
-        job.expired_at = timezone.now()
-        job.save(update_fields=["file", "expired_at"])
+        _remove_parts(job)
+        job.expired_at, job.parts = timezone.now(), []
+        job.save(update_fields=["file", "expired_at", "parts"])
         expired += 1
     return expired
 

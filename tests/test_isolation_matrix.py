@@ -52,6 +52,7 @@ OBJECT_KWARGS = {
     "row_id": lambda records: outreach_records(records).row.pk,
     "action_id": lambda records: outreach_records(records).action.pk,
     "job_id": lambda records: export_job_of(records).pk,
+    "part": lambda records: 0,  # the first piece of the job's export
     "template_id": lambda records: family_records(records)[0].pk,
     "case_id": lambda records: case_records(records).case.pk,
     "referral_id": lambda records: case_records(records).referral.pk,

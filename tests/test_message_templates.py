@@ -121,7 +121,7 @@ def test_a_lead_prints_letters_for_their_school_through_an_export_job(
     with scope(district=year.district):
         batch = LetterBatch.objects.get()
         job = ExportJob.objects.get()
-    assert (batch.status, batch.total, batch.done) == ("done", 2, 2)
+    assert (batch.status, batch.total, batch.done) == ("done", 2, 2), (job.status, job.error)
     assert response["Location"] == job.get_absolute_url() and job.status == "succeeded", job.error
     download = client.get(reverse("exports:job_download", kwargs={"district": "alpha", "job_id": job.pk}))
     assert download.status_code == 200
@@ -132,3 +132,39 @@ def test_a_lead_prints_letters_for_their_school_through_an_export_job(
     assert client.post(url, form | {"school": year.other_school.pk}).status_code == 200  # not their school: no choice
     with scope(district=year.district):
         assert LetterBatch.objects.count() == 1 and ExportJob.objects.count() == 1
+
+
+def test_each_students_letter_is_downloadable_by_the_requester_alone_and_logged(
+    year, tenant_a, tenant_b, login, settings, tmp_path, django_capture_on_commit_callbacks
+):
+    from django_scopes import scopes_disabled
+
+    from districts.models import AuditEvent
+
+    settings.MEDIA_ROOT = str(tmp_path)
+    lead = login(tenant_a.user("attendance_lead"))
+    form = {"school": year.school.pk, "selection": "absences:2", "as_of": "2025-10-31"}
+    with django_capture_on_commit_callbacks(execute=True):
+        lead.post(reverse("outreach:letters", kwargs={"district": "alpha"}), form)
+    with scope(district=year.district):
+        job = ExportJob.objects.get()
+    assert [part["name"] for part in job.parts] == ["T002.pdf", "T003.pdf"]
+    page = lead.get(job.get_absolute_url()).content.decode()
+    assert year.monday.full_name in page and "T003" in page
+    with scopes_disabled():
+        listed = AuditEvent.objects.get(object_type="export:outreach.nudge_letters:parts")
+        assert sorted(listed.students) == sorted([year.monday.pk, year.recent.pk]) and listed.action == "view"
+    part = reverse("exports:job_part_download", kwargs={"district": "alpha", "job_id": job.pk, "part": 0})
+    response = lead.get(part)
+    content = b"".join(response.streaming_content)
+    assert response.status_code == 200 and content.startswith(b"%PDF") and response["Cache-Control"] == "no-store"
+    assert response["Content-Disposition"] == 'attachment; filename="T002.pdf"'
+    with scopes_disabled():
+        logged = AuditEvent.objects.get(object_type="export:outreach.nudge_letters:part")
+    assert (logged.action, logged.students, logged.object_id) == ("export", [year.monday.pk], str(job.pk))
+    missing = reverse("exports:job_part_download", kwargs={"district": "alpha", "job_id": job.pk, "part": 2})
+    assert lead.get(missing).status_code == 404
+    for stranger in (tenant_a.user("district_admin"), tenant_b.user("attendance_lead")):
+        assert login(stranger).get(part).status_code == 404
+    other = reverse("exports:job_part_download", kwargs={"district": "beta", "job_id": job.pk, "part": 0})
+    assert login(tenant_b.user("district_admin")).get(other).status_code == 404

@@ -98,3 +98,35 @@ def test_the_timeline_reads_the_letter_in_the_readers_language(year, tmp_path, l
     assert "Nudge letter (es): 9 of 50 school days missed" in client.get(url).content.decode()
     client.post(reverse("language_set"), {"language": "es"})
     assert "Carta de asistencia (es): faltó 9 de 50 días de clase" in client.get(url).content.decode()
+
+
+def test_chunks_laid_out_in_worker_processes_give_the_same_letters(year, tmp_path, settings, monkeypatch):
+    """A large batch is laid out in chunks by spawned worker processes: each student still gets
+    exactly their own pages, and all.pdf keeps the letters in order."""
+    from outreach.families import letters
+
+    settings.LETTERS_PROCESSES = 2
+    monkeypatch.setattr(letters, "CHUNK", 1)
+    _print(tmp_path)
+    spanish = _plain(_text(tmp_path / "T002.pdf"))
+    assert "Días de ausencia hasta ahora: 9 de 50 días de clase." in spanish and "Recent" not in spanish
+    assert "Días de ausencia por mes:" in spanish
+    english = _plain(_text(tmp_path / "T003.pdf"))
+    assert "Days missed so far: 3 of 50 school days." in english and "Monday" not in english
+    assert "Days missed by month:" in english
+    together = [
+        _plain(page.extract_text()) for page in PdfReader(io.BytesIO((tmp_path / "all.pdf").read_bytes())).pages
+    ]
+    assert len(together) == 2 and "Monday" in together[0] and "Recent" in together[1]
+
+
+def test_a_failing_layout_worker_fails_the_batch_instead_of_hanging():
+    from outreach.families.letter_pdf import letters_pdf
+
+    good = [("1", '<section id="letter-1"><p>One</p></section>')]
+    broken = [("2", "<p>a letter without its anchor</p>")]
+    results = letters_pdf("", [good, broken], processes=2)
+    written, singles = next(results)
+    assert list(singles) == ["1"] and written.startswith(b"%PDF")
+    with pytest.raises(RuntimeError, match="worker failed"):
+        next(results)

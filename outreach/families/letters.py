@@ -8,14 +8,16 @@ them. Each letter is logged as an outreach action (method letter) on the student
 Letters carry no notes, no barrier, no diagnosis and no other student's data: only the
 student's own figures and the classmates' median.
 
-The whole batch is laid out as one WeasyPrint document (one CSS parse, one font set), then each
-student's pages are written on their own and all of them together as all.pdf.
+Every figure is read for the whole district in one pass (figures_as_of); the letters are laid out
+in chunks, each ONE WeasyPrint document written once and cut into each student's pages with
+pypdf, the chunks side by side in worker processes (letter_pdf); all.pdf joins the chunks.
 """
 
 import dataclasses
 import datetime
-import logging
-from collections.abc import Callable
+import itertools
+import math
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from django.conf import settings
@@ -28,19 +30,18 @@ from django.utils.translation import gettext as _
 
 from districts.models import District, Membership, Role, School
 from districts.tenancy import district_storage_path
-from exports.registry import ExportFile, ExportRequest
+from exports.registry import ExportFile, ExportPart, ExportRequest
 from languages.family import ENGLISH, family_language
 from students.models import Enrollment, Guardian, Student
 from tiers.models import Flag
 
 from ..models import HuddleRow, Method, OutreachAction
 from .figures import DistrictFigures, Figures, figures_as_of
+from .letter_pdf import join_pdfs, letters_pdf
 from .messages import TemplateBook
 from .models import Letter, LetterBatch, MessageKind
 
-logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
-
-CHUNK = 250  # letters laid out per WeasyPrint document: progress moves, memory stays flat
+CHUNK = 100  # letters laid out per WeasyPrint document: progress moves, memory stays flat, both cores work
 INTERFACE_LANGUAGES = {"en", "es"}  # the letter's fixed words exist in these; others read English
 
 
@@ -101,8 +102,9 @@ def letter_batch_render(
         )
         students = _students(district, batch.school, Selection.parse(batch.selection), batch.as_of, figures)
         LetterBatch.objects.filter(pk=batch.pk).update(total=len(students))
-        pages = _pages(district, batch.school, students, figures, batch.as_of)
-        all_pdf, singles = _render(pages, batch, progress)
+        pages = []  # filled as the letters are written, while the first chunks are laid out
+        written = _pages(district, batch.school, students, figures, batch.as_of)
+        all_pdf, singles = _render(written, len(students), pages, batch, progress)
         out_dir.mkdir(parents=True, exist_ok=True)
         for sis_id, content in singles.items():
             (out_dir / f"{sis_id}.pdf").write_bytes(content)
@@ -191,13 +193,12 @@ def _students(
     return list(Student.objects.filter(pk__in=ids).order_by("sis_id"))
 
 
-def _pages(district, school, students, figures: DistrictFigures, as_of) -> list[LetterPage]:
+def _pages(district, school, students, figures: DistrictFigures, as_of) -> Iterator[LetterPage]:
     book = TemplateBook(district)
     guardians: dict[int, Guardian] = {}
     for guardian in Guardian.objects.filter(student__in=students).order_by("student_id", "pk"):
         guardians.setdefault(guardian.student_id, guardian)
     schools = {s.pk: s for s in School.objects.all()}
-    pages = []
     for student in students:
         figure = figures.students[student.pk]
         guardian = guardians.get(student.pk)
@@ -216,63 +217,52 @@ def _pages(district, school, students, figures: DistrictFigures, as_of) -> list[
                 "paragraphs": [p.strip() for p in message.body.split("\n\n") if p.strip()],
                 "figures": figure,
                 "threshold_pct": formats.number_format(round(figures.threshold * 100)),
-                "bars": _bars(figure),
+                "graphic": _graphic(figure),
                 "as_of": as_of,
                 "contact": book.contact(at.pk if at else None),
             }
             html = render_to_string("outreach/families/letter.html", context)
-        pages.append(LetterPage(student=student, figures=figure, language=message.language, html=html))
-    return pages
+        yield LetterPage(student=student, figures=figure, language=message.language, html=html)
 
 
-def _bars(figure: Figures) -> dict:
-    """Widths (percent of the graphic) of the student's days, a typical classmate's and the 10% mark."""
+def _graphic(figure: Figures) -> dict:
+    """The letter's small picture: a bar each for the student's days, a typical classmate's and
+    the 10% mark on one scale (percent of the track), and the days missed month by month. Plain
+    blocks: WeasyPrint lays them out many times faster than flex boxes or an SVG."""
     top = max(figure.absent_days, figure.typical_absent or 0, figure.chronic_days, 1)
-    months_top = max([missed for _month, missed in figure.by_month] + [1])
-    return {
-        "student": round(100 * figure.absent_days / top, 1),
-        "typical": round(100 * (figure.typical_absent or 0) / top, 1),
-        "chronic": round(100 * figure.chronic_days / top, 1),
-        "months": [(month, missed, round(100 * missed / months_top, 1)) for month, missed in figure.by_month],
-    }
+    shown = [("student", figure.absent_days)]
+    if figure.typical_absent is not None:
+        shown.append(("typical", figure.typical_absent))
+    if figure.chronic_days:
+        shown.append(("chronic", figure.chronic_days))
+    bars = [{"kind": kind, "value": value, "percent": round(100 * value / top, 1)} for kind, value in shown]
+    return {"bars": bars, "months": list(figure.by_month)}
 
 
-def _render(pages: list[LetterPage], batch: LetterBatch, progress) -> tuple[bytes, dict[str, bytes]]:
-    from weasyprint import HTML  # loading Pango costs ~0.3 s: only letters and exports need it
-
+def _render(
+    written: Iterator[LetterPage], total: int, pages: list[LetterPage], batch: LetterBatch, progress
+) -> tuple[bytes, dict[str, bytes]]:
+    """Chunks of letters laid out side by side (letter_pdf), each written once and cut per
+    student; `pages` collects every letter written."""
     css = render_to_string("outreach/families/letter.css")
-    all_pages, singles = [], {}
-    document = None
-    for start in range(0, len(pages), CHUNK):
-        chunk = pages[start : start + CHUNK]
-        html = f'<!doctype html><html><head><meta charset="utf-8"><style>{css}</style></head><body>'
-        html += "".join(page.html for page in chunk) + "</body></html>"
-        document = HTML(string=html).render()
-        by_student = _pages_by_anchor(document)
-        for page in chunk:
-            own = by_student.get(f"letter-{page.student.pk}", [])
-            singles[page.student.sis_id] = document.copy(own).write_pdf()
-            all_pages.extend(own)
-        done = start + len(chunk)
+
+    def chunks():
+        while chunk := list(itertools.islice(written, CHUNK)):
+            pages.extend(chunk)
+            yield [(str(page.student.pk), page.html) for page in chunk]
+
+    processes = min(settings.LETTERS_PROCESSES, math.ceil(total / CHUNK))
+    parts, singles, done = [], {}, 0
+    for part, own in letters_pdf(css, chunks(), processes=processes):
+        parts.append(part)
+        singles.update(own)
+        done += len(own)
         LetterBatch.objects.filter(pk=batch.pk).update(done=done)
-        progress(10 + int(85 * done / max(len(pages), 1)), _("Letters laid out: %(done)s of %(total)s") % {
-            "done": done, "total": len(pages)
+        progress(10 + int(85 * done / max(total, 1)), _("Letters laid out: %(done)s of %(total)s") % {
+            "done": done, "total": total
         })  # fmt: skip
-    if document is None:
-        return b"", singles
-    return document.copy(all_pages).write_pdf(), singles
-
-
-def _pages_by_anchor(document) -> dict[str, list]:
-    """Each letter starts with an anchor named after its student; its pages run to the next one."""
-    owners, current = {}, None
-    for page in document.pages:
-        starts = [name for name in page.anchors if name.startswith("letter-")]
-        if starts:
-            current = starts[0]
-        if current is not None:
-            owners.setdefault(current, []).append(page)
-    return owners
+    by_key = {str(page.student.pk): page.student.sis_id for page in pages}
+    return (join_pdfs(parts) if parts else b""), {by_key[key]: content for key, content in singles.items()}
 
 
 @transaction.atomic
@@ -321,11 +311,20 @@ def render_nudge_letters(export: ExportRequest) -> ExportFile:
     if batch.status != LetterBatch.Status.DONE:
         letter_batch_render(batch=batch, out_dir=folder, progress=export.progress)
     school = batch.school.sis_id if batch.school else "district"
+    letters = batch.letters.select_related("student").order_by("student__sis_id")
+    parts = [
+        ExportPart(
+            filename=f"{letter.student.sis_id}.pdf", content=(folder / f"{letter.student.sis_id}.pdf").read_bytes(),
+            label=f"{letter.student.full_name} ({letter.student.sis_id})", students=[letter.student_id],
+        )
+        for letter in letters
+    ]  # fmt: skip
     return ExportFile(
         content=(folder / "all.pdf").read_bytes(),
         filename=f"letters-{school}-{batch.as_of:%Y-%m-%d}.pdf".replace(" ", "-"),
         content_type="application/pdf",
-        students=list(batch.letters.values_list("student_id", flat=True)),
+        students=[letter.student_id for letter in letters],
+        parts=parts,
     )
 
 

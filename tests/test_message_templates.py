@@ -168,3 +168,42 @@ def test_each_students_letter_is_downloadable_by_the_requester_alone_and_logged(
         assert login(stranger).get(part).status_code == 404
     other = reverse("exports:job_part_download", kwargs={"district": "beta", "job_id": job.pk, "part": 0})
     assert login(tenant_b.user("district_admin")).get(other).status_code == 404
+
+
+def test_an_admin_gives_a_school_its_own_contact_for_the_letters_and_can_take_it_back(
+    year, tenant_a, tenant_b, login, tmp_path
+):
+    import io
+
+    from django.core.management import call_command
+    from pypdf import PdfReader
+
+    from outreach.families.messages import TemplateBook
+    from outreach.families.models import FamilyContact
+
+    admin = login(tenant_a.user("district_admin"))
+    url = reverse("outreach:messages_contact", kwargs={"district": "alpha"})
+    admin.post(url, {"school": "", "name": "District Office", "phone": "919-555-0100"})
+    admin.post(url, {"school": year.school.pk, "name": "Ana Ruiz", "phone": "919-555-0142"})
+    page = admin.get(reverse("outreach:messages_home", kwargs={"district": "alpha"})).content.decode()
+    assert f"{year.school.name}: Ana Ruiz, 919-555-0142" in page and "District Office, 919-555-0100" in page
+    with scope(district=year.district):
+        book = TemplateBook(year.district)
+        assert book.contact(year.school.pk).name == "Ana Ruiz"
+        assert book.contact(year.other_school.pk).name == "District Office"
+        year.school.sis_id = "MS-1"
+        year.school.save()
+    call_command(
+        "nudge_letters", "--district", "alpha", "--school", "MS-1", "--as-of", "2025-10-31", "--min-absences", "5",
+        "--out", str(tmp_path),
+    )  # fmt: skip
+    text = " ".join(PdfReader(io.BytesIO((tmp_path / "T002.pdf").read_bytes())).pages[0].extract_text().split())
+    assert "Call Ana Ruiz at 919-555-0142." in text
+    admin.post(url, {"school": year.school.pk, "name": "", "phone": ""})
+    with scope(district=year.district):
+        assert TemplateBook(year.district).contact(year.school.pk).name == "District Office"
+        assert FamilyContact.objects.count() == 1
+    assert admin.post(url, {"school": tenant_b.school.pk, "name": "X", "phone": "1"}).status_code == 404
+    assert login(tenant_a.user("attendance_lead")).post(url, {"name": "X", "phone": "1"}).status_code == 403
+    with scope(district=year.district):
+        assert FamilyContact.objects.get().name == "District Office"

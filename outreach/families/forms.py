@@ -26,8 +26,18 @@ class NewTemplateForm(TemplateForm):
 
 
 class ContactForm(forms.Form):
-    name = forms.CharField(label=_("Contact person"), max_length=200)
-    phone = forms.CharField(label=_("Phone"), max_length=32)
+    """Whom families call: the district's default, or one school's own person (the school's
+    choices are set by the view). Both fields empty for a school: back to the district's."""
+
+    school = forms.ChoiceField(label=_("For"), required=False)
+    name = forms.CharField(label=_("Contact person"), max_length=200, required=False)
+    phone = forms.CharField(label=_("Phone"), max_length=32, required=False)
+
+    def __init__(self, *args, schools=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["school"].choices = [("", _("Every school without its own contact"))] + [
+            (str(school.pk), school.name) for school in schools
+        ]
 
 
 class LanguageLineForm(forms.Form):

@@ -67,9 +67,14 @@ def language_line_save(*, district: District, language: str, text: str) -> Langu
     return line
 
 
-def family_contact_save(*, district: District, school: School | None, name: str, phone: str) -> FamilyContact:
+def family_contact_save(*, district: District, school: School | None, name: str, phone: str) -> FamilyContact | None:
+    """Whom the families of a school (or, without one, every school without its own) are told
+    to call. A school's contact saved empty is removed: its letters name the district's again."""
     if school is not None and school.district_id != district.pk:
         raise ValidationError(_("That school is not in this district."))
+    if school is not None and not name.strip() and not phone.strip():
+        FamilyContact.objects.filter(district=district, school=school).delete()
+        return None
     if not name.strip() or not phone.strip():
         raise ValidationError(_("Give both the contact person and a phone number."))
     contact, _created = FamilyContact.objects.update_or_create(

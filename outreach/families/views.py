@@ -5,6 +5,7 @@ batches printed on a worker with their progress."""
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
@@ -13,7 +14,7 @@ from django.views.decorators.http import require_POST
 from districts.access import role_required
 from districts.audit import students_shown
 from districts.forms import add_validation_errors
-from districts.models import Role
+from districts.models import Role, School
 from exports.services import export_job_start
 from students.models import Student
 
@@ -33,8 +34,12 @@ LETTER_ROLES = (Role.DISTRICT_ADMIN, Role.ATTENDANCE_LEAD)
 def messages_home(request, district):
     services.templates_ensure(district=request.district)
     templates = MessageTemplate.objects.select_related("updated_by__user")
-    contact = FamilyContact.objects.filter(school__isnull=True).first()
-    contact_form = ContactForm(initial={"name": contact.name, "phone": contact.phone} if contact else None)
+    contacts = list(FamilyContact.objects.select_related("school").order_by("school__name"))
+    default = next((contact for contact in contacts if contact.school_id is None), None)
+    contact_form = ContactForm(
+        initial={"name": default.name, "phone": default.phone} if default else None,
+        schools=School.objects.order_by("name"),
+    )
     problems = list(selectors.notice_problems()[:50])
     students_shown(request, problems, what="family messages")
     return render(
@@ -44,6 +49,8 @@ def messages_home(request, district):
             "templates": templates,
             "kinds": MessageKind.choices,
             "contact_form": contact_form,
+            "default_contact": default,
+            "school_contacts": [contact for contact in contacts if contact.school_id is not None],
             "line_form": LanguageLineForm(),
             "lines": LanguageLine.objects.all(),
             "gaps": selectors.language_gaps(),
@@ -132,12 +139,26 @@ def _preview_student(sis_id: str) -> Student | None:
 @role_required(*ADMIN)
 @require_POST
 def contact_save(request, district):
-    form = ContactForm(request.POST)
-    if form.is_valid():
-        services.family_contact_save(district=request.district, school=None, **form.cleaned_data)
-        messages.success(request, _("Contact saved."))
-    else:
+    """The district's contact, or a school's own (an unknown school id is 404: another
+    district's school is unknown here)."""
+    form = ContactForm(request.POST, schools=School.objects.all())
+    if not form.is_valid():
+        if form.has_error("school"):
+            raise Http404("No such school.")
         messages.error(request, _("Give both the contact person and a phone number."))
+        return redirect("outreach:messages_home", district=district)
+    data = form.cleaned_data
+    school = get_object_or_404(School, pk=data["school"]) if data["school"] else None
+    try:
+        saved = services.family_contact_save(
+            district=request.district, school=school, name=data["name"], phone=data["phone"]
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(
+            request, _("Contact saved.") if saved else _("The school's families call the district's contact again.")
+        )
     return redirect("outreach:messages_home", district=district)
 
 

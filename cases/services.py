@@ -143,6 +143,14 @@ def lead_choices(*, school_id: int | None):
     return Membership.objects.filter(is_active=True, pk__in=grants).select_related("user")
 
 
+def case_lead_choices(*, case: Case, on: datetime.date):
+    """Who can take the case over: its school's counselors and, once the student has moved, the
+    new school's (case_assign_lead moves the case there)."""
+    school_ids = {case.school_id, student_current_school_id(case.student, on)} - {None}
+    grants = RoleGrant.objects.filter(role=Role.COUNSELOR, school_id__in=school_ids).values("membership_id")
+    return Membership.objects.filter(is_active=True, pk__in=grants).select_related("user")
+
+
 def _check_lead(lead: Membership, school_id: int | None) -> None:
     if not lead_choices(school_id=school_id).filter(pk=lead.pk).exists():
         raise ValidationError({"lead": _("The case lead must be a counselor of the student's school.")})

@@ -212,7 +212,7 @@ def _forms(request, page: display.CasePage, bound: dict | None = None) -> dict:
             "meeting_form": lambda: MeetingForm(initial={"held_on": today, "kind": "meeting"}),
             "review_form": lambda: ReviewForm(initial={"review_date": today}),
             "close_form": lambda: CloseForm(initial={"closed_on": today}),
-            "lead_form": lambda: LeadForm(leads=services.lead_choices(school_id=case.school_id),
+            "lead_form": lambda: LeadForm(leads=services.case_lead_choices(case=case, on=today),
                                           initial={"lead": case.lead_id}),
             "connect_forms": lambda: {
                 r.pk: ConnectForm(initial={"connected_on": r.connected_on, "outcome": r.outcome},
@@ -347,7 +347,11 @@ def _intervention_form(request, case):
 # form name → (the form from the POST, what saving it does, where the page lands)
 CASE_FORMS = {
     "plan": (lambda r, c: PlanForm(r.POST), _apply_plan, "plan"),
-    "lead": (lambda r, c: LeadForm(r.POST, leads=services.lead_choices(school_id=c.school_id)), _apply_lead, "summary"),
+    "lead": (
+        lambda r, c: LeadForm(r.POST, leads=services.case_lead_choices(case=c, on=_today())),
+        _apply_lead,
+        "summary",
+    ),
     "intervention": (_intervention_form, _apply_intervention, "interventions"),
     "referral": (lambda r, c: ReferralForm(r.POST, partners=selectors.partner_list()), _apply_referral, "referrals"),
     "connect": (_connect_form, _apply_connect, "referrals"),

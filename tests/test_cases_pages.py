@@ -320,6 +320,28 @@ def test_sensitive_notes_on_the_case_page_are_for_the_schools_counselors_and_the
         assert html.count("Details restricted (sensitive)") == 2
 
 
+def test_the_lead_hands_a_moved_students_case_to_a_counselor_of_the_new_school(client, world):
+    """`mover` left for the other school on Oct 1: the case opened before stays with its lead,
+    whose lead form offers the new school's counselors too; handing it over moves the case there."""
+    with scope(district=world.district):
+        case = services.case_open(student=world.year.mover, by=world.counselor, opened_on=datetime.date(2025, 9, 22))
+    assert case.school == world.year.school
+    page = url("case_detail", case_id=case.pk)
+    _as(client, world.other_school_counselor)
+    assert client.get(page).status_code == 404  # not yet theirs
+    html = _as(client, world.counselor).get(page).content.decode()
+    lead_select = re.search(r'<select name="lead"[^>]*id="id_lead_lead".*?</select>', html, re.S).group(0)
+    assert "Hana High" in lead_select and "Sam Second" in lead_select
+
+    response = client.post(page, {"form": "lead", "lead": world.other_school_counselor.pk})
+
+    assert response.status_code == 302
+    case.refresh_from_db()
+    assert case.lead == world.other_school_counselor and case.school == world.year.other_school
+    assert _as(client, world.other_school_counselor).get(page).status_code == 200
+    assert _as(client, world.second_counselor).get(page).status_code == 404  # the old school's, not the lead
+
+
 # ----------------------------------------------------------------------------- the PDF
 
 

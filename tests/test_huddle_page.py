@@ -268,7 +268,8 @@ def test_a_generate_button_builds_the_week_when_monday_has_not_run(tenant_a, log
     assert response.status_code == 302
     assert client.get(_url("huddle_current", None)).status_code == 200
     assert client.post(_url("huddle_generate", None), {"school": tenant_a.other_school.pk}).status_code == 403
-    assert client.post(_url("huddle_generate", None), {"school": "x"}).status_code == 403
+    assert client.post(_url("huddle_generate", None), {"school": "x"}).status_code == 400  # malformed
+    assert client.post(_url("huddle_generate", None), {"school": 999999}).status_code == 404  # none such here
 
 
 def test_the_huddle_of_800_students_renders_within_20_queries(tenant_a, login, django_assert_max_num_queries):

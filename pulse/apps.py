@@ -8,11 +8,14 @@ class PulseConfig(AppConfig):
 
     def ready(self):
         # students may not import pulse (apps depend one way): pulse adds its demo chapters.
+        from exports.registry import register_export_renderer
         from students.demo_story import register_demo_chapter
         from tiers.hooks import register_after_nightly_run
 
         from .demo import demo_support_requests
+        from .exports import BOARD_PDF, render_board_pdf
         from .nightly import after_nightly_run
 
         register_after_nightly_run(after_nightly_run)
+        register_export_renderer(BOARD_PDF, render_board_pdf)
         register_demo_chapter("pulse support requests", demo_support_requests, order=410)

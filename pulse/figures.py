@@ -173,3 +173,23 @@ def min_cell_of(district) -> int:
         return max(0, int(district.settings.get("pulse_min_cell", DEFAULT_MIN_CELL)))
     except (TypeError, ValueError):
         return DEFAULT_MIN_CELL
+
+
+def suppressed_checks(checks, *, min_cell: int) -> set[int]:
+    """The ids of the pulse checks (pulse.models.PulseCheck) a file for outside the district
+    blanks: the same rule, where the groups that add up to a total are one year's checkpoint
+    at one level (the district's grades; the schools; one school's grades)."""
+    cells = []
+    for check in checks:
+        level = ("school" if check.school_id else "district") + ("/grade" if check.grade else "")
+        dimension = f"{check.school_year}/{check.checkpoint}/{level}" + (
+            f"/{check.school_id}" if check.school_id and check.grade else ""
+        )
+        cells.append(
+            GroupRow(
+                level="check", group=f"{check.school_id or ''}/{check.grade}", dimension=dimension,
+                students=check.students, chronic=check.two_or_more, bands=dict.fromkeys(SEVERITY_COLUMNS, 0),
+            )
+        )  # fmt: skip
+    suppress(cells, min_cell=min_cell)
+    return {check.pk for check, cell in zip(checks, cells) if cell.suppressed}

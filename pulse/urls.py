@@ -11,4 +11,5 @@ urlpatterns = [
     path("pulse/schools/<int:school_id>/", views.school, name="school"),
     path("pulse/checks/", views.checks, name="checks"),
     path("pulse/checks.csv", views.checks_csv, name="checks_csv"),
+    path("pulse/report.pdf", views.board_pdf, name="board_pdf"),
 ]

@@ -9,20 +9,24 @@ small-cell suppression at the district's minimum."""
 import copy
 
 from django.http import Http404
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from districts.access import role_required
 from districts.audit import students_shown
 from districts.csvfiles import csv_response
 from districts.models import AuditEvent, Role
 from districts.services import audit_record
+from exports.services import export_job_start
 
 from . import selectors
+from .board_report import item, sections, week_table
 from .charts import band_bar, trend_chart
-from .figures import SEVERITY_COLUMNS, SUBGROUP_FIELDS, GroupRow, min_cell_of, suppress
-from .labels import BAND_LABELS, SUBGROUP_LABELS, group_label
+from .exports import BOARD_PDF
+from .figures import SEVERITY_COLUMNS, min_cell_of, suppress, suppressed_checks
+from .labels import BAND_LABELS, group_label
 from .priority import priority_schools
 
 DISTRICT_ROLES = (Role.DISTRICT_ADMIN, Role.DISTRICT_STAFF)
@@ -42,17 +46,12 @@ def dashboard(request, district):
         row = board.district
         context.update(
             chart=trend_chart(board.this_year, board.last_year),
-            weeks=_week_table(board),
+            weeks=week_table(board),
             bands=[(band, BAND_LABELS[band], row.bands[band]) for band in SEVERITY_COLUMNS],
             priority=priority_schools(board, min_students=min_cell_of(request.district)),
             min_cell=min_cell_of(request.district),
         )
     return render(request, "pulse/dashboard.html", context)
-
-
-def _week_table(board) -> list[dict]:
-    last = {week.number: week for week in board.last_year}
-    return [{"week": week, "last": last.get(week.number)} for week in board.this_year]
 
 
 @role_required(*DISTRICT_ROLES)
@@ -84,38 +83,23 @@ def _sort_label(key: str) -> str:
     }[key]  # fmt: skip
 
 
-def _item(board, row) -> dict:
-    school = board.school(row)
-    return {
-        "row": row,
-        "label": group_label(row, school.name if school else None),
-        "school": school,
-        "bar": band_bar(row),
-    }
-
-
 def _sections(board, rows, sort: str, descending: bool) -> list[dict]:
-    """One section per subgroup field (each compared within itself), one for schools or grades."""
-    items = [_item(board, row) for row in rows]
-    order = {id(item): index for index, item in enumerate(items)}
+    """The table's sections (pulse.board_report), each sorted by the chosen column."""
+    found = sections(board, rows)
+    order = {id(entry): index for section in found for index, entry in enumerate(section["items"])}
 
-    def key(item):
-        row = item["row"]
+    def key(entry):
+        row = entry["row"]
         if sort == "students":
             return (row.students,)
         if sort in ("rate", "change"):
             value = row.chronic_rate if sort == "rate" else row.change
             return (value is not None, value or 0) if descending else (value is None, value or 0)
-        return (order[id(item)],) if row.level != "school" else (item["label"].lower(),)
+        return (order[id(entry)],)
 
-    if rows and rows[0].level == "subgroup":
-        fields = [(field, [item for item in items if item["row"].dimension == field]) for field in SUBGROUP_FIELDS]
-        sections = [{"title": SUBGROUP_LABELS[field], "items": members} for field, members in fields if members]
-    else:
-        sections = [{"title": "", "items": items}]
-    for section in sections:
+    for section in found:
         section["items"] = sorted(section["items"], key=key, reverse=descending)
-    return sections
+    return found
 
 
 @role_required(*DISTRICT_ROLES)
@@ -162,7 +146,7 @@ def school(request, district, school_id):
     row = board.school_row(found.pk) if board else None
     grades = []
     if board is not None and row is not None:
-        grades = [_item(board, grade) for grade in board.school_grades.get(row.group, [])]
+        grades = [item(board, grade) for grade in board.school_grades.get(row.group, [])]
     flagged, flagged_total = selectors.school_flagged_students(access=request.access, school=found)
     students_shown(
         request, [metrics.student_id for metrics, _flags in flagged], what="pulse_school", obj=found,
@@ -200,24 +184,15 @@ def checks_csv(request, district):
     outside = request.GET.get("for") == "outside"
     min_cell = min_cell_of(request.district) if outside else 0
     stored = list(selectors.pulse_check_list())
-    cells = [
-        GroupRow(
-            level="check", group=f"{row.school_id or ''}/{row.grade}",
-            dimension=f"{row.school_year}/{row.checkpoint}/{'school' if row.school_id else 'district'}/"
-            f"{'grade' if row.grade else 'all'}" + (f"/{row.school_id}" if row.school_id and row.grade else ""),
-            students=row.students, chronic=row.two_or_more, bands=dict.fromkeys(SEVERITY_COLUMNS, 0),
-        )
-        for row in stored
-    ]  # fmt: skip
-    suppress(cells, min_cell=min_cell)
+    hidden_ids = suppressed_checks(stored, min_cell=min_cell)
     audit_record(
         district=request.district, user=request.user, action=AuditEvent.Action.EXPORT, object_type="pulse_checks",
         object_label="Pulse checks", request=request,
         detail={"min_cell": min_cell, "for": "outside" if outside else "inside", "via": "csv"},
     )  # fmt: skip
     rows = []
-    for row, cell in zip(stored, cells):
-        hidden = cell.suppressed
+    for row in stored:
+        hidden = row.pk in hidden_ids
         share = row.share
         rows.append([
             row.school_year, row.checkpoint, row.school.sis_id if row.school else "", row.school.name if row.school else "",
@@ -227,3 +202,16 @@ def checks_csv(request, district):
         ])  # fmt: skip
     suffix = "-outside" if outside else ""
     return csv_response(f"pulse-checks-{timezone.localdate():%Y-%m-%d}{suffix}.csv", CHECK_CSV_COLUMNS, rows)
+
+
+@require_POST
+@role_required(*DISTRICT_ROLES)
+def board_pdf(request, district):
+    """Start the board report PDF (an export job: the page that follows shows its progress and
+    offers the download). `outside`: marked for outside the district, with suppression."""
+    if selectors.board_current(district=request.district) is None:
+        raise Http404(_("No figures yet: the district's first nightly run has not finished."))
+    outside = request.POST.get("outside") == "1"
+    title = _("District pulse report (for outside the district)") if outside else _("District pulse report")
+    job = export_job_start(access=request.access, renderer=BOARD_PDF, params={"outside": outside}, title=title)
+    return redirect(job)

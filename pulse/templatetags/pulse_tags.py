@@ -27,3 +27,9 @@ def points(value) -> str:
     if value is None or value == "":
         return "—"
     return gettext("%(points)s pts") % {"points": f"{float(value) * 100:+.1f}"}
+
+
+@register.filter
+def pair(first, second) -> list:
+    """Two values to loop over in a template: {% for value in a|pair:b %}."""
+    return [first, second]

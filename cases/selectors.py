@@ -14,12 +14,14 @@ from decimal import Decimal
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from districts.access import DistrictAccess
 from districts.models import District, Role
 from outreach.models import Escalation, OutreachAction
+from students.models import Enrollment
 from tiers.models import Flag, StudentMetrics
 
 from . import permissions, progress
@@ -29,12 +31,20 @@ from .models import Case, Partner, Referral
 
 def case_list_visible(*, access: DistrictAccess) -> QuerySet[Case]:
     """Every case the caller sees at least exists: district-wide roles all of them, counselors
-    and attendance leads their schools' cases, a lead their own."""
+    and attendance leads their schools' cases and those of the students enrolled there now (a
+    student who moved: the new school's team sees the case and its lead until the lead hands it
+    over), a lead their own."""
     cases = Case.objects.all()
     if access.sees_all_schools:
         return cases
     schools = access.school_ids(Role.COUNSELOR, Role.ATTENDANCE_LEAD)
-    return cases.filter(Q(lead=access.membership) | Q(school_id__in=schools))
+    today = timezone.localdate()  # the middleware makes this the district's date
+    enrolled_now = Enrollment.objects.filter(school_id__in=schools, entry_date__lte=today).filter(
+        Q(exit_date__isnull=True) | Q(exit_date__gt=today)
+    )
+    return cases.filter(
+        Q(lead=access.membership) | Q(school_id__in=schools) | Q(student_id__in=enrolled_now.values("student_id"))
+    )
 
 
 def case_get_visible(*, access: DistrictAccess, case_id: int) -> Case:

@@ -327,8 +327,14 @@ def test_the_lead_hands_a_moved_students_case_to_a_counselor_of_the_new_school(c
         case = services.case_open(student=world.year.mover, by=world.counselor, opened_on=datetime.date(2025, 9, 22))
     assert case.school == world.year.school
     page = url("case_detail", case_id=case.pk)
+    # The new school's team sees that the case exists, its lead and next review (the student page
+    # links to it), not the plan: it is not theirs until the lead hands it over.
+    student_page = reverse("students:student_detail", kwargs={"district": "alpha", "student_id": world.year.mover.pk})
     _as(client, world.other_school_counselor)
-    assert client.get(page).status_code == 404  # not yet theirs
+    assert f'href="{page}"' in client.get(student_page).content.decode()
+    summary = client.get(page)
+    assert summary.status_code == 200 and 'id="plan"' not in summary.content.decode()
+    assert "Pat Member" in summary.content.decode()  # the lead
     html = _as(client, world.counselor).get(page).content.decode()
     lead_select = re.search(r'<select name="lead"[^>]*id="id_lead_lead".*?</select>', html, re.S).group(0)
     assert "Hana High" in lead_select and "Sam Second" in lead_select
@@ -338,7 +344,7 @@ def test_the_lead_hands_a_moved_students_case_to_a_counselor_of_the_new_school(c
     assert response.status_code == 302
     case.refresh_from_db()
     assert case.lead == world.other_school_counselor and case.school == world.year.other_school
-    assert _as(client, world.other_school_counselor).get(page).status_code == 200
+    assert 'id="plan"' in _as(client, world.other_school_counselor).get(page).content.decode()
     assert _as(client, world.second_counselor).get(page).status_code == 404  # the old school's, not the lead
 
 

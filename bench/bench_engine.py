@@ -13,6 +13,7 @@ Targets at 200,000 students: recompute ≤ 60 s, ≤ 2 GB peak, engine/floor ≤
 import argparse
 import datetime
 import json
+import logging
 import os
 import resource
 import subprocess
@@ -39,6 +40,8 @@ from districts.tenancy import district_fetchall, district_scope  # noqa: E402
 
 START = datetime.date(2025, 8, 25)
 AS_OF = datetime.date(2026, 1, 30)  # about 110 of 180 instructional days
+# The timed night follows a first run as of the day before (the Thursday): a Friday night, with
+# every open flag's "last met" moving on and the week's snapshot rows replaced.
 
 FLOOR_SQL = """
 WITH membership AS (
@@ -85,11 +88,14 @@ def measure(slug: str) -> dict:
     figures = {}
     with district_scope(district):
         started = time.perf_counter()
-        compute_metrics(district=district, as_of=AS_OF, backfill=False)
+        compute_metrics(district=district, as_of=AS_OF - datetime.timedelta(days=1), backfill=False)
         figures["first_run_s"] = time.perf_counter() - started
+        phases = _PhaseLog()
         started = time.perf_counter()
-        run = compute_metrics(district=district, as_of=AS_OF, backfill=False)
+        with phases:
+            run = compute_metrics(district=district, as_of=AS_OF, backfill=False)
         figures["nightly_run_s"] = time.perf_counter() - started
+        figures["phases"] = phases.seconds
         figures["students"] = run.students
         started = time.perf_counter()
         inputs = load_year(district, SchoolYear.containing(district, AS_OF))
@@ -101,6 +107,27 @@ def measure(slug: str) -> dict:
         figures["chronic_share"] = float(result.students["chronic"].mean())
     figures["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return figures
+
+
+class _PhaseLog(logging.Handler):
+    """Collects the run's own per-step timings (tiers.services logs them to "tiers.phases")."""
+
+    def __init__(self):
+        super().__init__(logging.INFO)
+        self.seconds: dict[str, float] = {}
+
+    def emit(self, record: logging.LogRecord) -> None:
+        name, seconds = record.getMessage().split()
+        self.seconds[name] = self.seconds.get(name, 0.0) + float(seconds)
+
+    def __enter__(self):
+        log = logging.getLogger("tiers.phases")
+        log.setLevel(logging.INFO)
+        log.addHandler(self)
+        return self
+
+    def __exit__(self, *exc):
+        logging.getLogger("tiers.phases").removeHandler(self)
 
 
 def floor(district: District) -> float:
@@ -139,6 +166,11 @@ def main() -> None:
             sys.exit(child.stderr)
         figures = json.loads(child.stdout.strip().splitlines()[-1])
         figures["floor_s"] = floor(district)
+        load = os.getloadavg()
+        print(f"  machine load average during the run: {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f}")
+        print("  steps of the nightly recompute, each beside the SQL floor of the same run:")
+        for name, seconds in figures["phases"].items():
+            print(f"    {name:<18} {seconds:6.2f}s   {seconds / figures['floor_s']:5.2f}× floor")
         print(
             f"  nightly recompute {figures['nightly_run_s']:.1f}s (first run {figures['first_run_s']:.1f}s) | "
             f"load {figures['load_s']:.1f}s, engine {figures['engine_s']:.1f}s | peak {figures['peak_rss_mb']:.0f} MB | "

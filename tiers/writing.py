@@ -20,16 +20,17 @@ except ImportError:  # pragma: no cover - SQLite-only installs
     pg_sql = None
 
 
-def insert_frame(district: District, model, frame: pd.DataFrame) -> int:
-    """Insert the frame's rows into the model's table; columns are the model's column names.
-    Every row must belong to `district` — checked, because COPY bypasses the scope."""
+def insert_frame(district: District, model, frame: pd.DataFrame, *, table: str | None = None) -> int:
+    """Insert the frame's rows into the model's table (or `table`, one of its run partitions);
+    columns are the model's column names. Every row must belong to `district` — checked,
+    because COPY bypasses the scope."""
     if frame.empty:
         return 0
     if "district_id" not in frame or not (frame["district_id"] == district.pk).all():
         raise ValueError(f"Refusing to write {model.__name__} rows of another district.")
     columns = list(frame.columns)
     if connection.vendor == "postgresql":
-        _copy(model._meta.db_table, columns, _json_columns(frame))
+        _copy(table or model._meta.db_table, columns, _json_columns(frame))
     else:
         _insert_many(model._meta.db_table, columns, _json_columns(frame))
     return len(frame)

@@ -240,3 +240,30 @@ def cross_district_references() -> list[str]:
                 if mismatched.exists():
                     found.append(f"{model._meta.label}.{field.name}")
     return found
+
+
+# Another district's ids in the query string of A's list endpoints: refused naming the filter, or
+# an empty list; never B's rows.
+QUERY_FILTERS = [
+    ("student_list", Role.DISTRICT_ADMIN, "school", lambda records: school_id(records)),
+    ("flag_list", Role.DISTRICT_ADMIN, "school", lambda records: school_id(records)),
+    ("huddle_list", Role.ATTENDANCE_LEAD, "school", lambda records: school_id(records)),
+    ("outreach_action_list", Role.ATTENDANCE_LEAD, "student", lambda records: records.student.pk),
+    ("case_list", Role.DISTRICT_ADMIN, "status", lambda records: "open"),  # no id: the list itself is checked
+]
+
+
+@pytest.mark.parametrize("name, role, parameter, value_of", QUERY_FILTERS, ids=[q[0] for q in QUERY_FILTERS])
+def test_another_districts_id_in_a_list_filter_finds_nothing_of_theirs(
+    name, role, parameter, value_of, tenant_a, tenant_b, records_a, records_b, login
+):
+    tier3_flag_id(records_b), outreach_records(records_b), case_records(records_b)  # B has rows of every kind
+    client = login(tenant_a.user(role))
+    response = client.get(api(name), {parameter: value_of(records_b)})
+    assert response.status_code in (200, 400), response.content[:300]
+    if response.status_code == 400:
+        assert parameter in response.json()
+    else:
+        assert response.json()["results"] == [] or name == "case_list"
+    body = response.content.decode()
+    assert not {records_b.student.sis_id, records_b.other_student.sis_id} & set(re.findall(r"B-\d", body))

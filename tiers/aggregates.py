@@ -171,6 +171,7 @@ def _compute(district: District, run: MetricsRun) -> dict:
         "policy_version": run.policy.version,
         "prior_year": previous,
         "prior_year_basis": basis,
+        "prior_year_through": last.as_of if last.to_date else None,  # the page words the basis itself
         "groups": sorted(groups, key=lambda group: (DIMENSIONS.index(group["dimension"]), _order(group))),
     }
 

@@ -1,8 +1,13 @@
 """District admin pages of the nightly engine: the calculation policy (with a preview of what a
 change would do) and the metrics runs (start one, watch it finish)."""
 
+import datetime
+
 from django.contrib import messages
 from django.shortcuts import redirect, render
+from django.utils import formats
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 
 from districts.access import role_required
@@ -21,7 +26,7 @@ def policy(request, district):
     form = PolicyForm(request.POST or None, policy=current)
     if request.method == "POST" and form.is_valid():
         if form.draft().as_policy() == current.as_policy():
-            messages.info(request, "Nothing changed, so no new version was saved.")
+            messages.info(request, _("Nothing changed, so no new version was saved."))
             return redirect("tiers:policy", district=district)
         saved, run = services.policy_change(
             district=request.district, user=request.user, note=form.cleaned_data["note"],
@@ -32,7 +37,11 @@ def policy(request, district):
             object_type="calculation_policy", object_id=saved.version, object_label=f"Calculation policy v{saved.version}",
             request=request,
         )  # fmt: skip
-        messages.success(request, f"Saved policy version {saved.version}. Every student is being recomputed with it.")
+        messages.success(
+            request,
+            _("Saved policy version %(version)s. Every student is being recomputed with it.")
+            % {"version": saved.version},
+        )
         return redirect("tiers:run_detail", district=district, run_id=run.pk)
     return _policy_page(request, form, current, preview_result=None, status=400 if form.errors else 200)
 
@@ -88,7 +97,7 @@ def run_start(request, district):
     admins) does not start two runs that race to be current."""
     running = selectors.metrics_run_in_progress()
     if running is not None:
-        messages.info(request, "A run is already in progress; here it is.")
+        messages.info(request, _("A run is already in progress; here it is."))
         return redirect("tiers:run_detail", district=district, run_id=running.pk)
     form = RunStartForm(request.POST)
     if not form.is_valid():
@@ -119,9 +128,48 @@ def run_detail(request, district, run_id):
 
 
 FIGURE_TABS = [
-    ("school", "School"), ("grade", "Grade"), ("grade_band", "Grade band"), ("subgroup", "Subgroup"),
-    ("race_ethnicity", "Race/ethnicity"), ("week", "Week"), ("district", "District"),
+    ("school", _lazy("School")), ("grade", _lazy("Grade")), ("grade_band", _lazy("Grade band")),
+    ("subgroup", _lazy("Subgroup")), ("race_ethnicity", _lazy("Race/ethnicity")), ("week", _lazy("Week")),
+    ("district", _lazy("District")),
 ]  # fmt: skip
+SUBGROUP_LABELS = {
+    "econ_disadvantaged": _lazy("Economically disadvantaged"),
+    "disability": _lazy("Students with disabilities"),
+    "english_learner": _lazy("English learners"),
+    "homeless": _lazy("McKinney-Vento / homeless"),
+    "foster": _lazy("In foster care"),
+}
+
+
+def _in_readers_words(report: dict) -> dict:
+    """The report's labels and prior-year basis in the reader's language (the report itself is
+    cached and served by the API in English)."""
+
+    def label(group: dict) -> str:
+        key, dimension = group["key"], group["dimension"]
+        if dimension == "grade":
+            return _("Grade %(grade)s") % {"grade": key}
+        if dimension == "grade_band":
+            return _("Grades %(band)s") % {"band": key}
+        if dimension == "subgroup" and key in SUBGROUP_LABELS:
+            return str(SUBGROUP_LABELS[key])
+        if dimension == "week":
+            return _("Week of %(date)s") % {"date": formats.date_format(datetime.date.fromisoformat(key))}
+        return group["label"]
+
+    through = report.get("prior_year_through")
+    if through:
+        basis = _(
+            "Prior year to date: %(year)s through %(date)s, computed from last year's daily attendance with this "
+            "year's policy. Students are grouped as they are this year."
+        ) % {"year": report["prior_year"], "date": formats.date_format(through)}
+    else:
+        basis = _(
+            "Full prior school year %(year)s from the prior-year summaries (days enrolled and absent); the prior "
+            "year to date and its absence categories are not on record. Students are grouped as they are this year."
+        ) % {"year": report["prior_year"]}
+    groups = [{**group, "label": label(group)} for group in report["groups"]]
+    return {**report, "groups": groups, "prior_year_basis": basis}
 
 
 @role_required(Role.DISTRICT_ADMIN, Role.DISTRICT_STAFF)
@@ -132,9 +180,9 @@ def figures(request, district):
         dimension = "school"
     report = selectors.aggregate_report(district=request.district, dimension=dimension)
     context = {
-        "report": report,
+        "report": report and _in_readers_words(report),
         "dimension": dimension,
-        "dimension_label": dict(FIGURE_TABS)[dimension].lower(),
+        "dimension_label": str(dict(FIGURE_TABS)[dimension]).lower(),
         "tabs": FIGURE_TABS,
     }
     template = "tiers/figures.html#figures" if request.htmx else "tiers/figures.html"

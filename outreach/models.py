@@ -15,6 +15,7 @@ from django_scopes import ScopedManager
 from districts.models import District, Membership, School
 from students.models import Student
 from tiers.models import BAND_CHOICES, Flag
+from tiers.why import tier2_history_render
 
 
 class Barrier(models.TextChoices):
@@ -213,7 +214,9 @@ class Escalation(models.Model):
     tier3_flag = models.ForeignKey(Flag, on_delete=models.RESTRICT, related_name="escalations")
     tier2_flags = models.ManyToManyField(Flag, through="EscalationFlag", related_name="+", blank=True)
     reason = models.TextField()
-    history = models.TextField(blank=True)
+    history = models.TextField(blank=True)  # in English, as written; pages read history_text
+    # The Tier 2 account as figures (outreach.services.tier2_history_params): worded in the reader's language.
+    history_params = models.JSONField(default=dict, blank=True)
     escalated_by = models.ForeignKey(Membership, on_delete=models.RESTRICT, related_name="+")
     escalated_at = models.DateTimeField()
 
@@ -222,6 +225,12 @@ class Escalation(models.Model):
     class Meta:
         ordering = ["-escalated_at"]
         constraints = [models.UniqueConstraint(fields=["district", "row"], name="escalation_one_per_row")]
+
+    @property
+    def history_text(self) -> str:
+        """The Tier 2 account in the active language (a referral from before the figures were
+        kept reads as it was written)."""
+        return tier2_history_render(self.history_params or self.history)
 
 
 class EscalationFlag(models.Model):

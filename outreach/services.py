@@ -7,13 +7,13 @@ import datetime
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from districts.models import District, Membership, School
 from students.models import Student
 from tiers import lifecycle
 from tiers.models import Flag
-from tiers.why import ESCALATED, why_of
+from tiers.why import ESCALATED, tier2_history_render, why_of
 
 from . import sections
 from .deadlines import school_days, tier2_checklist, tier2_deadlines
@@ -242,7 +242,7 @@ def huddle_row_escalate(*, row: HuddleRow, by: Membership, reason: str) -> Escal
     if not reason.strip():
         raise ValidationError({"reason": "Say why the student needs Tier 3 support."})
     today = timezone.localdate()
-    history = _tier2_history(row)
+    history = tier2_history_params(row)
     why = why_of(
         ESCALATED,
         {"school": row.huddle.school.name, "date": today.isoformat(), "reason": reason.strip(), "history": history},
@@ -253,7 +253,8 @@ def huddle_row_escalate(*, row: HuddleRow, by: Membership, reason: str) -> Escal
     )  # fmt: skip
     escalation = Escalation.objects.create(
         district_id=row.district_id, student_id=row.student_id, row=row, tier3_flag=tier3, reason=reason.strip(),
-        history=history, escalated_by=by, escalated_at=timezone.now(),
+        history=tier2_history_render_en(history), history_params=history, escalated_by=by,
+        escalated_at=timezone.now(),
     )  # fmt: skip
     EscalationFlag.objects.bulk_create(
         [EscalationFlag(district_id=row.district_id, escalation=escalation, flag=f) for f in tier2]
@@ -290,18 +291,24 @@ def _close(row: HuddleRow, outcome: str, reason: str, by: Membership) -> HuddleR
     return row
 
 
-def _tier2_history(row: HuddleRow) -> str:
-    """A short account of Tier 2 for the Tier 3 flag: weeks on the huddle and what was tried."""
+def tier2_history_params(row: HuddleRow) -> dict:
+    """The Tier 2 account for the Tier 3 flag, as figures (tiers.why.tier2_history_render words
+    it in each reader's language): weeks on the huddle and what was tried."""
     weeks = HuddleRow.objects.filter(student_id=row.student_id).count()
     actions = list(OutreachAction.objects.filter(student_id=row.student_id).order_by("attempt_date"))
-    reached = sum(1 for a in actions if a.reached)
-    supports = [a.support_offered for a in actions if a.support_offered and not a.sensitive]
-    text = f"Tier 2: {weeks} huddle week{'s' if weeks != 1 else ''}, {len(actions)} contact{'s' if len(actions) != 1 else ''} logged ({reached} reached)"
-    if actions:
-        text += f", first on {actions[0].attempt_date:%b %-d}"
-    if supports:
-        text += "; supports: " + "; ".join(supports[:5])
-    return text + "."
+    return {
+        "weeks": weeks,
+        "contacts": len(actions),
+        "reached": sum(1 for a in actions if a.reached),
+        "first": actions[0].attempt_date.isoformat() if actions else None,
+        "supports": [a.support_offered for a in actions if a.support_offered and not a.sensitive][:5],
+    }
+
+
+def tier2_history_render_en(history: dict) -> str:
+    """The English wording kept in Escalation.history for readers of the raw row (the admin)."""
+    with translation.override("en"):
+        return tier2_history_render(history)
 
 
 # ----------------------------------------------------------------------------- attendance

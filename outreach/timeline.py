@@ -125,7 +125,7 @@ def _huddle_events(rows: list[HuddleRow]):
         for escalation in row.escalations.all():
             yield Event(
                 escalation.escalated_at.date(), "escalation", _("Referred to Tier 3"),
-                f"{escalation.reason} — {escalation.history}", meta=escalation.tier3_flag.get_status_display(),
+                f"{escalation.reason} — {escalation.history_text}", meta=escalation.tier3_flag.get_status_display(),
             )  # fmt: skip
 
 

@@ -307,3 +307,17 @@ def test_outreach_never_writes_a_flag_status_itself():
         if "Flag.objects.create(" in text:
             offenders.append(path.relative_to(root).as_posix())
     assert offenders == []
+
+
+def test_the_why_of_a_case_opened_without_a_flag_reads_in_each_readers_language(tenant_a, lead):
+    from django.utils import translation
+
+    with scope(district=tenant_a.district), translation.override("es"):  # the counselor works in Spanish
+        student = student_at(tenant_a.school)
+        (opened,) = lifecycle.flags_case_opened(student=student, on=NOV_28, by=lead)
+    opened.refresh_from_db()
+    assert (opened.why_code, opened.why_params) == ("case_opened", {"date": NOV_28.isoformat()})
+    with translation.override("en"):
+        assert opened.why == "Tier 3 case opened on Nov. 28, 2025."
+    with translation.override("es"):
+        assert opened.why == "Caso de Nivel 3 abierto el 28 de noviembre de 2025."

@@ -257,3 +257,29 @@ def test_removing_a_student_removes_their_huddle_work_but_a_referrals_flag_stays
         escalation.tier3_flag.delete()
     student.delete()
     assert not HuddleRow.objects.exists() and not OutreachAction.objects.exists()
+
+
+def test_a_referral_keeps_its_tier2_history_as_figures_read_in_each_readers_language(tenant_a, school):
+    from django.utils import translation
+
+    student = student_at(school)
+    flag(student, first_met=WEEK - datetime.timedelta(days=3))
+    row = _generate(tenant_a).rows.get()
+    author = lead(tenant_a)
+    services.outreach_action_create(
+        student=student, author=author, attempt_date=WEEK, method="call", reached=True, support_offered="Bus pass"
+    )
+    with translation.override("es"):  # the lead works in Spanish; the counselor reads English
+        escalation = services.huddle_row_escalate(row=row, by=author, reason="Needs a case manager")
+    assert escalation.history_params == {
+        "weeks": 1, "contacts": 1, "reached": 1, "first": WEEK.isoformat(), "supports": ["Bus pass"]
+    }  # fmt: skip
+    tier3 = escalation.tier3_flag
+    tier3.refresh_from_db()
+    day = f"{WEEK:%b} {WEEK.day}"
+    with translation.override("en"):
+        english = f"Tier 2: 1 huddle week, 1 contact logged (1 reached), first on {day}; supports: Bus pass."
+        assert escalation.history_text == english and tier3.why.endswith(english)
+    with translation.override("es"):
+        assert escalation.history_text.startswith("Nivel 2: 1 semana en la reunión, 1 contacto registrado (1 logrado)")
+        assert "Tier 2" not in tier3.why and "Bus pass" in tier3.why

@@ -36,6 +36,7 @@ from students.models import Student
 
 from .models import CalculationPolicy, Flag, FlagEvent, StudentMetrics
 from .policy import RULE_LABELS
+from .why import CASE_OPENED, why_of
 
 ESCALATION_RULE = "t3_after_tier2"  # "Still chronic after Tier 2 supports": what the team decided
 READY_TO_CLOSE_DAYS = 10  # school days a flag's rule has not held before the team is asked to close it
@@ -318,7 +319,7 @@ def flags_case_opened(
     on = on or _today()
     flags = _locked(Flag.objects.filter(student=student, tier=3))
     if not flags:
-        why = why or gettext("Tier 3 case opened on %(date)s.") % {"date": date_format(on)}
+        why = why or why_of(CASE_OPENED, {"date": on.isoformat()})  # read in each reader's language
         flags = [flag_refer_to_tier3(student=student, why=why, on=on, by=by)]
     _same_district(by, flags)
     waiting = [flag for flag in flags if flag.status == Flag.Status.NEW]

@@ -20,6 +20,8 @@ from .policy import Policy
 TEXT = "text"
 # A huddle's referral to Tier 3 (outreach.services.huddle_row_escalate).
 ESCALATED = "escalated"
+# A counselor opened a Tier 3 case for a student without a Tier 3 flag (tiers.lifecycle).
+CASE_OPENED = "case_opened"
 
 
 def why_params(rule_id: str, row, recent_dates: list, early_dates: list, policy: Policy) -> dict:
@@ -154,7 +156,35 @@ def _escalated(p: dict) -> str:
         "date": formats.date_format(datetime.date.fromisoformat(p["date"]), "DATE_FORMAT"),
         "reason": p["reason"],
     }
-    return f"{text} {p['history']}" if p.get("history") else text
+    history = tier2_history_render(p.get("history"))
+    return f"{text} {history}" if history else text
+
+
+def tier2_history_render(history: dict | str | None) -> str:
+    """The Tier 2 account a referral carries (outreach.services.tier2_history_params), in the
+    reader's language: weeks on the huddle, contacts logged and reached, the first one, and the
+    supports offered in the team's own words. A string is a referral stored as prose before."""
+    if not history:
+        return ""
+    if isinstance(history, str):
+        return history
+    weeks = ngettext("%(count)s huddle week", "%(count)s huddle weeks", history["weeks"]) % {"count": history["weeks"]}
+    contacts = ngettext(
+        "%(count)s contact logged (%(reached)s reached)", "%(count)s contacts logged (%(reached)s reached)",
+        history["contacts"],
+    ) % {"count": history["contacts"], "reached": history["reached"]}  # fmt: skip
+    text = _("Tier 2: %(weeks)s, %(contacts)s") % {"weeks": weeks, "contacts": contacts}
+    if history.get("first"):
+        text += _(", first on %(date)s") % {"date": short_date(datetime.date.fromisoformat(history["first"]))}
+    if history.get("supports"):
+        text += _("; supports: %(supports)s") % {"supports": "; ".join(history["supports"])}
+    return text + "."
+
+
+def _case_opened(p: dict) -> str:
+    return _("Tier 3 case opened on %(date)s.") % {
+        "date": formats.date_format(datetime.date.fromisoformat(p["date"]), "DATE_FORMAT")
+    }
 
 
 _TEXTS = {
@@ -194,4 +224,5 @@ _TEXTS = {
         % {"prior": pct(p["prior_rate"]), "rate": pct(p["rate"])}
     ),
     ESCALATED: _escalated,
+    CASE_OPENED: _case_opened,
 }

@@ -39,6 +39,7 @@ district_patterns = [
     path("", include("cases.urls")),
     path("", include("pulse.urls")),
     path("", include("pulse.support_urls")),
+    path("", include("pulse.review_urls")),
     path("api/", include("attendnc.api_urls")),
 ]
 

@@ -12,10 +12,10 @@ class PulseConfig(AppConfig):
         from students.demo_story import register_demo_chapter
         from tiers.hooks import register_after_nightly_run
 
-        from .demo import demo_support_requests
+        from .demo import demo_pulse_review
         from .exports import BOARD_PDF, render_board_pdf
         from .nightly import after_nightly_run
 
         register_after_nightly_run(after_nightly_run)
         register_export_renderer(BOARD_PDF, render_board_pdf)
-        register_demo_chapter("pulse support requests", demo_support_requests, order=410)
+        register_demo_chapter("pulse review", demo_pulse_review, order=410)

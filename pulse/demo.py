@@ -15,6 +15,7 @@ from districts.models import District, Membership, Role, School
 from students.models import Student
 
 from . import support_services as services
+from .demo_follow_through import demo_follow_through
 from .models import SupportRequest
 
 # (school SIS id, category, subject, description, days ago filed, due in days from today or None,
@@ -57,6 +58,12 @@ def _member(role: str, school: School | None = None) -> Membership | None:
     if school is not None:
         members = members.filter(grants__school=school)
     return members.select_related("user").order_by("pk").first()
+
+
+def demo_pulse_review(*, district: District, today: datetime.date, calendar) -> dict[str, int]:
+    """Chapter 410: the follow-through (when no earlier chapter held huddles), then the support requests."""
+    counts = demo_follow_through(district=district, today=today, calendar=calendar)
+    return {**counts, **demo_support_requests(district=district, today=today)}
 
 
 def demo_support_requests(*, district: District, today: datetime.date, calendar=None) -> dict[str, int]:

@@ -10,6 +10,7 @@ TABS = [
     ("pulse:dashboard", _("Overview")),
     ("pulse:groups", _("Schools, grades and subgroups")),
     ("pulse:checks", _("Week-2 and week-4 checks")),
+    ("pulse_review:follow_through", _("Follow-through")),
     ("support:list", _("Support requests")),
 ]
 

@@ -1,0 +1,10 @@
+from django.urls import path
+
+from . import review_views as views
+
+app_name = "pulse_review"
+
+urlpatterns = [
+    path("pulse/follow-through/", views.follow_through_page, name="follow_through"),
+    path("pulse/follow-through.csv", views.follow_through_csv, name="follow_through_csv"),
+]

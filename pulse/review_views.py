@@ -1,0 +1,112 @@
+"""The district's review pages beside the dashboard: follow-through per school (and, on their
+own pages, equity, data quality and intervention effectiveness). Counts and rates, no student
+rows: for district-wide roles. Every table downloads as CSV (audit-logged as an export)."""
+
+import datetime
+
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from districts.access import role_required
+from districts.csvfiles import csv_response
+from districts.models import AuditEvent, Role
+from districts.services import audit_record
+
+from . import follow_through
+from .bars import bar_chart
+
+REVIEW_ROLES = (Role.DISTRICT_STAFF, Role.DISTRICT_ADMIN)
+PERIODS = {
+    "6w": gettext_lazy("The last 6 weeks"),
+    "year": gettext_lazy("This school year"),
+}
+
+
+def _today():
+    return timezone.localdate()  # the middleware makes this the district's date
+
+
+def _period(request) -> tuple[str, datetime.date]:
+    today, chosen = _today(), request.GET.get("period", "6w")
+    if chosen != "year":
+        return "6w", today - datetime.timedelta(weeks=6)
+    year_start = request.district.school_year_start
+    start = year_start if year_start and year_start <= today else today - datetime.timedelta(days=120)
+    return "year", start
+
+
+def _export(request, what: str, label: str, **detail) -> None:
+    audit_record(
+        district=request.district, user=request.user, action=AuditEvent.Action.EXPORT, object_type=what,
+        object_label=label, request=request, detail=detail,
+    )  # fmt: skip
+
+
+def percent(value) -> str:
+    return "—" if value is None else f"{float(value) * 100:.0f}%"
+
+
+def days(value) -> str:
+    return "—" if value is None else f"{value.normalize():f}"
+
+
+# ----------------------------------------------------------------------------- follow-through
+
+FOLLOW_THROUGH_COLUMNS = [
+    "school", "school_weeks", "huddles_held", "huddles_held_share", "huddle_rows", "rows_discussed",
+    "discussed_share", "tier2_triggers_due", "family_contact_on_time", "family_contact_on_time_share",
+    "median_days_to_first_contact", "tier3_cases_with_trigger", "plans_within_deadline", "plans_within_deadline_share",
+    "median_days_to_plan", "referrals_made", "referrals_connected", "connection_share",
+]  # fmt: skip
+
+
+def _follow_through_cells(row) -> list:
+    cases = row.cases
+    return [
+        row.school.sis_id if row.school else "", row.school_weeks, row.huddles_held, row.huddles_share, row.rows,
+        row.rows_discussed, row.discussed_share, row.triggers_due, row.contacts_on_time, row.contact_share,
+        row.median_days_to_contact, cases.cases_with_trigger, cases.plans_written_within_deadline,
+        cases.plans_within_deadline_share, cases.median_days_to_plan, cases.referrals_made, cases.referrals_connected,
+        cases.connection_share,
+    ]  # fmt: skip
+
+
+def _follow_through_report(request):
+    period, start = _period(request)
+    report = follow_through.follow_through_report(
+        access=request.access, district=request.district, today=_today(), start=start
+    )
+    return period, report
+
+
+@role_required(*REVIEW_ROLES)
+def follow_through_page(request, district):
+    """Is each school carrying out the tiered response as agreed? Per school and for the district."""
+    period, report = _follow_through_report(request)
+    charts = [
+        bar_chart(
+            title,
+            [(row.school.name, getattr(row, name), percent(getattr(row, name))) for row in report.schools],
+            reference=float(getattr(report.district, name)) if getattr(report.district, name) is not None else None,
+            reference_label=_("Dashed line: the district as a whole."),
+        )
+        for title, name in [
+            (_("Huddles held on schedule"), "huddles_share"),
+            (_("First family contact within the deadline"), "contact_share"),
+        ]
+    ]
+    context = {
+        "report": report, "period": period, "periods": PERIODS.items(), "charts": [c for c in charts if c],
+        "rows": [*report.schools, report.district],
+    }  # fmt: skip
+    return render(request, "pulse/follow_through.html", context)
+
+
+@role_required(*REVIEW_ROLES)
+def follow_through_csv(request, district):
+    period, report = _follow_through_report(request)
+    _export(request, "pulse_follow_through", "Follow-through by school", period=period)
+    rows = [_follow_through_cells(row) for row in [*report.schools, report.district]]
+    return csv_response("follow-through.csv", FOLLOW_THROUGH_COLUMNS, rows)

@@ -5,6 +5,7 @@ finished. The run does exactly what a browser upload does (imports.services)."""
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.exceptions import ValidationError
@@ -118,7 +119,7 @@ class ImportRunListAPI(DistrictAPIMixin, generics.ListAPIView):
             selectors.column_mapping_list().filter(format=ImportFormat.SIS_CSV, name=name).first() if name else None
         )
         if mapping is None:
-            raise ValidationError({"mapping": ["An SIS export needs the name of a saved column mapping."]})
+            raise ValidationError({"mapping": [_("An SIS export needs the name of a saved column mapping.")]})
         return mapping
 
 

@@ -44,7 +44,7 @@ class MultipleFileField(forms.FileField):
         single = super().clean
         files = data if isinstance(data, (list, tuple)) else [data]
         if len(files) > MAX_FILES:
-            raise forms.ValidationError(f"Choose at most {MAX_FILES} files, or zip them.")
+            raise forms.ValidationError(_("Choose at most %(count)s files, or zip them.") % {"count": MAX_FILES})
         return [single(item, initial) for item in files if item] or [single(None, initial)]
 
 

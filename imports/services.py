@@ -57,11 +57,11 @@ def import_run_create(
     import remove more than the removal guard lets through unasked (pipeline.GUARD_ROWS);
     `school_year` ("2024-25") reads its rows against an earlier year than the current one."""
     if format not in ImportFormat.values:
-        raise ValidationError({"format": f"Unknown format {format!r}."})
+        raise ValidationError({"format": _("Unknown format %(format)s.") % {"format": repr(format)}})
     if format == ImportFormat.SIS_CSV and mapping is None:
-        raise ValidationError({"mapping": "An SIS export needs a column mapping."})
+        raise ValidationError({"mapping": _("An SIS export needs a column mapping.")})
     if mapping is not None and mapping.district_id != district.pk:
-        raise ValidationError({"mapping": "That column mapping belongs to another district."})
+        raise ValidationError({"mapping": _("That column mapping belongs to another district.")})
     if school_year:
         try:
             school_year_window(district, school_year)
@@ -316,7 +316,7 @@ def _staged(*, path=None, uploads=None):
                 yield path, path.name
             return
         if not uploads:
-            raise ValidationError({"file": "Choose a file or a zip to upload."})
+            raise ValidationError({"file": _("Choose a file or a zip to upload.")})
         from .forms import check_upload_size
 
         check_upload_size(uploads)
@@ -381,7 +381,7 @@ def column_mapping_save(
 ) -> ColumnMapping:
     mapping = mapping or ColumnMapping(district=district, format=ImportFormat.SIS_CSV)
     if mapping.district_id != district.pk:
-        raise ValidationError("That column mapping belongs to another district.")
+        raise ValidationError(_("That column mapping belongs to another district."))
     mapping.name, mapping.columns, mapping.formats = name.strip(), columns, formats
     mapping.headers = {**mapping.headers, **headers}
     mapping.full_clean()
@@ -394,9 +394,9 @@ def attendance_code_map(*, district: District, code: str, category: str, descrip
     attendance was counted under the old meaning."""
     code = code.strip()
     if category not in AttendanceCategory.values:
-        raise ValidationError({"category": "Choose one of the attendance categories."})
+        raise ValidationError({"category": _("Choose one of the attendance categories.")})
     if AttendanceCode.objects.filter(code=code).exists():
-        raise ValidationError({"code": f"Code {code!r} is already mapped."})
+        raise ValidationError({"code": _("Code %(code)s is already mapped.") % {"code": repr(code)}})
     mapped = AttendanceCode(district=district, code=code, category=category, description=description.strip())
     mapped.full_clean()
     mapped.save()
@@ -411,7 +411,7 @@ def column_mapping_add_sample(*, mapping: ColumnMapping, entity: str, upload) ->
     from .schema import ENTITIES
 
     if entity not in ENTITIES:
-        raise ValidationError({"entity": "Choose what the file holds."})
+        raise ValidationError({"entity": _("Choose what the file holds.")})
     with tempfile.TemporaryDirectory(prefix="attendnc-sample-") as folder:
         local = Path(folder) / "sample.csv"
         with open(local, "wb") as out:

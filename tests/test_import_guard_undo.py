@@ -200,6 +200,14 @@ def test_undo_puts_every_row_back_exactly_as_it_was(year, tmp_path):
         assert not QuarantinedRow.objects.filter(run=run, resolved=False).exists()
     assert undo.entity_counts["attendance"]["removed"] == run.entity_counts["attendance"]["added"]
 
+    # The restored rows keep their ids: the same correction imports again cleanly afterwards
+    # (on PostgreSQL, no id collides with the sequences), and lands where it landed the first time.
+    after_first = every_row(year)
+    again = run_import(year, _messy_correction(tmp_path), allow_removals=True)
+    assert again.status == ImportRun.Status.SUCCEEDED, again.errors
+    assert (again.added, again.changed, again.removed) == (run.added, run.changed, run.removed)
+    assert every_row(year) != after_first
+
 
 def test_undo_of_a_first_import_leaves_an_empty_district_and_the_code_map_it_found(tenant_a):
     before = every_row(tenant_a.district)

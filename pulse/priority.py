@@ -1,8 +1,9 @@
 """Priority schools (SPEC §8): where the district should look first, and why.
 
-Three lists, each of the top few schools: the highest chronic rate, the sharpest rise since the
-prior year, the most students two absences away from chronic. A school on several lists is shown
-once with every reason. Schools with fewer students than the district's minimum cell size are
+Three lists, each of the top few schools that are worse than the district as a whole: the
+highest chronic rate, the sharpest rise since the prior year, the most students two absences
+away from chronic (as a share of the school). A school on several lists is shown once with every
+reason. Schools with fewer students than the district's minimum cell size are
 left out: one chronic student in a school of four is not a priority, it is noise.
 """
 
@@ -38,14 +39,23 @@ def priority_schools(board: Board, *, min_students: int) -> list[PrioritySchool]
     def add(row: GroupRow, reason: Reason) -> None:
         reasons.setdefault(row.group, []).append(reason)
 
-    for row in sorted(rows, key=lambda row: (-row.chronic_rate, row.group))[:TOP]:
-        if row.chronic:
-            add(row, Reason("highest_rate", rate=row.chronic_rate))
-    rising = [row for row in rows if row.change is not None and row.change > 0]
+    district = board.district
+    above = [row for row in rows if district.chronic_rate is None or row.chronic_rate > district.chronic_rate]
+    for row in sorted(above, key=lambda row: (-row.chronic_rate, row.group))[:TOP]:
+        add(row, Reason("highest_rate", rate=row.chronic_rate))
+    rising = [
+        row for row in rows
+        if row.change is not None and row.change > 0 and (district.change is None or row.change > district.change)
+    ]  # fmt: skip
     for row in sorted(rising, key=lambda row: (-row.change, row.group))[:TOP]:
         add(row, Reason("sharpest_rise", rate=row.chronic_rate, change=row.change))
-    near = [row for row in rows if board.near_chronic.get(row.group)]
-    for row in sorted(near, key=lambda row: (-board.near_chronic[row.group], row.group))[:TOP]:
+    near_share = Fraction(sum(board.near_chronic.values()), district.students) if district.students else 0
+
+    def share(row: GroupRow) -> Fraction:
+        return Fraction(board.near_chronic.get(row.group, 0), row.students)
+
+    near = [row for row in rows if board.near_chronic.get(row.group) and share(row) > near_share]
+    for row in sorted(near, key=lambda row: (-share(row), row.group))[:TOP]:
         add(row, Reason("most_near_chronic", students=board.near_chronic[row.group]))
     by_group = {row.group: row for row in rows}
     chosen = [

@@ -123,16 +123,17 @@ def test_school_roles_are_refused(client, district, tenant_a, name, role):
     assert get(client, tenant_a, name, role=role).status_code == 403
 
 
-def test_priority_schools_say_why(district):
+def test_priority_schools_are_those_worse_than_the_district_and_say_why(district):
     board = board_of(district)
-    chosen = priority_schools(board, min_students=1)
-    by_name = {item.school.name: [reason.kind for reason in item.reasons] for item in chosen}
     # brook: 1 of 20 days; two more absent days make 3 of 22, over 10%. able: 2 of 22 is not.
     assert board.near_chronic == {district.middle.sis_id: 1}
-    assert by_name[district.middle.name] == ["highest_rate", "sharpest_rise", "most_near_chronic"]
-    assert "highest_rate" in by_name[district.high.name]
-    assert priority_schools(board, min_students=3)[0].school.name == district.middle.name
-    assert [item.school.name for item in priority_schools(board, min_students=3)] == [district.middle.name]
+    chosen = priority_schools(board, min_students=1)
+    # M: 60% against the district's 50%, +26.7 points against +16.7, 1 of 5 near chronic against 1 of 6.
+    # H: 50%, the district's own rate, no prior year and nobody near: not a priority.
+    assert [(item.school.name, [reason.kind for reason in item.reasons]) for item in chosen] == [
+        (district.middle.name, ["highest_rate", "sharpest_rise", "most_near_chronic"])
+    ]
+    assert priority_schools(board, min_students=6) == []  # M has 5 students
 
 
 def test_the_dashboard_lists_priority_schools(client, district, tenant_a):

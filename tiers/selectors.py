@@ -102,8 +102,13 @@ def student_flag_list(*, student: Student) -> QuerySet[Flag]:
     return Flag.objects.filter(student=student).order_by("-currently_met", "-tier", "first_met", "id")
 
 
-def student_snapshot_list(*, student: Student) -> QuerySet[WeeklySnapshot]:
-    return WeeklySnapshot.objects.filter(student=student).order_by("week_start")
+def student_snapshot_list(*, student: Student, since: datetime.date | None = None) -> QuerySet[WeeklySnapshot]:
+    """The student's weekly figures, oldest first; `since` (a school year's first day) keeps last
+    year's weeks, which the engine keeps too, out of this year's trend."""
+    snapshots = WeeklySnapshot.objects.filter(student=student)
+    if since is not None:
+        snapshots = snapshots.filter(week_start__gte=since - datetime.timedelta(days=6))
+    return snapshots.order_by("week_start")
 
 
 # ----------------------------------------------------------------------------- flags

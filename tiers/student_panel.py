@@ -52,5 +52,7 @@ def attendance_panel(*, request, student) -> dict:
         "year": year,
         "today": today,
         "flags": list(selectors.student_flag_list(student=student)),
-        "trend": trend_chart(list(selectors.student_snapshot_list(student=student)), policy.chronic_threshold),
+        "trend": trend_chart(
+            list(selectors.student_snapshot_list(student=student, since=year.start)), policy.chronic_threshold
+        ),
     }

@@ -79,11 +79,18 @@ class HuddleRowSerializer(serializers.ModelSerializer):
     student = StudentRefSerializer(read_only=True)
     reasons = ReasonSerializer(many=True, read_only=True)
     owner = serializers.PrimaryKeyRelatedField(queryset=Membership.objects.none(), allow_null=True, required=False)
+    agenda = serializers.BooleanField(
+        source="on_agenda", read_only=True,
+        help_text="True for this week's agenda; false for on track and ready to close (issue 10).",
+    )  # fmt: skip
+    tier2_clock = serializers.DateField(
+        read_only=True, help_text="The day the Tier 2 checklist's deadlines count from: the flag's first huddle."
+    )
 
     class Meta:
         model = HuddleRow
         fields = [
-            "id", "huddle", "student", "section", "grade", "membership_days", "absent_days", "absence_rate", "band",
+            "id", "huddle", "student", "section", "agenda", "tier2_clock", "grade", "membership_days", "absent_days", "absence_rate", "band",
             "absences_left", "trend", "reasons", "owner", "next_step", "next_step_due", "discussed", "discussed_at",
             "carried_over_from", "outcome", "outcome_reason",
         ]  # fmt: skip

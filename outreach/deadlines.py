@@ -44,6 +44,19 @@ class SchoolDays:
     def __init__(self, days: Iterable[datetime.date]):
         self.days = sorted(set(days))
 
+    def between(self, start: datetime.date, end: datetime.date) -> int:
+        """School days after `start`, up to and including `end` (weekdays past the calendar's end)."""
+        if end <= start:
+            return 0
+        count = bisect.bisect_right(self.days, end) - bisect.bisect_right(self.days, start)
+        last = self.days[-1] if self.days else start
+        day = max(last, start)
+        while day < end:
+            day += datetime.timedelta(days=1)
+            if day.weekday() < 5:
+                count += 1
+        return count
+
     def after(self, start: datetime.date, count: int) -> datetime.date:
         """The `count`-th school day after `start` (start itself not counted)."""
         index = bisect.bisect_right(self.days, start)
@@ -102,11 +115,21 @@ class Step:
 
 
 def tier2_checklist(
-    *, since: datetime.date, actions: Iterable, calendar: SchoolDays, deadlines: Deadlines, today: datetime.date
+    *,
+    since: datetime.date,
+    actions: Iterable,
+    calendar: SchoolDays,
+    deadlines: Deadlines,
+    today: datetime.date,
+    clock: datetime.date | None = None,
 ) -> list[Step]:
     """The four steps for a Tier 2 flag first met on `since`. A contact counts once it reached
     someone: an unanswered call is logged, but the family has not been contacted yet.
-    `actions` are the student's actions in any order (objects or dicts with the same names)."""
+    `actions` are the student's actions in any order (objects or dicts with the same names).
+
+    Deadlines count from `clock` (default `since`): the flag's first huddle, so a flag met in
+    September in a district whose team first met in November starts its clock in November."""
+    start = max(since, clock) if clock else since
     ordered = sorted((_plain(action) for action in actions), key=lambda a: (a["attempt_date"], a["id"] or 0))
     ordered = [a for a in ordered if a["attempt_date"] >= since]
     reached = [a for a in ordered if a["reached"]]
@@ -114,12 +137,12 @@ def tier2_checklist(
     family = _first(a for a in reached if a["method"] != Method.STUDENT_CHECK_IN)
     support = _first(a for a in ordered if a["support_offered"])
     follow_up = _first(a for a in reached if support and a["attempt_date"] > support)
-    contact_due = calendar.after(since, deadlines.family_contact_days)
+    contact_due = calendar.after(start, deadlines.family_contact_days)
     return [
-        Step("check_in", _("Check-in"), calendar.after(since, deadlines.student_check_in_days), check_in, today),
+        Step("check_in", _("Check-in"), calendar.after(start, deadlines.student_check_in_days), check_in, today),
         Step("family_contact", _("Family contact"), contact_due, family, today),
         Step("support", _("Support"), contact_due, support, today),
-        Step("follow_up", _("Follow-up"), calendar.after(since, deadlines.follow_up_days), follow_up, today),
+        Step("follow_up", _("Follow-up"), calendar.after(start, deadlines.follow_up_days), follow_up, today),
     ]
 
 

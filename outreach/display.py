@@ -22,7 +22,7 @@ from tiers.why import pct, short_date
 
 from . import fragments, permissions, selectors
 from .deadlines import Step, school_days, tier2_checklist, tier2_deadlines
-from .models import Huddle, HuddleAttendance, HuddleRow, OutreachAction, Section
+from .models import AGENDA_SECTIONS, Huddle, HuddleAttendance, HuddleRow, OutreachAction, Section
 from .sections import SECTION_HELP, reason_label, reason_why
 from .sparkline import sparkline_svg
 
@@ -94,6 +94,20 @@ class RowView:
         return "overdue" if due < self.today else ("due" if due == self.today else "")
 
     @property
+    def last_held(self) -> datetime.date | None:
+        """The last day a rule on the row held (ready to close: the "then" of "then and now")."""
+        days = [r.get("last_met") for r in self.row.reasons if r.get("last_met")]
+        return datetime.date.fromisoformat(max(days)) if days else None
+
+    @property
+    def then_now(self) -> str:
+        return _("Rule last held %(date)s; now %(rate)s absent (%(band)s)") % {
+            "date": short_date(self.last_held),
+            "rate": self.rate_pct,
+            "band": self.band_label,
+        }
+
+    @property
     def overdue_steps(self) -> int:
         return sum(1 for step in self.checklist if step.is_overdue)
 
@@ -147,9 +161,59 @@ class PageSection(NamedTuple):
     views: list[RowView]
 
     @property
+    def agenda(self) -> bool:
+        return self.value in AGENDA_SECTIONS
+
+    @property
     def rows_html(self) -> SafeString:
         """The section's rows as one string: a template partial per row cost ~15 ms at 150 rows."""
         return mark_safe("".join(view.row_html for view in self.views))
+
+
+@dataclasses.dataclass(frozen=True)
+class HuddleFilters:
+    """The huddle's filters and search, read from (and kept in) the URL's query string."""
+
+    section: str = ""
+    owner: str = ""  # a membership id, "none", or "" for anyone
+    discussed: str = ""  # "yes", "no" or ""
+    grade: str = ""
+    q: str = ""
+
+    @classmethod
+    def from_query(cls, query) -> "HuddleFilters":
+        section = query.get("section", "")
+        discussed = query.get("discussed", "")
+        owner = query.get("owner", "")
+        return cls(
+            section=section if section in Section.values else "",
+            owner=owner if owner == "none" or owner.isdigit() else "",
+            discussed=discussed if discussed in ("yes", "no") else "",
+            grade=query.get("grade", "")[:4].strip(),
+            q=" ".join(query.get("q", "").split())[:80],
+        )
+
+    @property
+    def active(self) -> bool:
+        return any(dataclasses.astuple(self))
+
+    def keeps(self, view: RowView) -> bool:
+        row = view.row
+        if self.section and row.section != self.section:
+            return False
+        if self.owner == "none" and row.owner_id:
+            return False
+        if self.owner.isdigit() and row.owner_id != int(self.owner):
+            return False
+        if self.discussed and row.discussed != (self.discussed == "yes"):
+            return False
+        if self.grade and row.grade != self.grade:
+            return False
+        if self.q:
+            student = row.student
+            haystack = f"{student.first_name} {student.last_name} {student.sis_id}".casefold()
+            return all(word in haystack for word in self.q.casefold().split())
+        return True
 
 
 @dataclasses.dataclass
@@ -163,21 +227,84 @@ class HuddlePage:
     can_run: bool
     read_only: bool
     is_past: bool = False
+    filters: HuddleFilters = HuddleFilters()
+    shown: int = 0  # rows the filters keep
+
+    @property
+    def agenda_rows(self) -> list[RowView]:
+        return [view for view in self.rows if view.row.on_agenda]
+
+    @property
+    def agenda_sections(self) -> list[PageSection]:
+        return [section for section in self.sections if section.agenda]
+
+    @property
+    def ready_section(self) -> PageSection | None:
+        return next((s for s in self.sections if s.value == Section.READY_TO_CLOSE), None)
+
+    @property
+    def on_track_section(self) -> PageSection | None:
+        return next((s for s in self.sections if s.value == Section.ON_TRACK), None)
+
+    @property
+    def other_sections(self) -> list[PageSection]:
+        """Sections of huddles generated before the agenda (rising, approaching, carried)."""
+        main = {Section.READY_TO_CLOSE, Section.ON_TRACK}
+        return [s for s in self.sections if not s.agenda and s.value not in main]
+
+    @property
+    def section_counts(self) -> list[tuple[str, str, int]]:
+        """Every section's count before filtering: the agenda's size at a glance."""
+        counts = defaultdict(int)
+        for view in self.rows:
+            counts[view.row.section] += 1
+        return [(value, label, counts[value]) for value, label in Section.choices if counts[value]]
+
+    @property
+    def owner_options(self) -> list[tuple[str, str]]:
+        owners = {view.row.owner_id: view.row.owner for view in self.rows if view.row.owner_id}
+        named = sorted(((str(pk), fragments.person(m)) for pk, m in owners.items()), key=lambda o: o[1].casefold())
+        return named
+
+    @property
+    def grade_options(self) -> list[str]:
+        grades = {view.row.grade for view in self.rows if view.row.grade}
+        return sorted(grades, key=lambda g: (not g.isdigit(), int(g) if g.isdigit() else 0, g))
+
+    @property
+    def ready_count(self) -> int:
+        return sum(1 for view in self.rows if view.row.section == Section.READY_TO_CLOSE)
+
+    @property
+    def on_track_count(self) -> int:
+        return sum(1 for view in self.rows if view.row.section == Section.ON_TRACK)
 
     @property
     def total(self) -> int:
+        """The agenda's rows: the meeting's size (on track and ready to close are not on it)."""
+        return len(self.agenda_rows)
+
+    @property
+    def everyone(self) -> int:
         return len(self.rows)
 
     @property
     def discussed(self) -> int:
-        return sum(1 for view in self.rows if view.row.discussed)
+        return sum(1 for view in self.agenda_rows if view.row.discussed)
 
     @property
     def discussed_pct(self) -> int:
         return round(100 * self.discussed / self.total) if self.total else 0
 
 
-def huddle_page(*, access: DistrictAccess, huddle: Huddle, today: datetime.date, csrf_token: str = "") -> HuddlePage:
+def huddle_page(
+    *,
+    access: DistrictAccess,
+    huddle: Huddle,
+    today: datetime.date,
+    csrf_token: str = "",
+    filters: HuddleFilters = HuddleFilters(),
+) -> HuddlePage:
     rows = selectors.huddle_rows_for_page(access=access, huddle=huddle)
     before, after = selectors.huddle_weeks(huddle=huddle)
     # A past week is a record: the work goes on in the newest huddle, where its open rows carried.
@@ -188,7 +315,8 @@ def huddle_page(*, access: DistrictAccess, huddle: Huddle, today: datetime.date,
         access=access, huddle=huddle, rows=rows, today=today, mentees=mentees, can_run=can_run, csrf_token=csrf_token
     )
     by_section = defaultdict(list)
-    for view in views:
+    kept = [view for view in views if filters.keeps(view)]
+    for view in kept:
         by_section[view.row.section].append(view)
     return HuddlePage(
         huddle=huddle,
@@ -204,6 +332,8 @@ def huddle_page(*, access: DistrictAccess, huddle: Huddle, today: datetime.date,
         can_run=can_run,
         read_only=not can_run and not mentees,
         is_past=not latest,
+        filters=filters,
+        shown=len(kept),
     )
 
 
@@ -234,7 +364,10 @@ def row_views(
     def checklist(row, mine):
         if not (row.tier2_since and row.is_open):
             return []
-        return tier2_checklist(since=row.tier2_since, actions=mine, calendar=calendar, deadlines=deadlines, today=today)
+        return tier2_checklist(
+            since=row.tier2_since, actions=mine, calendar=calendar, deadlines=deadlines, today=today,
+            clock=row.tier2_clock,
+        )  # fmt: skip
 
     def works(row):
         return row.is_open and permissions.works_on_student(

@@ -77,6 +77,13 @@ class ResolveForm(RowForm):
     needs_confirmation = False
 
 
+class KeepOpenForm(RowForm):
+    reason = forms.CharField(
+        label=_("Why keep it open?"), max_length=300,
+        help_text=_("For example: court date pending, or the family asked for another check-in."),
+    )  # fmt: skip
+
+
 class AttendanceForm(forms.Form):
     members = MembersChoiceField(
         label="Who is here", queryset=Membership.objects.none(), widget=forms.CheckboxSelectMultiple

@@ -18,7 +18,7 @@ from django.utils.translation import ngettext
 from students.models import Guardian
 from tiers.why import short_date
 
-from .models import Barrier, HuddleRow, Method
+from .models import Barrier, HuddleRow, Method, Section
 from .sections import reason_label, reason_why
 
 WHYS_SHOWN = 3  # beyond three rules, the rest are named without their "why" to keep rows short
@@ -36,6 +36,10 @@ _BARRIERS = dict(Barrier.choices)
 _OUTCOMES = dict(HuddleRow.Outcome.choices)
 
 
+def person(membership) -> str:
+    return membership.user.get_full_name() or membership.user.email
+
+
 def _label(labels: dict, value: str) -> str:
     return str(labels.get(value, value))
 
@@ -45,7 +49,7 @@ def reasons_html(reasons: list[dict]) -> SafeString:
         return mark_safe("")
     shown, rest = reasons[:WHYS_SHOWN], reasons[WHYS_SHOWN:]
     items = "".join(
-        f"<li><strong>{_e(reason_label(r))}</strong>{_TIER3 if r.get('tier') == 3 else ''}{_since(r)}"
+        f"<li><strong>{_e(reason_label(r))}</strong>{_TIER3 if r.get('tier') == 3 else ''}{_since(r)}{_again(r)}"
         f'<br><span class="reasons__why">{_e(reason_why(r))}</span></li>'
         for r in shown
     )
@@ -55,6 +59,14 @@ def reasons_html(reasons: list[dict]) -> SafeString:
 
 
 _TIER3 = ' <span class="badge badge--bad">Tier 3</span>'
+
+
+def _again(reason: dict) -> str:
+    """Resolved means resolved: a flag back after a resolution is a new one, and says so."""
+    if not reason.get("follows"):
+        return ""
+    text = _("flagged again after it was resolved")
+    return f' <span class="badge badge--warn">{_e(text)}</span>'
 
 
 def _since(reason: dict) -> str:
@@ -138,6 +150,17 @@ def actions_html(view, csrf_token: str) -> SafeString:
         parts.append(_panel_link(row.pk, urls, "plan", "o", _e(_("Owner & next step")), f": {name}"))
     if view.can_work:
         parts.append(_panel_link(row.pk, urls, "action", "l", _e(_("Log action")), f": {name}"))
+    if view.can_run and row.section == Section.READY_TO_CLOSE:
+        # One action for the common case; "keep open" asks why (tiers.lifecycle.flags_keep_open).
+        close = _("Close: improved")
+        parts.append(
+            f'<form method="post" action="{urls["row"]}resolve/" hx-post="{urls["row"]}resolve/" '
+            f'hx-target="#row-{row.pk}" hx-swap="outerHTML"><input type="hidden" name="csrfmiddlewaretoken" '
+            f'value="{_e(csrf_token)}"><input type="hidden" name="reason" value="improved">'
+            f'<button type="submit" class="button button--small" data-shortcut="c" aria-keyshortcuts="c">'
+            f'{_e(close)}<span class="visually-hidden">: {name}</span></button></form>'
+        )
+        parts.append(_panel_link(row.pk, urls, "keep_open", "", _e(_("Keep open")), f": {name}"))
     if view.can_run:
         parts.append(
             _panel_link(
@@ -154,9 +177,10 @@ def actions_html(view, csrf_token: str) -> SafeString:
 
 
 def _panel_link(pk: int, urls: dict, panel: str, key: str, label: str, hidden: str) -> str:
+    shortcut = f' data-shortcut="{key}" aria-keyshortcuts="{key}"' if key else ""
     return (
         f'<a class="button button--small button--secondary" href="{urls["row"]}#{panel}" hx-get="{urls["row"]}?panel={panel}" '
-        f'hx-target="#row-{pk}-panel" data-shortcut="{key}" aria-keyshortcuts="{key}">{label}'
+        f'hx-target="#row-{pk}-panel"{shortcut}>{label}'
         f'<span class="visually-hidden">{hidden}</span></a>'
     )
 
@@ -175,8 +199,12 @@ def figures_html(view) -> SafeString:
             % {"count": row.absences_left}
         )
     trend = f'<span class="muted">{_e(view.trend_text)}</span>' if view.trend_text else ""
+    then_now = ""
+    if row.section == Section.READY_TO_CLOSE and view.last_held:
+        then_now = f'<span class="figure"><strong>{_e(view.then_now)}</strong></span>'
     return mark_safe(
-        f'<span class="figure">{_e(_("%(missed)s missed of %(days)s days") % {"missed": view.days_missed, "days": row.membership_days})}</span>'
+        then_now
+        + f'<span class="figure">{_e(_("%(missed)s missed of %(days)s days") % {"missed": view.days_missed, "days": row.membership_days})}</span>'
         f'<span class="figure"><span class="badge badge--{view.band_badge or "plain"}">{_e(view.band_label)}</span> '
         f'{view.rate_pct}</span><span class="figure">{left}</span><span class="trend">{view.sparkline}{trend}</span>'
     )
@@ -186,11 +214,9 @@ def row_html(view, *, focus: bool = False) -> SafeString:
     """One student's row: a <tbody> of the data row and the (empty) panel row the forms open in."""
     row, student = view.row, view.row.student
     classes = "huddle-row" + (" is-discussed" if row.discussed else "") + ("" if row.is_open else " is-closed")
-    badges = (f'<span class="badge badge--ok">{_e(_("Discussed"))}</span>' if row.discussed else "") + (
-        f'<span class="badge">{_e(_("Carried over"))}</span>' if row.carried_over_from_id else ""
-    )
+    badges = f'<span class="badge badge--ok">{_e(_("Discussed"))}</span>' if row.discussed else ""
     return mark_safe(
-        f'<tbody id="row-{row.pk}" class="{classes}" data-row{" data-focus-after-swap" if focus else ""}><tr>'
+        f'<tbody id="row-{row.pk}" class="{classes}" data-row data-section="{row.section}"{" data-focus-after-swap" if focus else ""}><tr>'
         f'<th scope="row" class="huddle-row__student"><a href="{view.urls["timeline"]}" class="huddle-row__name" data-row-focus>'
         f"{_e(student.last_name)}, {_e(student.first_name)}</a> "
         f'<span class="muted nowrap">{_e(_("Grade %(grade)s") % {"grade": row.grade or "—"})}</span> {badges}{guardian_html(view.guardians)}</th>'
@@ -206,7 +232,7 @@ def row_html(view, *, focus: bool = False) -> SafeString:
 def plan_html(view) -> str:
     row = view.row
     if row.owner:
-        owner = _e(row.owner.user.get_full_name() or row.owner.user.email)
+        owner = _e(person(row.owner))
     else:
         owner = f'<span class="muted">{_e(_("no owner yet"))}</span>'
     due = ""

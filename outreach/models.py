@@ -44,15 +44,25 @@ class Method(models.TextChoices):
 
 
 class Section(models.TextChoices):
-    """Where a student sits on the huddle, in the order the team talks them through."""
+    """Where a student sits on the huddle, in the order the team talks them through. The first
+    five are this week's agenda; ready to close and on track follow it (issue 10)."""
 
     TIER3 = "tier3", _("Tier 3 escalation candidates")
     PRIOR_CHRONIC = "prior_chronic", _("Chronic last year, missing again")
-    NEW = "new", _("Newly flagged this week")
-    FOLLOW_UP = "follow_up", _("Open Tier 2: follow-ups due or overdue")
+    NEW = "new", _("Newly flagged since the last huddle")
+    FOLLOW_UP = "follow_up", _("Follow-ups and next steps due this week or overdue")
+    NO_OWNER = "no_owner", _("No owner yet")
+    READY_TO_CLOSE = "ready_to_close", _("Ready to close")
+    ON_TRACK = "on_track", _("On track")
+    # Sections of huddles generated before the agenda: kept so those weeks' records still read.
     RISING = "rising", _("Rising fastest")
     APPROACHING = "approaching", _("Approaching chronic (5–9%)")
     CARRIED = "carried", _("Carried over, next step not yet due")
+
+
+# This week's agenda: what the meeting talks through. Everyone else with an open flag is on track
+# (collapsed) or ready to close.
+AGENDA_SECTIONS = frozenset({Section.TIER3, Section.PRIOR_CHRONIC, Section.NEW, Section.FOLLOW_UP, Section.NO_OWNER})
 
 
 SECTION_ORDER = {value: index for index, value in enumerate(Section.values)}
@@ -106,7 +116,10 @@ class HuddleRow(models.Model):
     trend = models.DecimalField(max_digits=5, decimal_places=4, null=True, blank=True)
     trend_points = models.JSONField(default=list, blank=True)  # [[week_start, rate], …] from the weekly snapshots
     reasons = models.JSONField(default=list, blank=True)  # [{rule, tier, why_code, why_params, first_met}]
-    tier2_since = models.DateField(null=True, blank=True)  # earliest open Tier 2 flag: the checklist's clock
+    tier2_since = models.DateField(null=True, blank=True)  # earliest open Tier 2 flag: contacts count from here
+    # The Tier 2 checklist's clock: the day that flag was first on a huddle (never before it was
+    # met), so deadlines do not run from before the team existed or before its first huddle.
+    tier2_clock = models.DateField(null=True, blank=True)
 
     owner = models.ForeignKey(Membership, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     next_step = models.CharField(max_length=300, blank=True)
@@ -136,6 +149,10 @@ class HuddleRow(models.Model):
     @property
     def is_open(self) -> bool:
         return self.outcome == self.Outcome.OPEN
+
+    @property
+    def on_agenda(self) -> bool:
+        return self.section in AGENDA_SECTIONS
 
 
 class HuddleRowFlag(models.Model):

@@ -1,41 +1,41 @@
 """Which students a school's huddle lists, and in which section: the placement rules, apart
 from the queries and writes (services.huddle_generate) so they read, and test, on their own.
 
-A student appears once, in the first section that claims them, in this order:
+Only students with an open flag are listed (issue 10: a list that warns about two thirds of a
+school warns about nobody). A student appears once, in the first section that claims them:
 
+This week's agenda
 1. Tier 3 escalation candidates — an open Tier 3 flag no one has acted on yet (status new)
    and no escalation already in the counselors' queue.
-2. Chronic last year, missing again — the prior-year rule first met this week.
-3. Newly flagged this week — any other Tier 2 rule first met this week.
-4. Open Tier 2, follow-ups due or overdue — a next step or follow-up date due by the end of
-   the week, or a step of the Tier 2 checklist past its deadline.
-5. Rising fastest — the recent rate furthest above the 20 school days before (top few only).
-6. Approaching chronic (5–9%) — the at-risk band, fewest absences left first (top few only).
-7. Carried over — last huddle's unresolved rows that nothing above claimed.
+2. Chronic last year, missing again — the prior-year rule, on no earlier huddle.
+3. Newly flagged since the last huddle — any other flag on no earlier huddle of the school.
+   A flag the team resolved that fired again with new absences is a new flag (tiers.lifecycle),
+   so it comes back here, saying so; a resolved flag never comes back as a carry-over.
+4. Follow-ups and next steps due this week or overdue — a next step, a follow-up date or a
+   step of the Tier 2 checklist due by the end of the week.
+5. No owner yet — everyone else without an assigned adult.
 
-"This week" is the seven days before the huddle's Monday plus the week itself, so a flag met
-on the Saturday or Sunday run still counts as new on Monday.
+After the agenda
+6. Ready to close — every open flag's rule has not held for READY_TO_CLOSE_DAYS school days
+   (tiers.lifecycle.ready_to_close), before anything is due: the team closes or keeps it.
+7. On track — an owner, and the next step not due yet.
 """
 
 import dataclasses
 import datetime
-from decimal import Decimal
+from collections.abc import Callable
 
-from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
+from tiers import lifecycle
 from tiers.policy import RULE_LABELS
 from tiers.why import pct, why_render
 
-from .models import Section
+from .models import AGENDA_SECTIONS, Section
 
 PRIOR_YEAR_RULE = "t2_prior_year_chronic"
-# The two watch-list sections are for the few students worth a minute, not every at-risk one.
-RISING_LIMIT = 10
-RISING_MIN_TREND = Decimal("0.05")  # five percentage points above the 20 days before
-APPROACHING_LIMIT = 10
-# The why of a student listed without a flag (a row's reasons, beside the flags' rule ids).
+# Notes of rows stored before the agenda (students listed without a flag).
 RISING_NOTE = "rising"
 APPROACHING_NOTE = "approaching"
 
@@ -47,17 +47,17 @@ SECTION_HELP = {
     Section.PRIOR_CHRONIC: gettext_lazy(
         "Chronically absent last year and missing school again: reach out before the pattern repeats."
     ),
-    Section.NEW: gettext_lazy("Flagged since last week's huddle. Agree an owner and the first contact."),
+    Section.NEW: gettext_lazy("Flagged since the last huddle. Agree an owner and the first contact."),
     Section.FOLLOW_UP: gettext_lazy(
         "A next step, a follow-up date or a Tier 2 deadline falls this week or has passed."
     ),
-    Section.RISING: format_lazy(
-        gettext_lazy("Absent far more in the last 20 school days than in the 20 before: the {limit} steepest rises."),
-        limit=RISING_LIMIT,
+    Section.NO_OWNER: gettext_lazy("Open flags and nobody assigned: choose the adult who follows up."),
+    Section.READY_TO_CLOSE: gettext_lazy(
+        "The rule that flagged them has not held for 10 school days. Close as improved, or keep open with a reason."
     ),
-    Section.APPROACHING: format_lazy(
-        gettext_lazy("5–9% absent, fewest absences left before chronic first (top {limit})."), limit=APPROACHING_LIMIT
-    ),
+    Section.ON_TRACK: gettext_lazy("An owner is assigned and the next step is not due yet."),
+    Section.RISING: gettext_lazy("Absent far more in the last 20 school days than in the 20 before."),
+    Section.APPROACHING: gettext_lazy("5–9% absent, fewest absences left before chronic first."),
     Section.CARRIED: gettext_lazy("Still open from last week; the next step is not due yet."),
 }
 
@@ -68,81 +68,68 @@ class Placement:
     section: str
     flags: list[dict]  # the open flags the row covers
     sort_key: tuple
-    note: dict | None = None  # why a student without a flag is listed: {"code": …, figures}
+    note: dict | None = None  # why a student without a flag is listed (rows stored before the agenda)
     carried: object = None  # the previous row carried into this one
+
+    @property
+    def agenda(self) -> bool:
+        return self.section in AGENDA_SECTIONS
 
 
 def place_students(
     *,
-    week_start: datetime.date,
     metrics: dict[int, dict],
     open_flags: dict[int, list[dict]],
     carried_rows: dict[int, object],
     escalated: set[int],
     follow_up_due: dict[int, datetime.date],
+    listed_before: set[int] = frozenset(),
+    owners: dict[int, int | None] | None = None,
+    ready: Callable[[dict], bool] = lambda flag: False,
 ) -> list[Placement]:
     """`metrics` holds the students whose current school is the huddle's, keyed by student id;
-    `follow_up_due` the earliest due date of each student with something due this week."""
-    new_since = week_start - datetime.timedelta(days=7)
-    new_until = week_start + datetime.timedelta(days=6)
-    placed: dict[int, Placement] = {}
-
-    def place(student_id, section, sort_key, note=None):
-        if student_id not in placed:
-            flags = open_flags.get(student_id, [])
-            placed[student_id] = Placement(student_id, section, flags, sort_key, note, carried_rows.get(student_id))
-
-    candidates = [sid for sid in metrics if sid not in escalated]
-    for sid in candidates:
+    `follow_up_due` the earliest due date of each student with something due this week;
+    `listed_before` the ids of flags already on an earlier huddle of the school; `owners` each
+    student's owner carried in (default: the carried row's); `ready(flag)` whether a flag is
+    ready to close (tiers.lifecycle.ready_to_close with the school's calendar)."""
+    if owners is None:
+        owners = {sid: row.owner_id for sid, row in carried_rows.items()}
+    placed: list[Placement] = []
+    for sid, metric in metrics.items():
         flags = open_flags.get(sid, [])
-        rate = -metrics[sid]["absence_rate"]
-        if any(f["tier"] == 3 and f["status"] == "new" for f in flags):
-            place(sid, Section.TIER3, (rate,))
+        if not flags or sid in escalated:
             continue
-        fresh = [f for f in flags if f["tier"] == 2 and new_since <= f["first_met"] <= new_until]
-        if any(f["rule"] == PRIOR_YEAR_RULE for f in fresh):
-            place(sid, Section.PRIOR_CHRONIC, (rate,))
+        rate = -metric["absence_rate"]
+        fresh = [f for f in flags if f["id"] not in listed_before]
+        if any(f["tier"] == 3 and f["status"] == "new" for f in flags):
+            section, key = Section.TIER3, (rate,)
+        elif any(f["rule"] == PRIOR_YEAR_RULE for f in fresh):
+            section, key = Section.PRIOR_CHRONIC, (rate,)
         elif fresh:
-            place(sid, Section.NEW, (rate,))
-        elif sid in follow_up_due and (any(f["tier"] == 2 for f in flags) or sid in carried_rows):
-            place(sid, Section.FOLLOW_UP, (follow_up_due[sid], rate))
-
-    for sid, note in _rising(metrics, candidates, placed):
-        place(sid, Section.RISING, (-metrics[sid]["trend"],), note)
-    for sid, note in _approaching(metrics, candidates, placed):
-        place(sid, Section.APPROACHING, (metrics[sid]["absences_left"], rate_of(metrics[sid])), note)
-    for sid, row in carried_rows.items():
-        if sid in metrics and sid not in escalated:
-            place(sid, Section.CARRIED, (row.next_step_due or datetime.date.max,))
-
+            section, key = Section.NEW, (rate,)
+        elif all(ready(f) for f in flags):
+            section, key = Section.READY_TO_CLOSE, (rate,)
+        elif sid in follow_up_due:
+            section, key = Section.FOLLOW_UP, (follow_up_due[sid], rate)
+        elif not owners.get(sid):
+            section, key = Section.NO_OWNER, (rate,)
+        else:
+            section, key = Section.ON_TRACK, (rate,)
+        placed.append(Placement(sid, section, flags, key, None, carried_rows.get(sid)))
     order = {section: index for index, section in enumerate(Section.values)}
-    return sorted(placed.values(), key=lambda p: (order[p.section], p.sort_key, p.student_id))
+    return sorted(placed, key=lambda p: (order[p.section], p.sort_key, p.student_id))
 
 
-def rate_of(metric: dict) -> Decimal:
-    return -metric["absence_rate"]
+def ready_test(*, as_of: datetime.date, school_days_between: Callable[[datetime.date, datetime.date], int]):
+    """`ready(flag)` for place_students: lifecycle's rule, with Tier 3 flags never "ready" here
+    (the counselors close those with their case)."""
 
-
-def _rising(metrics, candidates, placed):
-    rising = [
-        sid for sid in candidates
-        if sid not in placed and metrics[sid]["trend"] is not None and metrics[sid]["trend"] >= RISING_MIN_TREND
-    ]  # fmt: skip
-    rising.sort(key=lambda sid: (-metrics[sid]["trend"], sid))
-    for sid in rising[:RISING_LIMIT]:
-        m = metrics[sid]
-        yield (
-            sid,
-            {"code": RISING_NOTE, "recent": float(m["recent_rate"] or 0), "before": float(m["previous_rate"] or 0)},
+    def ready(flag: dict) -> bool:
+        return flag["tier"] == 2 and lifecycle.ready_to_close(
+            flag, as_of=as_of, school_days_between=school_days_between
         )
 
-
-def _approaching(metrics, candidates, placed):
-    near = [sid for sid in candidates if sid not in placed and metrics[sid]["band"] == "at_risk"]
-    near.sort(key=lambda sid: (metrics[sid]["absences_left"], -metrics[sid]["absence_rate"], sid))
-    for sid in near[:APPROACHING_LIMIT]:
-        m = metrics[sid]
-        yield sid, {"code": APPROACHING_NOTE, "rate": float(m["absence_rate"] or 0), "left": m["absences_left"]}
+    return ready
 
 
 def reasons(placement: Placement) -> list[dict]:
@@ -155,6 +142,8 @@ def reasons(placement: Placement) -> list[dict]:
             "why_code": flag["why_code"],
             "why_params": flag["why_params"],
             "first_met": flag["first_met"].isoformat(),
+            "last_met": flag["last_met"].isoformat() if flag.get("last_met") else "",
+            "follows": bool(flag.get("follows_id")),
         }
         for flag in sorted(placement.flags, key=lambda f: (-f["tier"], f["first_met"], f["rule"]))
     ]

@@ -6,7 +6,7 @@ import datetime
 import math
 from decimal import Decimal
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, Min, OuterRef, Q, QuerySet
 from django.http import Http404
 
 from districts.access import DistrictAccess
@@ -16,7 +16,7 @@ from tiers.models import Flag, WeeklySnapshot
 from tiers.selectors import current_run, student_metrics_current
 
 from . import permissions
-from .models import Escalation, Huddle, HuddleAttendance, HuddleRow, OutreachAction
+from .models import Escalation, Huddle, HuddleAttendance, HuddleRow, HuddleRowFlag, OutreachAction
 
 
 @dataclasses.dataclass
@@ -31,6 +31,7 @@ class HuddleInputs:
     actions: dict[int, list[dict]]
     tier2_since: dict[int, datetime.date]
     trend_points: dict[int, list]
+    first_listed: dict[int, datetime.date] = dataclasses.field(default_factory=dict)  # flag id -> first huddle week
 
 
 TREND_WEEKS = 12
@@ -45,7 +46,18 @@ def huddle_inputs(*, school: School, week_start: datetime.date) -> HuddleInputs:
     students = list(metrics)
     open_flags: dict[int, list[dict]] = {}
     for flag in Flag.objects.filter(status__in=Flag.OPEN_STATUSES, student_id__in=students).values(
-        "id", "student_id", "rule", "tier", "status", "first_met", "why_code", "why_params"
+        "id",
+        "student_id",
+        "rule",
+        "tier",
+        "status",
+        "first_met",
+        "last_met",
+        "currently_met",
+        "kept_open_on",
+        "follows_id",
+        "why_code",
+        "why_params",
     ):
         open_flags.setdefault(flag["student_id"], []).append(flag)
     tier2_since = {
@@ -59,6 +71,15 @@ def huddle_inputs(*, school: School, week_start: datetime.date) -> HuddleInputs:
         "id", "student_id", "attempt_date", "method", "reached", "support_offered", "follow_up_date"
     ):
         actions.setdefault(action["student_id"], []).append(action)
+    flag_ids = [flag["id"] for flags in open_flags.values() for flag in flags]
+    first_listed = dict(
+        HuddleRowFlag.objects.filter(
+            flag_id__in=flag_ids, row__huddle__school=school, row__huddle__week_start__lt=week_start
+        )
+        .values("flag_id")
+        .annotate(first=Min("row__huddle__week_start"))
+        .values_list("flag_id", "first")
+    )
     previous = Huddle.objects.filter(school=school, week_start__lt=week_start).order_by("-week_start").first()
     carried = HuddleRow.objects.filter(huddle=previous, outcome=HuddleRow.Outcome.OPEN) if previous else []
     return HuddleInputs(
@@ -70,6 +91,7 @@ def huddle_inputs(*, school: School, week_start: datetime.date) -> HuddleInputs:
         actions=actions,
         tier2_since=tier2_since,
         trend_points=_trend_points(students, week_start),
+        first_listed=first_listed,
     )
 
 

@@ -25,6 +25,7 @@ from .models import (
     HuddleRow,
     HuddleRowFlag,
     OutreachAction,
+    Section,
 )
 from .selectors import huddle_inputs, owner_choices
 
@@ -54,15 +55,19 @@ def huddle_generate(*, district: District, school: School, week_start: datetime.
         )  # fmt: skip
         if not created:
             Huddle.objects.filter(pk=huddle.pk).update(generated_at=timezone.now(), as_of=inputs.as_of)
+        clocks = _tier2_clocks(inputs, week_start)
+        calendar = _calendar(school, inputs, week_start)
+        as_of = inputs.as_of or week_start - datetime.timedelta(days=1)
         placements = sections.place_students(
-            week_start=week_start,
             metrics=inputs.metrics,
             open_flags=inputs.open_flags,
             carried_rows=inputs.carried_rows,
             escalated=inputs.escalated,
-            follow_up_due=_follow_up_due(district, school, week_start, inputs),
+            follow_up_due=_follow_up_due(district, week_start, inputs, clocks, calendar),
+            listed_before=set(inputs.first_listed),
+            ready=sections.ready_test(as_of=as_of, school_days_between=calendar.between),
         )
-        _rows_write(district, huddle, placements, inputs)
+        _rows_write(district, huddle, placements, inputs, clocks)
     huddle.refresh_from_db()
     return huddle
 
@@ -74,15 +79,34 @@ def huddles_generate(*, district: District, week_start: datetime.date) -> list[H
     ]
 
 
-def _follow_up_due(district, school, week_start, inputs) -> dict[int, datetime.date]:
+def _calendar(school, inputs, week_start):
+    since_dates = [d for d in inputs.tier2_since.values() if d]
+    last_met = [f["last_met"] for flags in inputs.open_flags.values() for f in flags]
+    start = min([*since_dates, *last_met], default=week_start)
+    return school_days(school=school, start=start, end=week_start + datetime.timedelta(days=130))
+
+
+def _tier2_clocks(inputs, week_start) -> dict[int, datetime.date]:
+    """Per student, when the Tier 2 checklist's clock started: the first huddle that listed their
+    earliest open Tier 2 flag (this week's, for a flag on no earlier one), never before the flag
+    was met. A district's first huddle therefore starts every clock: it is not all red."""
+    clocks = {}
+    for student_id, flags in inputs.open_flags.items():
+        starts = [
+            max(flag["first_met"], inputs.first_listed.get(flag["id"], week_start))
+            for flag in flags
+            if flag["tier"] == 2
+        ]
+        if starts:
+            clocks[student_id] = min(starts)
+    return clocks
+
+
+def _follow_up_due(district, week_start, inputs, clocks, calendar) -> dict[int, datetime.date]:
     """Per student, the earliest thing due by the end of the huddle's week: a carried next step,
     a follow-up date set on an action, or a Tier 2 checklist step."""
     week_end = week_start + datetime.timedelta(days=6)
     deadlines = tier2_deadlines(district)
-    since_dates = [d for d in inputs.tier2_since.values() if d]
-    calendar = school_days(
-        school=school, start=min(since_dates, default=week_start), end=week_end + datetime.timedelta(days=120)
-    )
     due: dict[int, datetime.date] = {}
 
     def note(student_id, day):
@@ -98,18 +122,19 @@ def _follow_up_due(district, school, week_start, inputs) -> dict[int, datetime.d
     for student_id, since in inputs.tier2_since.items():
         steps = tier2_checklist(
             since=since, actions=inputs.actions.get(student_id, []), calendar=calendar, deadlines=deadlines,
-            today=week_start,
+            today=week_start, clock=clocks.get(student_id),
         )  # fmt: skip
         note(student_id, min((step.due for step in steps if not step.done_on), default=None))
     return due
 
 
-def _rows_write(district, huddle, placements, inputs) -> None:
+def _rows_write(district, huddle, placements, inputs, clocks) -> None:
     existing = {row.student_id: row for row in HuddleRow.objects.filter(huddle=huddle)}
     links = set(HuddleRowFlag.objects.filter(row__huddle=huddle).values_list("row_id", "flag_id"))
     new_rows, changed = [], []
     for position, placement in enumerate(placements):
         figures = _figures(inputs.metrics[placement.student_id], placement)
+        figures["tier2_clock"] = clocks.get(placement.student_id)
         figures["trend_points"] = inputs.trend_points.get(placement.student_id, [])
         row = existing.get(placement.student_id)
         if row is None:
@@ -138,7 +163,7 @@ def _rows_write(district, huddle, placements, inputs) -> None:
 
 _FIGURE_FIELDS = [
     "section", "grade", "membership_days", "absent_days", "absence_rate", "band", "absences_left", "trend",
-    "reasons", "tier2_since", "trend_points",
+    "reasons", "tier2_since", "tier2_clock", "trend_points",
 ]  # fmt: skip
 
 
@@ -233,7 +258,9 @@ def outreach_action_create(
 
 
 @transaction.atomic
-def huddle_row_escalate(*, row: HuddleRow, by: Membership, reason: str) -> Escalation:
+def huddle_row_escalate(
+    *, row: HuddleRow, by: Membership, reason: str, on: datetime.date | None = None
+) -> Escalation:
     """Refer the student to Tier 3: a new Tier 3 flag in the counselors' queue carrying the
     Tier 2 history, the row's Tier 2 flags marked escalated, the row closed."""
     _same_district(row.district_id, by=by)
@@ -241,7 +268,7 @@ def huddle_row_escalate(*, row: HuddleRow, by: Membership, reason: str) -> Escal
         raise ValidationError("This row is already closed.")
     if not reason.strip():
         raise ValidationError({"reason": "Say why the student needs Tier 3 support."})
-    today = timezone.localdate()
+    today = on or timezone.localdate()  # `on`: the demo plays past weeks
     history = tier2_history_params(row)
     why = why_of(
         ESCALATED,
@@ -268,7 +295,13 @@ RESOLUTION_REASONS = lifecycle.Resolution.choices
 
 @transaction.atomic
 def huddle_row_resolve(
-    *, row: HuddleRow, by: Membership, reason: str, note: str = "", confirmed: bool = False
+    *,
+    row: HuddleRow,
+    by: Membership,
+    reason: str,
+    note: str = "",
+    confirmed: bool = False,
+    on: datetime.date | None = None,
 ) -> HuddleRow:
     """Resolve the row and every open flag it covers. A reason the figures contradict raises
     lifecycle.ResolutionContradicted until the person confirms it; the confirmation is recorded."""
@@ -279,9 +312,30 @@ def huddle_row_resolve(
         raise ValidationError("This row is already closed.")
     resolved = lifecycle.flags_resolve(
         flags=Flag.objects.filter(pk__in=row.flag_links.values("flag_id")), reason=reason, note=note,
-        on=timezone.localdate(), by=by, confirmed=confirmed,
+        on=on or timezone.localdate(), by=by, confirmed=confirmed,
     )  # fmt: skip
     return _close(row, HuddleRow.Outcome.RESOLVED, resolved.text, by)
+
+
+@transaction.atomic
+def huddle_row_keep_open(
+    *, row: HuddleRow, by: Membership, reason: str, on: datetime.date | None = None
+) -> HuddleRow:
+    """The team keeps a ready-to-close row open, saying why (recorded on each flag by
+    tiers.lifecycle); the row moves to on track, and is not offered for closing again until its
+    rules have gone another ten school days without holding."""
+    _same_district(row.district_id, by=by)
+    if not row.is_open:
+        raise ValidationError("This row is already closed.")
+    lifecycle.flags_keep_open(
+        flags=Flag.objects.filter(pk__in=row.flag_links.values("flag_id")), reason=reason,
+        on=on or timezone.localdate(), by=by,
+    )  # fmt: skip
+    row.section = Section.ON_TRACK if row.owner_id else Section.NO_OWNER
+    row.next_step = row.next_step or reason.strip()[:300]
+    row.discussed, row.discussed_at = True, row.discussed_at or timezone.now()
+    row.save(update_fields=["section", "next_step", "discussed", "discussed_at"])
+    return row
 
 
 def _close(row: HuddleRow, outcome: str, reason: str, by: Membership) -> HuddleRow:

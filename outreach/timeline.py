@@ -162,6 +162,14 @@ def _checklist(access, student, flags, actions, current, today):
         return []
     since = min(tier2)
     calendar = school_days(school=current.current_school, start=since, end=today + datetime.timedelta(days=120))
-    return tier2_checklist(
-        since=since, actions=actions, calendar=calendar, deadlines=tier2_deadlines(access.district), today=today
+    # The same clock as the huddle's: deadlines run from the flag's first huddle.
+    clock = (
+        HuddleRow.objects.filter(student=student, tier2_clock__isnull=False)
+        .order_by("-huddle__week_start")
+        .values_list("tier2_clock", flat=True)
+        .first()
     )
+    return tier2_checklist(
+        since=since, actions=actions, calendar=calendar, deadlines=tier2_deadlines(access.district), today=today,
+        clock=clock,
+    )  # fmt: skip

@@ -28,10 +28,10 @@ from students.selectors import student_get_visible
 from tiers.lifecycle import ResolutionContradicted
 
 from . import display, exports, permissions, selectors, services, timeline
-from .forms import AttendanceForm, EscalateForm, OutreachActionForm, ResolveForm, RowPlanForm
-from .models import HuddleRow
+from .forms import AttendanceForm, EscalateForm, KeepOpenForm, OutreachActionForm, ResolveForm, RowPlanForm
+from .models import AGENDA_SECTIONS, HuddleRow, Section
 
-PANELS = ("plan", "action", "escalate", "resolve")
+PANELS = ("plan", "action", "escalate", "resolve", "keep_open")
 
 
 def _today():
@@ -74,9 +74,18 @@ def huddle_detail(request, district, huddle_id):
 
 
 def _render_huddle(request, huddle):
-    page = display.huddle_page(access=request.access, huddle=huddle, today=_today(), csrf_token=get_token(request))
-    students_shown(request, [view.row.student_id for view in page.rows], what="huddle", obj=huddle, rows=page.total)
-    context = {"page": page, "huddle": huddle, "attendance_form": _attendance_form(huddle) if page.can_run else None}
+    filters = display.HuddleFilters.from_query(request.GET)
+    page = display.huddle_page(
+        access=request.access, huddle=huddle, today=_today(), csrf_token=get_token(request), filters=filters
+    )
+    shown = [view.row.student_id for section in page.sections for view in section.views]
+    students_shown(request, shown, what="huddle", obj=huddle, rows=len(shown))
+    context = {
+        "page": page,
+        "huddle": huddle,
+        "today": _today(),
+        "attendance_form": _attendance_form(huddle) if page.can_run else None,
+    }
     return render(request, "outreach/huddle.html", context)
 
 
@@ -147,6 +156,8 @@ def _row_shown(request, row: HuddleRow) -> None:
 def _may(request, row: HuddleRow, panel: str) -> bool:
     if not row.is_open or not selectors.huddle_is_latest(huddle=row.huddle):
         return False
+    if panel == "keep_open" and row.section != Section.READY_TO_CLOSE:
+        return False
     if panel == "action":
         return permissions.works_on_student(
             request.access, school_id=row.huddle.school_id, student_id=row.student_id,
@@ -161,15 +172,14 @@ def _blank_form(row: HuddleRow, panel: str):
         return RowPlanForm(row=row, initial=initial, owners=selectors.owner_choices(school=row.huddle.school))
     if panel == "action":
         return OutreachActionForm(row=row, initial={"attempt_date": _today(), "method": "call", "reached": "yes"})
-    return {"escalate": EscalateForm, "resolve": ResolveForm}[panel](row=row)
+    return {"escalate": EscalateForm, "resolve": ResolveForm, "keep_open": KeepOpenForm}[panel](row=row)
 
 
 def _bound_form(request, row: HuddleRow, panel: str):
     if panel == "plan":
         return RowPlanForm(request.POST, row=row, owners=selectors.owner_choices(school=row.huddle.school))
-    return {"action": OutreachActionForm, "escalate": EscalateForm, "resolve": ResolveForm}[panel](
-        request.POST, row=row
-    )
+    forms = {"action": OutreachActionForm, "escalate": EscalateForm, "resolve": ResolveForm, "keep_open": KeepOpenForm}
+    return forms[panel](request.POST, row=row)
 
 
 def _row_post(panel: str, apply):
@@ -220,10 +230,16 @@ def _apply_resolve(request, row, data):
     return f"Resolved {row.student.full_name}."
 
 
+def _apply_keep_open(request, row, data):
+    services.huddle_row_keep_open(row=row, by=request.access.membership, reason=data["reason"])
+    return _("Kept %(name)s open: %(reason)s") % {"name": row.student.full_name, "reason": data["reason"]}
+
+
 huddle_row_plan = _row_post("plan", _apply_plan)
 huddle_row_action = _row_post("action", _apply_action)
 huddle_row_escalate = _row_post("escalate", _apply_escalate)
 huddle_row_resolve = _row_post("resolve", _apply_resolve)
+huddle_row_keep_open = _row_post("keep_open", _apply_keep_open)
 
 
 @role_required(*permissions.HUDDLE_ROLES)
@@ -247,7 +263,7 @@ def _row_saved(request, row: HuddleRow, message: str) -> HttpResponse:
     view = _row_view(request, row)
     _row_shown(request, row)
     response = render(request, "outreach/huddle.html#row", {"view": view, "huddle": row.huddle, "focus_row": True})
-    counts = HuddleRow.objects.filter(huddle_id=row.huddle_id)
+    counts = HuddleRow.objects.filter(huddle_id=row.huddle_id, section__in=AGENDA_SECTIONS)
     progress = {"discussed": counts.filter(discussed=True).count(), "total": counts.count(), "message": message}
     return trigger_client_event(response, "huddleChanged", progress)
 

@@ -258,9 +258,7 @@ def outreach_action_create(
 
 
 @transaction.atomic
-def huddle_row_escalate(
-    *, row: HuddleRow, by: Membership, reason: str, on: datetime.date | None = None
-) -> Escalation:
+def huddle_row_escalate(*, row: HuddleRow, by: Membership, reason: str, on: datetime.date | None = None) -> Escalation:
     """Refer the student to Tier 3: a new Tier 3 flag in the counselors' queue carrying the
     Tier 2 history, the row's Tier 2 flags marked escalated, the row closed."""
     _same_district(row.district_id, by=by)
@@ -318,9 +316,7 @@ def huddle_row_resolve(
 
 
 @transaction.atomic
-def huddle_row_keep_open(
-    *, row: HuddleRow, by: Membership, reason: str, on: datetime.date | None = None
-) -> HuddleRow:
+def huddle_row_keep_open(*, row: HuddleRow, by: Membership, reason: str, on: datetime.date | None = None) -> HuddleRow:
     """The team keeps a ready-to-close row open, saying why (recorded on each flag by
     tiers.lifecycle); the row moves to on track, and is not offered for closing again until its
     rules have gone another ten school days without holding."""

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('outreach', '0004_family_messaging'),
+        ('outreach', '0005_escalation_history_params'),
     ]
 
     operations = [

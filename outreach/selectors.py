@@ -280,3 +280,9 @@ def huddle_school_summaries(*, access: DistrictAccess, week_start: datetime.date
         )
     }
     return [{"school": school, "huddle": huddles.get(school.pk)} for school in schools]
+
+
+def escalated_student_ids() -> set[int]:
+    """Every student a huddle team escalated to Tier 3 (any time, any outcome): what the
+    district's equity review counts as an escalation alongside the cases opened."""
+    return set(Escalation.objects.values_list("student_id", flat=True))

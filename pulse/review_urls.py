@@ -7,4 +7,6 @@ app_name = "pulse_review"
 urlpatterns = [
     path("pulse/follow-through/", views.follow_through_page, name="follow_through"),
     path("pulse/follow-through.csv", views.follow_through_csv, name="follow_through_csv"),
+    path("pulse/equity/", views.equity_page, name="equity"),
+    path("pulse/equity.csv", views.equity_csv, name="equity_csv"),
 ]

@@ -9,13 +9,18 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from cases.selectors import case_list_visible
 from districts.access import role_required
 from districts.csvfiles import csv_response
 from districts.models import AuditEvent, Role
 from districts.services import audit_record
+from outreach.selectors import escalated_student_ids
+from tiers.selectors import student_classification
 
-from . import follow_through
+from . import equity, follow_through
 from .bars import bar_chart
+from .figures import BOOLEAN_SUBGROUPS, min_cell_of
+from .labels import SUBGROUP_LABELS
 
 REVIEW_ROLES = (Role.DISTRICT_STAFF, Role.DISTRICT_ADMIN)
 PERIODS = {
@@ -110,3 +115,87 @@ def follow_through_csv(request, district):
     _export(request, "pulse_follow_through", "Follow-through by school", period=period)
     rows = [_follow_through_cells(row) for row in [*report.schools, report.district]]
     return csv_response("follow-through.csv", FOLLOW_THROUGH_COLUMNS, rows)
+
+
+# ----------------------------------------------------------------------------- equity
+
+EQUITY_COLUMNS = [
+    "group", "students", "absent_days", "unexcused_days", "unexcused_share", "unexcused_ratio", "suspended",
+    "suspension_rate", "suspension_ratio", "escalated", "escalation_rate", "escalation_ratio", "suppressed",
+]  # fmt: skip
+
+
+def subgroup_label(row) -> str:
+    if row.dimension == "district":
+        return _("Whole district")
+    name = SUBGROUP_LABELS[row.dimension]
+    if row.dimension in BOOLEAN_SUBGROUPS:
+        return f"{name}: {_('yes') if row.value == 'Y' else _('no')}"
+    return f"{name}: {row.value}"
+
+
+def _equity(request, *, min_cell: int = 0):
+    classified = student_classification(district=request.district)
+    if classified is None:
+        return None
+    escalated = escalated_student_ids() | set(
+        case_list_visible(access=request.access).values_list("student_id", flat=True)
+    )
+    return equity.equity_report(classified.students, escalated=escalated, min_cell=min_cell)
+
+
+def _equity_chart(report, measure: str, title: str):
+    rows = [row for row in report.rows if not row.suppressed]
+    top = max([float(row.ratios[measure] or 0) for row in rows] + [2.0])
+    return bar_chart(
+        title,
+        [(subgroup_label(row), row.ratios[measure], ratio_text(row.ratios[measure])) for row in rows],
+        scale=top, emphasis=lambda value: value >= equity.HIGH_RATIO, reference=1.0,
+        reference_label=_("Dashed line: the district rate (ratio 1). Hatched bars marked ▲: 1.5 times the district rate or more."),
+    )  # fmt: skip
+
+
+def ratio_text(value) -> str:
+    return "—" if value is None else f"{float(value):.2f}×"
+
+
+@role_required(*REVIEW_ROLES)
+def equity_page(request, district):
+    """Unexcused absences, suspensions and escalations by subgroup against the district. Inside
+    the district nothing is suppressed (counts, no student rows)."""
+    report = _equity(request)
+    charts = []
+    if report is not None:
+        charts = [
+            _equity_chart(report, "unexcused_share", _("Unexcused share of absences, ratio to the district")),
+            _equity_chart(report, "suspension_rate", _("Students suspended, ratio to the district")),
+            _equity_chart(report, "escalation_rate", _("Students escalated to Tier 3, ratio to the district")),
+        ]
+    rows = [(subgroup_label(row), row) for row in ([report.district, *report.rows] if report else [])]
+    context = {
+        "report": report,
+        "rows": rows,
+        "charts": [c for c in charts if c],
+        "min_cell": min_cell_of(request.district),
+    }
+    return render(request, "pulse/equity.html", context)
+
+
+@role_required(*REVIEW_ROLES)
+def equity_csv(request, district):
+    """`for=outside`: marked for outside the district, small groups suppressed (SPEC §9)."""
+    outside = request.GET.get("for") == "outside"
+    min_cell = min_cell_of(request.district) if outside else 0
+    report = _equity(request, min_cell=min_cell)
+    _export(request, "pulse_equity", "Equity by subgroup", min_cell=min_cell, outside=outside)
+    rows = []
+    for row in [report.district, *report.rows] if report else []:
+        hidden = row.suppressed
+        cells = [
+            row.students, row.absent_days, row.unexcused_days, row.unexcused_share, row.ratios["unexcused_share"],
+            row.suspended, row.suspension_rate, row.ratios["suspension_rate"], row.escalated, row.escalation_rate,
+            row.ratios["escalation_rate"],
+        ]  # fmt: skip
+        rows.append([row.group if row.dimension != "district" else "", *(["" for _c in cells] if hidden else cells),
+                     "true" if hidden else "false"])  # fmt: skip
+    return csv_response(f"equity{'-outside' if outside else ''}.csv", EQUITY_COLUMNS, rows)

@@ -11,6 +11,7 @@ from students.demo_accounts import DEMO_ACCOUNTS
 STAFF = next(email for email, role, _, _ in DEMO_ACCOUNTS if role == Role.DISTRICT_STAFF)
 PAGES = [
     ("Follow-through", "Follow-through by school", "follow-through.csv"),
+    ("Equity", "Equity by subgroup", "equity.csv"),
 ]
 
 

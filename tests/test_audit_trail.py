@@ -5,6 +5,7 @@ entries written outside a request."""
 import csv
 import datetime
 import io
+from unittest import mock
 
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -89,6 +90,29 @@ def test_the_audit_page_finds_a_student_by_sis_id_or_name_and_exports_csv(tenant
     with scopes_disabled():  # the admin's page and file named the student: both are entries too
         exports = AuditEvent.objects.filter(object_type="audit_log_csv")
         assert [e.students for e in exports] == [[student.pk]]
+
+
+def test_the_audit_page_and_its_csv_keep_to_the_dates_asked(tenant_a, records_a, login):
+    """'Who saw student X between these dates': the page and the file both stop at the dates."""
+    student = records_a.student
+    lead, counselor = tenant_a.user(Role.ATTENDANCE_LEAD), tenant_a.user(Role.COUNSELOR)
+    twenty_days_ago = timezone.now() - datetime.timedelta(days=20)
+    with scope(district=tenant_a.district):  # entries are append-only: the old one is written back then
+        with mock.patch("django.utils.timezone.now", return_value=twenty_days_ago):
+            students_seen_record(district=tenant_a.district, user=counselor, students=[student], what="huddle")
+        students_seen_record(district=tenant_a.district, user=lead, students=[student], what="roster")
+    today = timezone.localdate()
+    query = {"student": student.sis_id, "since": today - datetime.timedelta(days=7), "until": today}
+    client = login(tenant_a.user(Role.DISTRICT_ADMIN))
+    page = client.get(_audit_url(tenant_a, **query)).content.decode()
+    assert lead.email in page and counselor.email not in page
+    csv_url = reverse("districts:audit_log_csv", kwargs={"district": "alpha"})
+    rows = list(csv.DictReader(io.StringIO(b"".join(client.get(csv_url, query).streaming_content).decode())))
+    people = {row["person"] for row in rows}
+    assert lead.email in people and counselor.email not in people
+    earlier = {**query, "since": today - datetime.timedelta(days=30), "until": today - datetime.timedelta(days=10)}
+    rows = list(csv.DictReader(io.StringIO(b"".join(client.get(csv_url, earlier).streaming_content).decode())))
+    assert [row["person"] for row in rows] == [counselor.email]
 
 
 def test_a_name_matching_several_students_asks_which(tenant_a, records_a, login):

@@ -15,6 +15,7 @@ from collections.abc import Callable
 
 import pytest
 from django.apps import apps
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db.models import F
 from django.urls import reverse
 from django_scopes import scope, scopes_disabled
@@ -24,6 +25,7 @@ from outreach.models import OutreachAction
 from tiers import lifecycle
 
 from .cases_records import case_records
+from .import_support import import_objects_of
 from .outreach_records import outreach_records
 from .test_isolation_matrix import database_snapshot
 
@@ -146,6 +148,11 @@ CASES = [
     Case_("page huddle generated for a foreign school", Role.ATTENDANCE_LEAD, "post",
           lambda mine: page("outreach:huddle_generate"), lambda mine, whose: {"school": school_id(whose)}, "school",
           (404,), (302,), api=False),
+    Case_("page import read with a foreign column mapping", Role.DISTRICT_ADMIN, "post",
+          lambda mine: page("imports:index"),
+          lambda mine, whose: {"format": "sis_csv", "mapping": import_objects_of(whose.district)[1].pk,
+                               "files": SimpleUploadedFile("students.csv", b"student_id,first_name\nS1,Ana\n")},
+          "mapping", (400,), (302,), api=False),
     Case_("page role granted at a foreign school", Role.DISTRICT_ADMIN, "post", lambda mine: page("districts:people"),
           lambda mine, whose: {"email": "new.counselor@example.org", "role": Role.COUNSELOR,
                                "school": school_id(whose)}, "school", (400,), (302,), api=False),

@@ -122,5 +122,7 @@ def pulse_check_rows(*, district: District, year: SchoolYear, checkpoint: int, a
             school = None if is_district else int(school_id)
             rows.append(CheckRow(school, "", first, last, len(members), int(members["flagged"].sum())))
             for grade, part in members.groupby("grade"):
+                if not grade:  # no grade on record: in the school's and the district's totals only
+                    continue
                 rows.append(CheckRow(school, str(grade), first, last, len(part), int(part["flagged"].sum())))
     return rows

@@ -48,23 +48,31 @@ def school_get(*, school_id: int) -> School:
 
 def school_flagged_students(*, access, school: School, limit: int = 200):
     """The students the user may see with an open flag whose current school (current run) is
-    `school`, highest tier and rate first, each with their open flags; and how many there are."""
-    from tiers.models import Flag
-    from tiers.selectors import flag_list, student_metrics_current
+    `school`, highest tier and rate first, each with their open flags; and how many there are.
+    Step by step with id lists: one school's students are a few thousand at most, and nested
+    subqueries over a 200,000-student run cost PostgreSQL seconds."""
+    from students.selectors import student_list_visible
+    from tiers.models import Flag, StudentMetrics
 
-    flags = flag_list(access=access, school=school).filter(status__in=Flag.OPEN_STATUSES)
+    run = current_run()
+    if run is None:
+        return [], 0
+    at_school = StudentMetrics.objects.filter(run=run, current_school=school)
+    ids = list(at_school.values_list("student_id", flat=True))
+    flags = Flag.objects.filter(status__in=Flag.OPEN_STATUSES, student_id__in=ids)
+    if not access.sees_all_schools:
+        flags = flags.filter(student__in=student_list_visible(access=access))
+    by_student: dict[int, list] = {}
+    for flag in flags.only("student_id", "rule", "tier", "first_met").order_by("-tier", "first_met", "id"):
+        by_student.setdefault(flag.student_id, []).append(flag)
+    flagged = set(by_student)
     metrics = (
-        student_metrics_current()
-        .filter(current_school=school, student_id__in=flags.values("student_id"))
+        at_school.filter(student_id__in=flagged)
         .select_related("student")
         .order_by("-tier", "-absence_rate", "student__last_name", "student_id")
     )
-    total = metrics.count()
     shown = list(metrics[:limit])
-    by_student: dict[int, list] = {}
-    for flag in flags.filter(student_id__in=[row.student_id for row in shown]):
-        by_student.setdefault(flag.student_id, []).append(flag)
-    return [(row, by_student.get(row.student_id, [])) for row in shown], total
+    return [(row, by_student.get(row.student_id, [])) for row in shown], len(flagged)
 
 
 @dataclasses.dataclass

@@ -136,3 +136,13 @@ def test_the_csv_for_outside_suppresses_small_groups(client, district, tenant_a)
 @pytest.mark.parametrize("role", [Role.ATTENDANCE_LEAD, Role.COUNSELOR, Role.MENTOR])
 def test_school_roles_are_refused(client, district, tenant_a, name, role):
     assert page(client, tenant_a, name, role=role).status_code == 403
+
+
+def test_an_enrollment_without_a_grade_counts_in_the_totals_only(district):
+    from students.models import Enrollment
+
+    with scope(district=district.district):
+        Enrollment.objects.filter(student=district.students["newcomer"]).update(grade="")
+        pulse_checks_take(district=district.district, as_of=AS_OF)
+    week4 = counts(district, 20)
+    assert week4[("M", "")] == (3, 6) and ("M", "6") not in week4 and week4[("district", "")] == (4, 7)

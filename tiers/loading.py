@@ -35,25 +35,30 @@ CALENDAR_SQL = """
     WHERE district_id = %(district_id)s AND date BETWEEN %(start)s AND %(end)s
 """
 SCHOOLS_SQL = "SELECT id FROM districts_school WHERE district_id = %(district_id)s"
+# A chunk of students (tiers.chunks): those whose id mod `chunks` is `chunk`; one chunk is all.
+IN_CHUNK = " AND ({id} %% %(chunks)s) = %(chunk)s"
 ENROLLMENTS_SQL = """
     SELECT student_id, school_id, entry_date, exit_date FROM students_enrollment
     WHERE district_id = %(district_id)s AND entry_date <= %(end)s
       AND (exit_date IS NULL OR exit_date >= %(start)s)
-"""
+""" + IN_CHUNK.format(id="student_id")
 RECORDS_SQL = """
     SELECT student_id, school_id, date, category, minutes_absent FROM students_attendancerecord
     WHERE district_id = %(district_id)s AND date BETWEEN %(start)s AND %(end)s
-"""
+""" + IN_CHUNK.format(id="student_id")
 PRIOR_SQL = """
     SELECT student_id, school_year, days_enrolled, days_absent FROM students_prioryearsummary
     WHERE district_id = %(district_id)s AND school_year < %(this_year)s
-"""
-STUDENTS_SQL = "SELECT id FROM students_student WHERE district_id = %(district_id)s"
+""" + IN_CHUNK.format(id="student_id")
+STUDENTS_SQL = "SELECT id FROM students_student WHERE district_id = %(district_id)s" + IN_CHUNK.format(id="id")
 
 
-def load_year(district: District, year: SchoolYear) -> EngineInput:
+def load_year(district: District, year: SchoolYear, *, chunk: tuple[int, int] = (0, 1)) -> EngineInput:
+    """The district's year, or one chunk's: `chunk` is (k, n), the students whose id mod n is k."""
+    part = {"chunk": chunk[0], "chunks": chunk[1]}
     window = {"start": year.start, "end": year.end}
     calendar = _school_calendars(district, window)
+    window = {**window, **part}
     enrollments = district_frame(
         district, ENROLLMENTS_SQL, window, columns=["student_id", "school_id", "entry_date", "exit_date"]
     )
@@ -64,10 +69,10 @@ def load_year(district: District, year: SchoolYear) -> EngineInput:
     prior = district_frame(
         district,
         PRIOR_SQL,
-        {"this_year": this_year},
+        {"this_year": this_year, **part},
         columns=["student_id", "school_year", "days_enrolled", "days_absent"],
     )
-    students = district_frame(district, STUDENTS_SQL, columns=["student_id"])
+    students = district_frame(district, STUDENTS_SQL, part, columns=["student_id"])
     for frame, columns in [(enrollments, ["entry_date", "exit_date"]), (records, ["date"])]:
         for column in columns:
             frame[column] = pd.to_datetime(frame[column])

@@ -9,6 +9,7 @@ import contextlib
 import datetime
 import json
 import logging
+import math
 import time
 
 import numpy as np
@@ -18,9 +19,9 @@ from django.utils import timezone
 
 from districts.models import District
 from districts.runs import BROKER_ERRORS, enqueue_or_fail, stuck
-from districts.tenancy import district_sql
+from districts.tenancy import district_fetchall, district_sql
 
-from . import engine, hooks, lifecycle, partitions
+from . import chunks, engine, hooks, lifecycle, partitions
 from .engine_io import EngineResult
 from .loading import SchoolYear, load_year
 from .models import CalculationPolicy, Flag, MetricsRun, StudentMetrics, StudentSchoolMetrics, WeeklySnapshot
@@ -111,14 +112,23 @@ def metrics_run_execute(*, run: MetricsRun, backfill: bool | None = None) -> Met
             _discard_unfinished_results(run)
         policy = run.policy.as_policy()
         year = SchoolYear.containing(district, run.as_of)
-        with _phase(run, "load"):
-            inputs = load_year(district, year)
-        if (not _has_results(district)) if backfill is None else backfill:
-            _backfill_weeks(run, inputs, policy, year)
+        replay = (not _has_results(district)) if backfill is None else backfill
+        count = _chunk_count(district)
+        if replay or count == 1:
+            with _phase(run, "load"):
+                inputs = load_year(district, year)
+            if replay:
+                _backfill_weeks(run, inputs, policy, year)
         _progress(run, "Computing metrics", 30)
-        with _phase(run, "engine"):
+        with _phase(run, "load_and_engine" if count > 1 and not replay else "engine"):
             plans = hooks.tier2_plans(district=district, as_of=run.as_of)  # outreach's supports, via its hook
-            result = engine.compute(inputs, as_of=run.as_of, policy=policy, tier2_plans=plans)
+            if count > 1 and not replay:
+                result = chunks.compute_in_chunks(
+                    lambda chunk, n: load_year(district, year, chunk=(chunk, n)),
+                    chunks=count, as_of=run.as_of, policy=policy, tier2_plans=plans,
+                )  # fmt: skip
+            else:
+                result = engine.compute(inputs, as_of=run.as_of, policy=policy, tier2_plans=plans)
         _progress(run, "Writing results", 60)
         with _phase(run, "write"), transaction.atomic():
             _write_results(run, result)
@@ -161,6 +171,19 @@ def metrics_run_execute(*, run: MetricsRun, backfill: bool | None = None) -> Met
         raise
     run.refresh_from_db()
     return run
+
+
+# Students per engine chunk: a chunk's records and the engine's work on them are what a run holds
+# in memory at once (about 3 MB per 1,000 students), whatever the district's size.
+CHUNK_STUDENTS = 50_000
+
+
+def _chunk_count(district: District) -> int:
+    """How many chunks of students the engine runs in (tiers.chunks; results are identical)."""
+    (students,) = district_fetchall(
+        district, "SELECT count(*) FROM students_student WHERE district_id = %(district_id)s"
+    )[0]
+    return max(1, math.ceil(students / CHUNK_STUDENTS))
 
 
 def compute_metrics(

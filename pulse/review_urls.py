@@ -9,4 +9,6 @@ urlpatterns = [
     path("pulse/follow-through.csv", views.follow_through_csv, name="follow_through_csv"),
     path("pulse/equity/", views.equity_page, name="equity"),
     path("pulse/equity.csv", views.equity_csv, name="equity_csv"),
+    path("pulse/data-quality/", views.data_quality_page, name="data_quality"),
+    path("pulse/data-quality.csv", views.data_quality_csv, name="data_quality_csv"),
 ]

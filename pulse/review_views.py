@@ -17,7 +17,7 @@ from districts.services import audit_record
 from outreach.selectors import escalated_student_ids
 from tiers.selectors import student_classification
 
-from . import equity, follow_through
+from . import data_quality, equity, follow_through
 from .bars import bar_chart
 from .figures import BOOLEAN_SUBGROUPS, min_cell_of
 from .labels import SUBGROUP_LABELS
@@ -199,3 +199,51 @@ def equity_csv(request, district):
         rows.append([row.group if row.dimension != "district" else "", *(["" for _c in cells] if hidden else cells),
                      "true" if hidden else "false"])  # fmt: skip
     return csv_response(f"equity{'-outside' if outside else ''}.csv", EQUITY_COLUMNS, rows)
+
+
+# ----------------------------------------------------------------------------- data quality
+
+DATA_QUALITY_COLUMNS = [
+    "school", "last_attendance", "school_days_since", "stale", "unknown_code_rows", "unknown_codes",
+    "missing_calendar_days", "days_without_attendance", "enrollment_gaps", "students_without_guardian_contact",
+    "failed_notices",
+]  # fmt: skip
+
+
+@role_required(*REVIEW_ROLES)
+def data_quality_page(request, district):
+    """What makes the figures less true, school by school, each with where it is fixed."""
+    rows = data_quality.data_quality_report(district=request.district, today=_today())
+    totals = {
+        "stale": sum(row.is_stale for row in rows),
+        "unknown_code_rows": sum(row.unknown_code_rows for row in rows),
+        "missing_calendar_days": sum(len(row.missing_calendar_days) for row in rows),
+        "enrollment_gaps": sum(row.enrollment_gaps for row in rows),
+        "no_guardian_contact": sum(row.no_guardian_contact for row in rows),
+        "failed_notices": sum(row.failed_notices for row in rows),
+    }
+    context = {"rows": rows, "totals": totals, "fixes": request.access.is_admin}
+    return render(request, "pulse/data_quality.html", context)
+
+
+@role_required(*REVIEW_ROLES)
+def data_quality_csv(request, district):
+    rows = data_quality.data_quality_report(district=request.district, today=_today())
+    _export(request, "pulse_data_quality", "Data quality by school")
+    body = [
+        [
+            row.school.sis_id,
+            row.last_attendance.isoformat() if row.last_attendance else "",
+            "" if row.school_days_since is None else row.school_days_since,
+            "Y" if row.is_stale else "N",
+            row.unknown_code_rows,
+            " ".join(row.unknown_codes),
+            len(row.missing_calendar_days),
+            row.days_without_attendance,
+            row.enrollment_gaps,
+            row.no_guardian_contact,
+            row.failed_notices,
+        ]  # fmt: skip
+        for row in rows
+    ]
+    return csv_response("data-quality.csv", DATA_QUALITY_COLUMNS, body)

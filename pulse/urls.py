@@ -12,4 +12,5 @@ urlpatterns = [
     path("pulse/checks/", views.checks, name="checks"),
     path("pulse/checks.csv", views.checks_csv, name="checks_csv"),
     path("pulse/report.pdf", views.board_pdf, name="board_pdf"),
+    path("pulse/min-cell/", views.min_cell_update, name="min_cell_update"),
 ]

@@ -8,17 +8,20 @@ small-cell suppression at the district's minimum."""
 
 import copy
 
+from django import forms
+from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from districts.access import role_required
 from districts.audit import students_shown
 from districts.csvfiles import csv_response
 from districts.models import AuditEvent, Role
-from districts.services import audit_record
+from districts.services import audit_record, district_settings_update
 from exports.services import export_job_start
 
 from . import selectors
@@ -68,6 +71,9 @@ def groups(request, district):
         "band_labels": [(band, BAND_LABELS[band]) for band in SEVERITY_COLUMNS],
         "sorts": [(key, _sort_label(key)) for key in SORTS],
         "min_cell": min_cell_of(request.district),
+        "min_cell_form": MinCellForm(initial={"min_cell": min_cell_of(request.district)})
+        if request.access.is_admin
+        else None,
     }  # fmt: skip
     template = "pulse/groups.html#groups" if request.htmx else "pulse/groups.html"
     return render(request, template, context)
@@ -215,3 +221,26 @@ def board_pdf(request, district):
     title = _("District pulse report (for outside the district)") if outside else _("District pulse report")
     job = export_job_start(access=request.access, renderer=BOARD_PDF, params={"outside": outside}, title=title)
     return redirect(job)
+
+
+class MinCellForm(forms.Form):
+    min_cell = forms.IntegerField(
+        label=gettext_lazy("Smallest group shown outside the district (students)"), min_value=1, max_value=100,
+        help_text=gettext_lazy("Files and reports marked for outside the district leave smaller groups blank."),
+    )  # fmt: skip
+
+
+@require_POST
+@role_required(Role.DISTRICT_ADMIN)
+def min_cell_update(request, district):
+    """The district's minimum cell size (SPEC §9), kept in District.settings["pulse_min_cell"]."""
+    form = MinCellForm(request.POST)
+    if form.is_valid():
+        district_settings_update(
+            district=request.district, user=request.user, request=request, pulse_min_cell=form.cleaned_data["min_cell"]
+        )
+        messages.success(request, _("Saved: groups under %(count)s students are left blank outside the district.")
+                         % {"count": form.cleaned_data["min_cell"]})  # fmt: skip
+    else:
+        messages.error(request, _("The smallest group must be a whole number from 1 to 100."))
+    return redirect("pulse:groups", district=district)

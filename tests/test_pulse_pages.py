@@ -141,3 +141,19 @@ def test_the_dashboard_lists_priority_schools(client, district, tenant_a):
     district.district.save()
     body = get(client, tenant_a, "pulse:dashboard").content.decode()
     assert "Priority schools" in body and "Among the highest chronic rates: 60.0%" in body
+
+
+def test_an_admin_sets_the_smallest_group_published_outside(client, district, tenant_a):
+    url = reverse("pulse:min_cell_update", kwargs={"district": tenant_a.district.slug})
+    client.force_login(tenant_a.user(Role.DISTRICT_STAFF))
+    assert client.post(url, {"min_cell": "5"}).status_code == 403
+    client.force_login(tenant_a.user(Role.DISTRICT_ADMIN))
+    assert 'name="min_cell"' in get(client, tenant_a, "pulse:groups", role=Role.DISTRICT_ADMIN).content.decode()
+    assert client.post(url, {"min_cell": "0"}).status_code == 302
+    tenant_a.district.refresh_from_db()
+    assert "pulse_min_cell" not in tenant_a.district.settings
+    assert client.post(url, {"min_cell": "5"}).status_code == 302
+    tenant_a.district.refresh_from_db()
+    assert tenant_a.district.settings["pulse_min_cell"] == 5
+    with scope(district=tenant_a.district):
+        assert AuditEvent.objects.filter(object_type="district_settings").count() == 1

@@ -144,6 +144,15 @@ class CaseloadRow:
     plan_late: bool
 
     @property
+    def moved_to(self):
+        """The school the nightly run now places the student at, when it is not the case's: the
+        lead hands the case to a counselor there."""
+        metrics = self.metrics
+        if metrics is None or metrics.current_school_id in (None, self.case.school_id):
+            return None
+        return metrics.current_school
+
+    @property
     def overdue_items(self) -> list[str]:
         items = []
         if self.review_overdue:
@@ -175,7 +184,7 @@ def caseload(
     metrics = {
         m.student_id: m
         for m in StudentMetrics.objects.filter(run__is_current=True, student_id__in=student_ids).select_related(
-            "run__policy"
+            "run__policy", "current_school"
         )
     }
     run = next(iter(metrics.values())).run if metrics else None

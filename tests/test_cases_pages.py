@@ -19,6 +19,7 @@ from districts.models import AuditEvent
 from exports.models import ExportJob
 from students.models import MentorAssignment
 from tiers.models import Flag
+from tiers.services import compute_metrics
 
 from .cases_data import case_world
 
@@ -98,6 +99,21 @@ def test_the_caseload_shows_the_leads_cases_with_progress_and_overdue_items(clie
     assert world.year.monday.full_name in html
     assert "80.0%" in html  # attendance since Oct 6 (20 days, 4 absent Mondays)
     assert "1 referral past its response time" in html and "review" in html
+
+
+def test_the_caseload_says_when_a_student_has_moved_to_another_school(client, world):
+    """`mover` left for the other school on Oct 1; the case opened before, and the run of Oct 31
+    places them at the new school: the lead's caseload says so, so the case gets handed over."""
+    computed = world
+    with scope(district=world.district):
+        services.case_open(student=world.year.mover, by=world.counselor, opened_on=datetime.date(2025, 9, 22))
+        services.case_open(student=world.year.monday, by=world.counselor, opened_on=datetime.date(2025, 9, 22))
+        compute_metrics(district=world.district, as_of=datetime.date(2025, 10, 31), backfill=False)
+    html = _as(client, computed.counselor).get(url("caseload")).content.decode()
+    other = computed.year.other_school.name
+    assert html.count(f"Now at {other}") == 1
+    row = re.search(rf"<tr>(?:(?!</tr>).)*{computed.year.mover.full_name}.*?</tr>", html, re.S).group(0)
+    assert f"Now at {other}" in row and "hand the case over" in row
 
 
 def test_an_attendance_lead_sees_the_case_its_lead_and_next_review_not_its_figures(client, world):

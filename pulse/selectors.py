@@ -102,8 +102,11 @@ class CheckComparison:
     grades: list[CheckLine]
 
 
-def pulse_check_comparison(*, district: District, today: datetime.date) -> list[CheckComparison]:
-    """Each checkpoint this school year (the year holding `today`) beside the year before."""
+def pulse_check_comparison(
+    *, district: District, today: datetime.date, school: School | None = None
+) -> list[CheckComparison]:
+    """Each checkpoint this school year (the year holding `today`) beside the year before; the
+    grades are the district's, or with `school` that school's."""
     from students.models import GRADE_ORDER
     from tiers.aggregates import a_year_before
 
@@ -124,12 +127,13 @@ def pulse_check_comparison(*, district: District, today: datetime.date) -> list[
             CheckLine(str(pk), schools_by_id[pk], "", rows.get((this, pk, "")), rows.get((last, pk, "")))
             for pk in school_ids
         ]
+        at = school.pk if school is not None else None
         grade_keys = sorted(
-            {key[2] for key in rows if key[1] is None and key[2]},
+            {key[2] for key in rows if key[1] == at and key[2]},
             key=lambda grade: (GRADE_ORDER.get(grade, len(GRADE_ORDER)), grade),
         )
         grades = [
-            CheckLine(grade, None, grade, rows.get((this, None, grade)), rows.get((last, None, grade)))
+            CheckLine(grade, None, grade, rows.get((this, at, grade)), rows.get((last, at, grade)))
             for grade in grade_keys
         ]
         now = rows.get((this, None, ""))

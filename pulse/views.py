@@ -163,7 +163,9 @@ def school(request, district, school_id):
         "flagged_total": flagged_total, "bar": band_bar(row) if row else [],
         "band_labels": [(band, BAND_LABELS[band]) for band in SEVERITY_COLUMNS],
         "near_chronic": board.near_chronic.get(row.group, 0) if row else 0,
-        "today": timezone.localdate(),
+        "checks": selectors.pulse_check_comparison(
+            district=request.district, today=board.as_of if board else timezone.localdate(), school=found
+        ),
     }  # fmt: skip
     return render(request, "pulse/school.html", context)
 

@@ -146,3 +146,15 @@ def test_an_enrollment_without_a_grade_counts_in_the_totals_only(district):
         pulse_checks_take(district=district.district, as_of=AS_OF)
     week4 = counts(district, 20)
     assert week4[("M", "")] == (3, 6) and ("M", "6") not in week4 and week4[("district", "")] == (4, 7)
+
+
+def test_a_schools_page_shows_its_own_grades_checks(client, district, tenant_a):
+    from tiers.services import compute_metrics
+
+    with scope(district=district.district):
+        compute_metrics(district=district.district, as_of=AS_OF)
+        pulse_checks_take(district=district.district, as_of=AS_OF)
+    client.force_login(tenant_a.user(Role.DISTRICT_STAFF))
+    url = reverse("pulse:school", kwargs={"district": tenant_a.district.slug, "school_id": district.middle.pk})
+    body = client.get(url).content.decode()
+    assert "2 / 5 (40.0%)" in body and "1 / 1 (100.0%)" in body  # week 4 at M: grade 7, grade 6

@@ -149,6 +149,11 @@ def test_each_students_letter_is_downloadable_by_the_requester_alone_and_logged(
     with scope(district=year.district):
         job = ExportJob.objects.get()
     assert [part["name"] for part in job.parts] == ["T002.pdf", "T003.pdf"]
+    letters_page = lead.get(reverse("outreach:letters", kwargs={"district": "alpha"})).content.decode()
+    assert job.get_absolute_url() in letters_page and "Every student with 2 or more absent days" in letters_page
+    admins_page = login(tenant_a.user("district_admin")).get(reverse("outreach:letters", kwargs={"district": "alpha"}))
+    assert job.get_absolute_url() not in admins_page.content.decode()  # the files stay with whoever printed them
+    lead = login(tenant_a.user("attendance_lead"))
     page = lead.get(job.get_absolute_url()).content.decode()
     assert year.monday.full_name in page and "T003" in page
     with scopes_disabled():

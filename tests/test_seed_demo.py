@@ -293,3 +293,20 @@ def test_the_calendar_puts_about_half_the_year_before_any_today(month):
     assert 85 <= len(calendar.elapsed) <= 95
     assert all(day.weekday() < 5 for day, _ in calendar.weekdays)
     assert [event for _, event in calendar.weekdays if event == "Teacher workday"]
+
+
+def test_the_middle_schools_letters_were_printed_from_the_browser_with_its_own_contact(db, settings, tmp_path):
+    """The lead finds last week's batch on the letters page, its files on the job's page (all.pdf
+    and one per student), and the school's own clerk as whom families call."""
+    from exports.models import ExportJob
+    from outreach.families.models import FamilyContact, LetterBatch
+
+    settings.MEDIA_ROOT = str(tmp_path)
+    seed()
+    district = demo()
+    with scope(district=district):
+        batch = LetterBatch.objects.get()
+        job = ExportJob.objects.get(renderer="outreach.nudge_letters")
+        assert batch.status == "done" and batch.total > 0 and job.status == "succeeded"
+        assert len(job.parts) == batch.total and job.params == {"batch_id": batch.pk}
+        assert FamilyContact.objects.get(school=batch.school).name == "Daniel Ortiz"

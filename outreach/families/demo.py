@@ -7,17 +7,23 @@ that opted out of texts — so a newcomer sees families served in both languages
 import datetime
 import random
 
+from django.utils import formats
+from django.utils.translation import gettext as _
+
 from districts.models import School
+from exports.models import ExportJob
+from exports.services import export_job_execute
 from students.demo_story import register_demo_chapter
 from students.models import Guardian
 
-from .letters import letter_batch_folder, letter_batch_render, letter_batch_reserve, letter_signer
+from .letters import LETTERS_RENDERER, letter_batch_reserve, letter_signer
 from .models import AbsenceNotice, FamilyContact, LanguageLine, Letter, LetterBatch, MessageTemplate, NoticeOptOut
 from .notices import notices_queue
 from .services import templates_ensure
 
 LETTER_SCHOOL = "MS-200"
 LIAISON = ("Marisol Reyes", "919-555-0100")
+LETTER_SCHOOL_CONTACT = ("Daniel Ortiz", "919-555-0142")  # the middle school's own attendance clerk
 VIETNAMESE_LINE = (
     "Đây là tin nhắn từ trường của con quý vị. Nếu cần giúp đỡ bằng tiếng Việt, xin gọi cô Lan Nguyễn: 919-555-0107."
 )
@@ -28,8 +34,13 @@ def play_family_messages(*, district, today: datetime.date, calendar) -> dict[st
     # seed_demo rebuilds the roster; what hangs on the district itself is this chapter's to clear.
     for model in (Letter, LetterBatch, AbsenceNotice, NoticeOptOut, LanguageLine, FamilyContact, MessageTemplate):
         model.objects.all().delete()
+    ExportJob.objects.filter(renderer=LETTERS_RENDERER).delete()
     templates_ensure(district=district)
     FamilyContact.objects.create(district=district, name=LIAISON[0], phone=LIAISON[1])
+    school = School.objects.filter(sis_id=LETTER_SCHOOL).first()
+    if school is not None:
+        name, phone = LETTER_SCHOOL_CONTACT
+        FamilyContact.objects.create(district=district, school=school, name=name, phone=phone)
     LanguageLine.objects.create(district=district, language="vi", text=VIETNAMESE_LINE)
     letters = _letters(district, calendar)
     notices = _notices(district, calendar, rng)
@@ -37,16 +48,23 @@ def play_family_messages(*, district, today: datetime.date, calendar) -> dict[st
 
 
 def _letters(district, calendar) -> int:
-    """Last Friday's letters for the middle school: families whose child has missed 6+ days."""
+    """Last Friday's letters for the middle school (families whose child has missed 5+ days),
+    printed by its attendance lead from the browser: the job's page offers all.pdf and each
+    student's letter."""
     school = School.objects.filter(sis_id=LETTER_SCHOOL).first()
     fridays = [day for day in calendar.elapsed if day.weekday() == 4][-1:]
     if school is None or not fridays:
         return 0
+    lead = letter_signer(district, school)
     batch = letter_batch_reserve(
-        district=district, school=school, selection="absences:6", as_of=fridays[0],
-        by=letter_signer(district, school), again=False,
+        district=district, school=school, selection="absences:5", as_of=fridays[0], by=lead, again=False
+    )
+    job = ExportJob.objects.create(
+        district=district, requested_by=lead, renderer=LETTERS_RENDERER, params={"batch_id": batch.pk},
+        title=_("Nudge letters, %(school)s, as of %(date)s")
+        % {"school": school.name, "date": formats.date_format(fridays[0], "DATE_FORMAT")},
     )  # fmt: skip
-    letter_batch_render(batch=batch, out_dir=letter_batch_folder(batch))
+    export_job_execute(job_id=job.pk)
     return batch.letters.count()
 
 

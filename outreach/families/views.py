@@ -15,6 +15,7 @@ from districts.access import role_required
 from districts.audit import students_shown
 from districts.forms import add_validation_errors
 from districts.models import Role, School
+from exports.models import ExportJob
 from exports.services import export_job_start
 from students.models import Student
 
@@ -203,5 +204,14 @@ def letters_home(request, district):
             return redirect(job)
         except ValidationError as error:
             add_validation_errors(form, error)
-    batches = LetterBatch.objects.filter(school__in=schools).select_related("school")[:20]
+    batches = list(LetterBatch.objects.filter(school__in=schools).select_related("school")[:20])
+    chosen = dict(form.fields["selection"].choices)
+    # The person who printed a batch reaches its files (all.pdf, one per student) on their job's page.
+    own_jobs = {
+        job.params.get("batch_id"): job
+        for job in ExportJob.objects.filter(requested_by=request.access.membership, renderer=LETTERS_RENDERER)
+    }
+    for batch in batches:
+        batch.who = chosen.get(batch.selection, batch.selection)
+        batch.job = own_jobs.get(batch.pk)
     return render(request, "outreach/families/letters.html", {"form": form, "batches": batches})

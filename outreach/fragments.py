@@ -49,7 +49,7 @@ def reasons_html(reasons: list[dict]) -> SafeString:
         return mark_safe("")
     shown, rest = reasons[:WHYS_SHOWN], reasons[WHYS_SHOWN:]
     items = "".join(
-        f"<li><strong>{_e(reason_label(r))}</strong>{_TIER3 if r.get('tier') == 3 else ''}{_since(r)}{_again(r)}"
+        f"<li><strong>{_e(reason_label(r))}</strong>{_tier3() if r.get('tier') == 3 else ''}{_since(r)}{_again(r)}"
         f'<br><span class="reasons__why">{_e(reason_why(r))}</span></li>'
         for r in shown
     )
@@ -58,7 +58,9 @@ def reasons_html(reasons: list[dict]) -> SafeString:
     return mark_safe(f'<ul class="reasons">{items}{more}</ul>')
 
 
-_TIER3 = ' <span class="badge badge--bad">Tier 3</span>'
+def _tier3() -> str:
+    label = _("Tier 3")  # gettext outside f-strings throughout: xgettext does not look inside them
+    return f' <span class="badge badge--bad">{_e(label)}</span>'
 
 
 def _again(reason: dict) -> str:
@@ -74,7 +76,8 @@ def _since(reason: dict) -> str:
     if not reason.get("first_met"):
         return ""
     day = date.fromisoformat(reason["first_met"])
-    return f' <span class="muted">{_e(_("since %(date)s") % {"date": short_date(day)})}</span>'
+    since = _("since %(date)s") % {"date": short_date(day)}
+    return f' <span class="muted">{_e(since)}</span>'
 
 
 def checklist_html(steps) -> SafeString:
@@ -83,14 +86,14 @@ def checklist_html(steps) -> SafeString:
     items = "".join(
         f'<li class="checklist__step checklist__step--{s.state}">{_e(s.label)}: {_e(s.state_label)}</li>' for s in steps
     )
-    return mark_safe(f'<ol class="checklist" aria-label="{_e(_("Tier 2 checklist"))}">{items}</ol>')
+    label = _("Tier 2 checklist")
+    return mark_safe(f'<ol class="checklist" aria-label="{_e(label)}">{items}</ol>')
 
 
 def guardian_html(guardians: list) -> SafeString:
     if not guardians:
-        return mark_safe(
-            f'<span class="guardian"><span class="badge badge--warn">{_e(_("No guardian contact"))}</span></span>'
-        )
+        label = _("No guardian contact")
+        return mark_safe(f'<span class="guardian"><span class="badge badge--warn">{_e(label)}</span></span>')
     g = guardians[0]
     relation = f" ({_e(g.relationship)})" if g.relationship else ""
     channel = (
@@ -107,29 +110,29 @@ def guardian_html(guardians: list) -> SafeString:
 
 def contact_html(contact) -> SafeString:
     if contact is None:
-        return mark_safe(f'<span class="muted">{_e(_("No contact logged yet"))}</span>')
+        label = _("No contact logged yet")
+        return mark_safe(f'<span class="muted">{_e(label)}</span>')
     action = contact.action
     parts = [
         f'<span class="figure">{_e(short_date(action.attempt_date))} · {_e(_label(_METHODS, action.method))} · '
         f"<strong>{contact.result}</strong></span>"
     ]
     if contact.restricted:
-        parts.append(f'<span class="figure muted">{_e(_("Details restricted (sensitive)"))}</span>')
+        label = _("Details restricted (sensitive)")
+        parts.append(f'<span class="figure muted">{_e(label)}</span>')
     else:
         if action.barrier:
-            parts.append(
-                f'<span class="figure">{_e(_("Barrier: %(barrier)s") % {"barrier": _label(_BARRIERS, action.barrier)})}</span>'
-            )
+            barrier = _("Barrier: %(barrier)s") % {"barrier": _label(_BARRIERS, action.barrier)}
+            parts.append(f'<span class="figure">{_e(barrier)}</span>')
         if action.support_offered:
-            parts.append(
-                f'<span class="figure">{_e(_("Support: %(support)s") % {"support": action.support_offered})}</span>'
-            )
+            support = _("Support: %(support)s") % {"support": action.support_offered}
+            parts.append(f'<span class="figure">{_e(support)}</span>')
     if action.follow_up_date:
-        parts.append(
-            f'<span class="figure">{_e(_("Follow up %(date)s") % {"date": short_date(action.follow_up_date)})}</span>'
-        )
+        follow_up = _("Follow up %(date)s") % {"date": short_date(action.follow_up_date)}
+        parts.append(f'<span class="figure">{_e(follow_up)}</span>')
     author = action.author.user.get_full_name() or action.author.user.email
-    parts.append(f'<span class="figure muted">{_e(_("by %(author)s") % {"author": author})}</span>')
+    by = _("by %(author)s") % {"author": author}
+    parts.append(f'<span class="figure muted">{_e(by)}</span>')
     return mark_safe("".join(parts))
 
 
@@ -202,9 +205,9 @@ def figures_html(view) -> SafeString:
     then_now = ""
     if row.section == Section.READY_TO_CLOSE and view.last_held:
         then_now = f'<span class="figure"><strong>{_e(view.then_now)}</strong></span>'
+    missed = _("%(missed)s missed of %(days)s days") % {"missed": view.days_missed, "days": row.membership_days}
     return mark_safe(
-        then_now
-        + f'<span class="figure">{_e(_("%(missed)s missed of %(days)s days") % {"missed": view.days_missed, "days": row.membership_days})}</span>'
+        then_now + f'<span class="figure">{_e(missed)}</span>'
         f'<span class="figure"><span class="badge badge--{view.band_badge or "plain"}">{_e(view.band_label)}</span> '
         f'{view.rate_pct}</span><span class="figure">{left}</span><span class="trend">{view.sparkline}{trend}</span>'
     )
@@ -214,12 +217,13 @@ def row_html(view, *, focus: bool = False) -> SafeString:
     """One student's row: a <tbody> of the data row and the (empty) panel row the forms open in."""
     row, student = view.row, view.row.student
     classes = "huddle-row" + (" is-discussed" if row.discussed else "") + ("" if row.is_open else " is-closed")
-    badges = f'<span class="badge badge--ok">{_e(_("Discussed"))}</span>' if row.discussed else ""
+    discussed, grade = _("Discussed"), _("Grade %(grade)s") % {"grade": row.grade or "—"}
+    badges = f'<span class="badge badge--ok">{_e(discussed)}</span>' if row.discussed else ""
     return mark_safe(
         f'<tbody id="row-{row.pk}" class="{classes}" data-row data-section="{row.section}"{" data-focus-after-swap" if focus else ""}><tr>'
         f'<th scope="row" class="huddle-row__student"><a href="{view.urls["timeline"]}" class="huddle-row__name" data-row-focus>'
         f"{_e(student.last_name)}, {_e(student.first_name)}</a> "
-        f'<span class="muted nowrap">{_e(_("Grade %(grade)s") % {"grade": row.grade or "—"})}</span> {badges}{guardian_html(view.guardians)}</th>'
+        f'<span class="muted nowrap">{_e(grade)}</span> {badges}{guardian_html(view.guardians)}</th>'
         f'<td class="huddle-row__figures">{figures_html(view)}</td>'
         f'<td class="huddle-row__why">{reasons_html(row.reasons)}</td>'
         f'<td class="huddle-row__plan">{plan_html(view)}</td>'
@@ -234,22 +238,25 @@ def plan_html(view) -> str:
     if row.owner:
         owner = _e(person(row.owner))
     else:
-        owner = f'<span class="muted">{_e(_("no owner yet"))}</span>'
+        nobody = _("no owner yet")
+        owner = f'<span class="muted">{_e(nobody)}</span>'
     due = ""
     if row.next_step_due:
         when = short_date(row.next_step_due)
+        overdue, due_on = _("overdue, due %(date)s") % {"date": when}, _("due %(date)s") % {"date": when}
         due = (
-            f' · <span class="badge badge--bad">{_e(_("overdue, due %(date)s") % {"date": when})}</span>'
+            f' · <span class="badge badge--bad">{_e(overdue)}</span>'
             if view.next_step_state == "overdue"
-            else f" · {_e(_('due %(date)s') % {'date': when})}"
+            else f" · {_e(due_on)}"
         )
     outcome = (
         f'<span class="figure"><span class="badge">{_e(_label(_OUTCOMES, row.outcome))}</span> {_e(row.outcome_reason)}</span>'
         if not row.is_open
         else ""
     )
+    owner_label, step_label = _("Owner:"), _("Next step:")
     return (
-        f'<span class="figure"><span class="label">{_e(_("Owner:"))}</span> {owner}</span>'
-        f'<span class="figure"><span class="label">{_e(_("Next step:"))}</span> {_e(row.next_step or "—")}{due}</span>'
+        f'<span class="figure"><span class="label">{_e(owner_label)}</span> {owner}</span>'
+        f'<span class="figure"><span class="label">{_e(step_label)}</span> {_e(row.next_step or "—")}{due}</span>'
         f"{checklist_html(view.checklist)}{outcome}"
     )

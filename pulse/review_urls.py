@@ -11,4 +11,6 @@ urlpatterns = [
     path("pulse/equity.csv", views.equity_csv, name="equity_csv"),
     path("pulse/data-quality/", views.data_quality_page, name="data_quality"),
     path("pulse/data-quality.csv", views.data_quality_csv, name="data_quality_csv"),
+    path("pulse/effectiveness/", views.effectiveness_page, name="effectiveness"),
+    path("pulse/effectiveness.csv", views.effectiveness_csv, name="effectiveness_csv"),
 ]

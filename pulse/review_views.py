@@ -17,7 +17,7 @@ from districts.services import audit_record
 from outreach.selectors import escalated_student_ids
 from tiers.selectors import student_classification
 
-from . import data_quality, equity, follow_through
+from . import data_quality, effectiveness, equity, follow_through
 from .bars import bar_chart
 from .figures import BOOLEAN_SUBGROUPS, min_cell_of
 from .labels import SUBGROUP_LABELS
@@ -247,3 +247,43 @@ def data_quality_csv(request, district):
         for row in rows
     ]
     return csv_response("data-quality.csv", DATA_QUALITY_COLUMNS, body)
+
+
+# ----------------------------------------------------------------------------- effectiveness
+
+EFFECTIVENESS_COLUMNS = ["dimension", "code", "students", "rate_before", "rate_after", "change"]
+DIMENSION_TITLES = {
+    "method": gettext_lazy("By outreach method"),
+    "barrier": gettext_lazy("By barrier found"),
+    "intervention": gettext_lazy("By Tier 3 intervention"),
+}
+
+
+def _four(value) -> str:
+    return "" if value is None else f"{value:.4f}"
+
+
+@role_required(*REVIEW_ROLES)
+def effectiveness_page(request, district):
+    """What happened to attendance after each kind of support: descriptive, not causal."""
+    rows = effectiveness.effectiveness_report(access=request.access, district=request.district)
+    sections = []
+    for dimension, title in DIMENSION_TITLES.items():
+        members = [row for row in rows if row.dimension == dimension]
+        chart = bar_chart(
+            _("%(what)s: attendance rate in the 20 school days after") % {"what": title},
+            [(row.label, row.rate_after, percent(row.rate_after)) for row in members],
+        )
+        sections.append({"key": dimension, "title": title, "rows": members, "chart": chart})
+    return render(request, "pulse/effectiveness.html", {"sections": sections, "window": effectiveness.WINDOW})
+
+
+@role_required(*REVIEW_ROLES)
+def effectiveness_csv(request, district):
+    rows = effectiveness.effectiveness_report(access=request.access, district=request.district)
+    _export(request, "pulse_effectiveness", "Intervention effectiveness (descriptive)")
+    body = [
+        [row.dimension, row.code, row.students, _four(row.rate_before), _four(row.rate_after), _four(row.change)]
+        for row in rows
+    ]
+    return csv_response("effectiveness.csv", EFFECTIVENESS_COLUMNS, body)

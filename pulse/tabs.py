@@ -11,6 +11,7 @@ TABS = [
     ("pulse:groups", _("Schools, grades and subgroups")),
     ("pulse:checks", _("Week-2 and week-4 checks")),
     ("pulse_review:follow_through", _("Follow-through")),
+    ("pulse_review:effectiveness", _("What followed each support")),
     ("pulse_review:equity", _("Equity")),
     ("pulse_review:data_quality", _("Data quality")),
     ("support:list", _("Support requests")),

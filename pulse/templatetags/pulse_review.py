@@ -29,3 +29,12 @@ def ratio(value) -> str:
     if value is None:
         return "—"
     return number_format(Decimal(value), decimal_pos=2)
+
+
+@register.filter
+def points(value) -> str:
+    """A change in rate (0.021) as signed percentage points in the reader's format."""
+    if value is None:
+        return "—"
+    shown = number_format(Decimal(str(value)) * 100, decimal_pos=1, force_grouping=False)
+    return ("+" if value > 0 else "") + shown

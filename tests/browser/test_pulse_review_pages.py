@@ -13,6 +13,7 @@ PAGES = [
     ("Follow-through", "Follow-through by school", "follow-through.csv"),
     ("Equity", "Equity by subgroup", "equity.csv"),
     ("Data quality", "Data quality", "data-quality.csv"),
+    ("What followed each support", "What followed each support", "effectiveness.csv"),
 ]
 
 

@@ -37,9 +37,9 @@ class RowForm(forms.Form):
 
 
 class RowPlanForm(RowForm):
-    owner = MemberChoiceField(queryset=Membership.objects.none(), required=False, empty_label="No owner yet")
-    next_step = forms.CharField(label="Next step", max_length=300, required=False)
-    next_step_due = forms.DateField(label="Due", required=False, widget=DATE)
+    owner = MemberChoiceField(queryset=Membership.objects.none(), required=False, empty_label=_("No owner yet"))
+    next_step = forms.CharField(label=_("Next step"), max_length=300, required=False)
+    next_step_due = forms.DateField(label=_("Due"), required=False, widget=DATE)
 
     def __init__(self, *args, owners, **kwargs):
         super().__init__(*args, **kwargs)
@@ -47,30 +47,30 @@ class RowPlanForm(RowForm):
 
 
 class OutreachActionForm(RowForm):
-    attempt_date = forms.DateField(label="Date", widget=DATE)
+    attempt_date = forms.DateField(label=_("Date"), widget=DATE)
     method = forms.ChoiceField(choices=Method.choices)
     reached = forms.TypedChoiceField(
-        label="Reached?", choices=[("yes", "Yes, reached"), ("no", "No answer / not reached")],
+        label=_("Reached?"), choices=[("yes", _("Yes, reached")), ("no", _("No answer / not reached"))],
         coerce=lambda value: value == "yes",
     )  # fmt: skip
-    barrier = forms.ChoiceField(choices=[("", "Not known yet"), *Barrier.choices], required=False)
-    support_offered = forms.CharField(label="Support offered", max_length=300, required=False)
-    follow_up_date = forms.DateField(label="Follow up on", required=False, widget=DATE)
+    barrier = forms.ChoiceField(choices=[("", _("Not known yet")), *Barrier.choices], required=False)
+    support_offered = forms.CharField(label=_("Support offered"), max_length=300, required=False)
+    follow_up_date = forms.DateField(label=_("Follow up on"), required=False, widget=DATE)
     notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
     sensitive = forms.BooleanField(
-        label="Sensitive (health or family): notes visible only to counselors and me", required=False
+        label=_("Sensitive (health or family): notes visible only to counselors and me"), required=False
     )
 
 
 class EscalateForm(RowForm):
     reason = forms.CharField(
-        label="Why Tier 3?", widget=forms.Textarea(attrs={"rows": 2}), max_length=1000,
-        help_text="The counselors read this with the Tier 2 history.",
+        label=_("Why Tier 3?"), widget=forms.Textarea(attrs={"rows": 2}), max_length=1000,
+        help_text=_("The counselors read this with the Tier 2 history."),
     )  # fmt: skip
 
 
 class ResolveForm(RowForm):
-    reason = forms.ChoiceField(choices=[("", "Choose a reason"), *RESOLUTION_REASONS])
+    reason = forms.ChoiceField(choices=[("", _("Choose a reason")), *RESOLUTION_REASONS])
     note = forms.CharField(max_length=250, required=False)
     # Shown once the figures contradicted the reason (tiers.lifecycle.ResolutionContradicted).
     confirmed = forms.BooleanField(label=_("Resolve anyway: the team has checked"), required=False)
@@ -86,7 +86,7 @@ class KeepOpenForm(RowForm):
 
 class AttendanceForm(forms.Form):
     members = MembersChoiceField(
-        label="Who is here", queryset=Membership.objects.none(), widget=forms.CheckboxSelectMultiple
+        label=_("Who is here"), queryset=Membership.objects.none(), widget=forms.CheckboxSelectMultiple
     )
 
     def __init__(self, *args, members, **kwargs):

@@ -27,7 +27,7 @@
   function setMeeting(on) {
     huddle.dataset.meeting = on ? "on" : "off";
     toggle.setAttribute("aria-pressed", on ? "true" : "false");
-    toggle.textContent = on ? "Leave meeting mode" : "Start meeting mode";
+    toggle.textContent = on ? toggle.dataset.labelOn : toggle.dataset.labelOff; /* words from the page, in its language */
     try {
       sessionStorage.setItem(STORAGE_KEY, on ? "on" : "off");
     } catch (error) {
@@ -36,9 +36,9 @@
     if (on) {
       const start = rowOf(document.activeElement) || rows().find((row) => !row.classList.contains("is-discussed")) || rows()[0];
       if (start) focusRow(start);
-      announce("Meeting mode on. j and k move between students; d, o, l, e and r act on the current one.");
+      announce(toggle.dataset.announceOn);
     } else {
-      announce("Meeting mode off.");
+      announce(toggle.dataset.announceOff);
     }
   }
 

@@ -112,6 +112,16 @@ def _fresh_cache():
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _default_language_after_each_test():
+    """A request as a Spanish reader leaves Spanish active in the thread (LocaleMiddleware does
+    not switch back); text built outside a request in the next test must not inherit it."""
+    from django.utils import translation
+
+    yield
+    translation.deactivate()
+
+
 @pytest.fixture
 def records_a(tenant_a):
     """District A's objects of every kind, for the API tests and the isolation matrix."""

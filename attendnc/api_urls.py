@@ -16,7 +16,7 @@ from cases.api import (
     ReviewListAPI,
 )
 from districts.api import MeAPI
-from imports.api import ImportRunDetailAPI, ImportRunListAPI
+from imports.api import HeldRowListAPI, ImportRunDetailAPI, ImportRunListAPI
 from outreach.api import (
     HuddleDetailAPI,
     HuddleListAPI,
@@ -42,6 +42,7 @@ urlpatterns = [
     path("aggregates/", AggregatesAPI.as_view(), name="aggregates"),
     path("imports/", ImportRunListAPI.as_view(), name="import_list"),
     path("imports/<int:import_run_id>/", ImportRunDetailAPI.as_view(), name="import_detail"),
+    path("imports/held/", HeldRowListAPI.as_view(), name="held_row_list"),
     path("huddles/", HuddleListAPI.as_view(), name="huddle_list"),
     path("huddles/<int:huddle_id>/", HuddleDetailAPI.as_view(), name="huddle_detail"),
     path("huddles/<int:huddle_id>/rows/", HuddleRowListAPI.as_view(), name="huddle_row_list"),

@@ -12,14 +12,15 @@ HOME_BY_ROLE = [
     (Role.DISTRICT_STAFF, "students:schools"),
     (Role.ATTENDANCE_LEAD, "outreach:huddle_current"),
     (Role.COUNSELOR, "cases:caseload"),
-    (Role.MENTOR, "students:roster"),
+    (Role.MENTOR, "outreach:roster"),
 ]
 
 NAV = [
     (_("Pulse"), "pulse:dashboard", {Role.DISTRICT_ADMIN, Role.DISTRICT_STAFF}),
     (_("Schools"), "students:schools", {Role.DISTRICT_ADMIN, Role.DISTRICT_STAFF}),
     (_("Huddle"), "outreach:huddle_current", {Role.ATTENDANCE_LEAD, Role.COUNSELOR, Role.MENTOR, Role.DISTRICT_STAFF}),
-    (_("Students"), "students:roster", set(Role)),
+    (_("Students"), "outreach:roster", set(Role)),
+    (_("Figures"), "tiers:figures", {Role.DISTRICT_ADMIN, Role.DISTRICT_STAFF}),
     (_("Caseload"), "cases:caseload", {Role.COUNSELOR, Role.ATTENDANCE_LEAD, Role.DISTRICT_STAFF, Role.DISTRICT_ADMIN}),
     (_("Support"), "support:list", {Role.ATTENDANCE_LEAD, Role.COUNSELOR, Role.DISTRICT_STAFF, Role.DISTRICT_ADMIN}),
     (_("People"), "districts:people", {Role.DISTRICT_ADMIN}),

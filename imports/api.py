@@ -6,7 +6,7 @@ finished. The run does exactly what a browser upload does (imports.services)."""
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import FormParser, MultiPartParser
@@ -16,7 +16,7 @@ from districts.api import DistrictAPIMixin
 from districts.models import Role
 
 from . import selectors, services
-from .models import ImportFormat, ImportRun
+from .models import ImportFormat, ImportRun, QuarantinedRow, reason_words
 
 
 class ImportRunSerializer(serializers.ModelSerializer):
@@ -131,3 +131,52 @@ class ImportRunDetailAPI(DistrictAPIMixin, generics.RetrieveAPIView):
 
     def get_object(self):
         return selectors.import_run_get(run_id=self.kwargs["import_run_id"])
+
+
+class HeldRowSerializer(serializers.ModelSerializer):
+    """A held row with its reason as a code (for filters) and in words (for people)."""
+
+    reason_words = serializers.SerializerMethodField(help_text="The reason in the reader's language.")
+    resolution_words = serializers.SerializerMethodField()
+
+    class Meta:
+        model = QuarantinedRow
+        fields = [
+            "id", "run", "entity", "file_name", "row_number", "field", "reason", "reason_words", "message", "code",
+            "school_sis_id", "raw", "resolved", "resolution", "resolution_words", "resolved_at", "discard_reason",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+    def get_reason_words(self, row) -> str:
+        return reason_words(row.reason)
+
+    def get_resolution_words(self, row) -> str:
+        return str(row.get_resolution_display()) if row.resolution else ""
+
+
+class HeldRowListAPI(DistrictAPIMixin, generics.ListAPIView):
+    """Rows imports could not place yet (?reason=, ?school= a school id in the files;
+    ?all=1 includes rows already placed, superseded or discarded)."""
+
+    required_roles = (Role.DISTRICT_ADMIN,)
+    serializer_class = HeldRowSerializer
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("reason", str, description="A reason code, e.g. unknown_school"),
+            OpenApiParameter("school", str, description="A school id as the files name it"),
+            OpenApiParameter("all", bool, description="Include resolved rows"),
+        ]
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return QuarantinedRow.objects.none()
+        params = self.request.query_params
+        return selectors.held_row_list(
+            reason=params.get("reason", ""),
+            school_sis_id=params.get("school", ""),
+            open_only=params.get("all") not in {"1", "true"},
+        )

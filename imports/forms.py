@@ -5,6 +5,7 @@ from django.conf import settings
 from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 
+from districts.models import School
 from students.models import AttendanceCategory
 
 from .models import ColumnMapping, ImportFormat, QuarantineReason
@@ -95,8 +96,42 @@ class CodeMapForm(forms.Form):
 
 
 class HeldFilterForm(forms.Form):
-    reason = forms.ChoiceField(choices=[("", "Any reason"), *QuarantineReason.choices], required=False, label="Reason")
-    school = forms.CharField(max_length=64, required=False, label="School SIS id")
+    reason = forms.ChoiceField(
+        choices=[("", _("Any reason")), *QuarantineReason.choices], required=False, label=_("Reason")
+    )
+    school = forms.CharField(max_length=64, required=False, label=_("School SIS id"))
+
+
+class HeldDiscardForm(forms.Form):
+    """Discard the open held rows the held-rows filter shows, saying why."""
+
+    reason = forms.ChoiceField(choices=[("", ""), *QuarantineReason.choices], required=False, widget=forms.HiddenInput)
+    school = forms.CharField(max_length=64, required=False, widget=forms.HiddenInput)
+    note = forms.CharField(
+        max_length=300,
+        label=_("Why can these rows be discarded?"),
+        help_text=_("Kept with the rows and counted on the import health page, e.g. “test file sent by mistake”."),
+    )
+
+
+class SchoolMapForm(forms.Form):
+    """Rows held for an unknown school id belong to one of the district's schools."""
+
+    sis_id = forms.CharField(max_length=64, widget=forms.HiddenInput)
+    school = forms.ModelChoiceField(
+        queryset=School.objects.none(), label=_("It is this school"), empty_label=_("Choose a school…")
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["school"].queryset = School.objects.order_by("name")
+
+
+class SchoolCreateForm(forms.Form):
+    """Rows held for an unknown school id name a school the district has not imported yet."""
+
+    sis_id = forms.CharField(max_length=64, widget=forms.HiddenInput)
+    name = forms.CharField(max_length=200, label=_("Or add it as a new school named"))
 
 
 class MappingCreateForm(forms.Form):

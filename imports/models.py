@@ -130,17 +130,28 @@ class ImportRun(models.Model):
 
 
 class QuarantineReason(models.TextChoices):
-    UNKNOWN_CODE = "unknown_code", "Unknown attendance code"
-    UNKNOWN_STUDENT = "unknown_student", "Unknown student"
-    UNKNOWN_SCHOOL = "unknown_school", "Unknown school"
-    OUTSIDE_ENROLLMENT = "outside_enrollment", "Outside any enrollment"
-    NON_INSTRUCTIONAL_DAY = "non_instructional_day", "Not an instructional day"
-    NO_CALENDAR_DAY = "no_calendar_day", "Date missing from the calendar"
-    PARTIAL_WITHOUT_MINUTES = "partial_without_minutes", "Partial day without minutes"
-    CONFLICTING_DUPLICATE = "conflicting_duplicate", "Same event twice with different minutes"
+    """Why a row is held. The code is for machines (API, CSV, filters); the label is what people
+    read, in their language, on every page, CSV and API answer that names a reason."""
+
+    UNKNOWN_CODE = "unknown_code", _("Unknown attendance code")
+    UNKNOWN_STUDENT = "unknown_student", _("Unknown student")
+    UNKNOWN_SCHOOL = "unknown_school", _("Unknown school")
+    OUTSIDE_ENROLLMENT = "outside_enrollment", _("Outside any enrollment")
+    NON_INSTRUCTIONAL_DAY = "non_instructional_day", _("Not an instructional day")
+    NO_CALENDAR_DAY = "no_calendar_day", _("Date missing from the calendar")
+    PARTIAL_WITHOUT_MINUTES = "partial_without_minutes", _("Partial day without minutes")
+    CONFLICTING_DUPLICATE = "conflicting_duplicate", _("Same event twice with different minutes")
     FUTURE_DATE = "future_date", _("Dated in the future")
     OUTSIDE_SCHOOL_YEAR = "outside_school_year", _("Outside the school year")
-    DUPLICATE = "duplicate", "Exact duplicate (collapsed)"
+    DUPLICATE = "duplicate", _("Exact duplicate (collapsed)")
+
+
+def reason_words(code: str) -> str:
+    """A held row's reason in words (a code we no longer know is shown as it is)."""
+    try:
+        return str(QuarantineReason(code).label)
+    except ValueError:
+        return code
 
 
 class QuarantinedRow(models.Model):
@@ -152,9 +163,9 @@ class QuarantinedRow(models.Model):
     """
 
     class Resolution(models.TextChoices):
-        REPLAYED = "replayed", "Placed by a replay"
-        SUPERSEDED = "superseded", "Superseded by a later import"
-        COLLAPSED = "collapsed", "Duplicate collapsed into its twin"
+        REPLAYED = "replayed", _("Placed by a replay")
+        SUPERSEDED = "superseded", _("Superseded by a later import")
+        COLLAPSED = "collapsed", _("Duplicate collapsed into its twin")
         DISCARDED = "discarded", _("Discarded by an admin")
         UNDONE = "undone", _("Its import was undone")
 
@@ -194,6 +205,29 @@ class QuarantinedRow(models.Model):
 
     def __str__(self) -> str:
         return f"{self.file_name} row {self.row_number}: {self.get_reason_display()}"
+
+
+class SchoolAlias(models.Model):
+    """Another id the district's files use for one of its schools (an SIS's old building code, a
+    typo'd export): rows naming it are placed at the school. Made when an admin maps the school
+    of held rows, so the next file with that id is placed too."""
+
+    district = models.ForeignKey(District, on_delete=models.CASCADE, related_name="+")
+    sis_id = models.CharField("SIS id in the files", max_length=64)
+    school = models.ForeignKey("districts.School", on_delete=models.CASCADE, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ScopedManager(district="district")
+
+    class Meta:
+        ordering = ["sis_id"]
+        constraints = [models.UniqueConstraint(fields=["district", "sis_id"], name="schoolalias_unique_sis_id")]
+
+    def __str__(self) -> str:
+        return f"{self.sis_id} → {self.school_id}"
 
 
 class ImportChange(models.Model):

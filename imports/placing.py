@@ -17,6 +17,7 @@ from districts.models import District, School
 from students.models import AttendanceCategory, AttendanceCode, CalendarDay, Enrollment, Student
 
 from .models import QuarantineReason as Reason
+from .models import SchoolAlias
 from .schema import ENTITIES, FILE, ROW, SCOPE_COLUMNS
 from .years import Window, district_today, school_year_window
 
@@ -80,7 +81,14 @@ class DistrictIndex:
         return self._cache[name]
 
     def schools(self) -> pd.Series:
-        return self._get("schools", lambda: _lookup(School.objects.values_list("sis_id", "pk")))
+        def build():
+            # A school's own id wins over an alias of the same text (an alias is never made for one).
+            own = list(School.objects.values_list("sis_id", "pk"))
+            known = {sis_id for sis_id, _ in own}
+            aliases = [pair for pair in SchoolAlias.objects.values_list("sis_id", "school_id") if pair[0] not in known]
+            return _lookup(own + aliases)
+
+        return self._get("schools", build)
 
     def students(self) -> pd.Series:
         return self._get("students", lambda: _lookup(Student.objects.values_list("sis_id", "pk")))

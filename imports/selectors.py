@@ -12,11 +12,14 @@ from django.http import Http404
 from districts.models import School
 from students.models import AttendanceCode, AttendanceRecord, CalendarDay, Enrollment, Guardian
 
-from .models import ColumnMapping, ImportRun, QuarantinedRow, QuarantineReason
+from .models import ColumnMapping, ImportRun, QuarantinedRow, QuarantineReason, SchoolAlias, reason_words
 from .services import progress_key
 from .undo import undo_blockers, undo_summary, undoable
 
 HEALTH_EXAMPLES = 5
+# Attendance older than this many school days is stale: a nightly feed that stopped, not a
+# school with nothing to report (today's attendance arriving tonight is normal: age 1).
+STALE_SCHOOL_DAYS = 2
 
 
 def import_run_list() -> QuerySet[ImportRun]:
@@ -80,9 +83,41 @@ def held_row_list(*, run: ImportRun | None = None, reason: str = "", school_sis_
     return rows.order_by("-run_id", "file_name", "row_number")
 
 
-def held_reason_counts() -> dict[str, int]:
-    counts = QuarantinedRow.objects.filter(resolved=False).values_list("reason").annotate(n=Count("id"))
-    return dict(counts)
+def held_reason_counts() -> list[dict]:
+    """Open held rows per reason, most first: {"reason": code, "words": in words, "rows": n}."""
+    counts = (
+        QuarantinedRow.objects.filter(resolved=False)
+        .values_list("reason")
+        .annotate(n=Count("id"))
+        .order_by("-n", "reason")
+    )
+    return [{"reason": reason, "words": reason_words(reason), "rows": n} for reason, n in counts]
+
+
+def unknown_school_list() -> list[dict]:
+    """School ids held rows name that are neither a school nor an alias, with their row counts
+    and the files they came from, for the admin to map or add."""
+    known = set(School.objects.values_list("sis_id", flat=True)) | set(
+        SchoolAlias.objects.values_list("sis_id", flat=True)
+    )
+    held = QuarantinedRow.objects.filter(resolved=False, reason=QuarantineReason.UNKNOWN_SCHOOL)
+    files = defaultdict(set)
+    for sis_id, file_name in held.values_list("school_sis_id", "file_name").distinct().order_by():
+        files[sis_id].add(file_name)
+    counts = held.values_list("school_sis_id").annotate(n=Count("id")).order_by("-n", "school_sis_id")
+    return [
+        {"sis_id": sis_id, "rows": n, "files": sorted(files[sis_id])} for sis_id, n in counts if sis_id not in known
+    ]
+
+
+def school_alias_list() -> QuerySet[SchoolAlias]:
+    return SchoolAlias.objects.select_related("school")
+
+
+def discarded_counts() -> dict[str, int]:
+    """Held rows an admin discarded, per school id in the files ("" for rows with none)."""
+    rows = QuarantinedRow.objects.filter(resolution=QuarantinedRow.Resolution.DISCARDED)
+    return dict(rows.values_list("school_sis_id").annotate(n=Count("id")).order_by())
 
 
 def unknown_code_list() -> list[dict]:
@@ -120,11 +155,16 @@ def import_health(*, today: datetime.date) -> dict:
     held = _held_by_school()
     enrollment_issues = _enrollment_gaps_and_overlaps(today)
     no_contact = _students_without_guardian_contact(today)
+    age = _school_days_since(schools, last_dates, today)
+    discarded = discarded_counts()
     rows = []
     for school in schools:
         row = {
             "school": school,
             "last_attendance": last_dates.get(school.pk),
+            "school_days_since": age.get(school.pk),
+            "stale": age.get(school.pk, 0) > STALE_SCHOOL_DAYS,
+            "discarded": discarded.get(school.sis_id, 0),
             "days_without_attendance": silent.get(school.pk, []),
             "unknown_codes": held.get(school.sis_id, {}).get("codes", {}),
             "held": held.get(school.sis_id, {}).get("reasons", {}),
@@ -134,8 +174,10 @@ def import_health(*, today: datetime.date) -> dict:
         }
         row["clean"] = not any(
             row[key]
-            for key in ("days_without_attendance", "unknown_codes", "held", "gaps", "overlaps", "no_guardian_contact")
-        )
+            for key in (
+                "stale", "days_without_attendance", "unknown_codes", "held", "gaps", "overlaps", "no_guardian_contact"
+            )
+        )  # fmt: skip
         rows.append(row)
     known = {school.sis_id for school in schools}
     unplaced = {sis_id: figures for sis_id, figures in held.items() if sis_id not in known}
@@ -145,7 +187,32 @@ def import_health(*, today: datetime.date) -> dict:
         "received_until": received_until,
         "clean": all(row["clean"] for row in rows) and not unplaced,
         "examples": HEALTH_EXAMPLES,
+        "stale_after": STALE_SCHOOL_DAYS,
+        "discarded": sum(discarded.values()),
+        "discarded_unplaced": {sis_id: n for sis_id, n in discarded.items() if sis_id not in known},
     }
+
+
+def _school_days_since(schools, last_dates: dict, today: datetime.date) -> dict[int, int]:
+    """Per school with attendance: the instructional days after its latest attendance, up to
+    today (the school's own calendar over the district default). Days the calendar does not
+    list are not counted: without a calendar nobody can say attendance was due."""
+    dates = [day for day in last_dates.values() if day]
+    if not dates:
+        return {}
+    default, own = {}, defaultdict(dict)
+    for school_id, day, instructional in CalendarDay.objects.filter(date__gt=min(dates), date__lte=today).values_list(
+        "school_id", "date", "instructional"
+    ):
+        (own[school_id] if school_id else default)[day] = instructional
+    ages = {}
+    for school in schools:
+        last = last_dates.get(school.pk)
+        if last is None:
+            continue
+        calendar = {**default, **own.get(school.pk, {})}
+        ages[school.pk] = sum(1 for day, taught in calendar.items() if taught and day > last)
+    return ages
 
 
 def _days_without_attendance(schools, until: datetime.date | None) -> dict[int, list[datetime.date]]:

@@ -16,16 +16,17 @@ from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.core.files.storage import default_storage
+from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from districts.models import AuditEvent, District
+from districts.models import AuditEvent, District, School
 from districts.runs import enqueue_or_fail, stuck
 from districts.services import audit_record
 from districts.tenancy import district_cache_key, district_storage_path
 from students.models import AttendanceCategory, AttendanceCode
 
-from .models import ColumnMapping, ImportFormat, ImportRun, QuarantinedRow, QuarantineReason
+from .models import ColumnMapping, ImportFormat, ImportRun, QuarantinedRow, QuarantineReason, SchoolAlias
 from .parsing import ImportRejected, parse_source
 from .pipeline import EntityOutcome, Outcome, RemovalsNeedConfirmation, import_parsed, replay_held
 from .undo import UndoRefused, undo_blockers, undo_run
@@ -236,6 +237,98 @@ def quarantine_replay_create(*, district: District, user=None, source: str = Imp
         created_by=user if getattr(user, "pk", None) else None,
         source=source,
     )
+
+
+# --- held rows: an unknown school, rows nobody needs -------------------------------------
+
+
+def _unknown_school_check(sis_id: str) -> str:
+    sis_id = (sis_id or "").strip()
+    if not sis_id:
+        raise ValidationError({"sis_id": _("Say which school id in the files you mean.")})
+    if not QuarantinedRow.objects.filter(
+        resolved=False, reason=QuarantineReason.UNKNOWN_SCHOOL, school_sis_id=sis_id
+    ).exists():
+        raise ValidationError({"sis_id": _("No held row names the school id %(sis_id)s.") % {"sis_id": sis_id}})
+    if School.objects.filter(sis_id=sis_id).exists() or SchoolAlias.objects.filter(sis_id=sis_id).exists():
+        raise ValidationError(
+            {"sis_id": _("The school id %(sis_id)s is already known: replay the held rows.") % {"sis_id": sis_id}}
+        )
+    return sis_id
+
+
+def unknown_school_map(*, district: District, sis_id: str, school: School, user=None, request=None) -> SchoolAlias:
+    """Rows naming `sis_id` belong to `school`: kept as an alias, so this file's held rows (after
+    a replay) and the next file's rows are placed there. Audit-logged."""
+    sis_id = _unknown_school_check(sis_id)
+    if school.district_id != district.pk:
+        raise ValidationError({"school": _("Choose one of the district's schools.")})
+    alias = SchoolAlias.objects.create(
+        district=district, sis_id=sis_id, school=school, created_by=user if getattr(user, "pk", None) else None
+    )
+    audit_record(
+        district=district,
+        user=user,
+        action=AuditEvent.Action.CHANGE,
+        object_type="school_alias",
+        object_id=alias.pk,
+        object_label=f"School id {sis_id} in import files means {school.name}",
+        request=request,
+        detail={"sis_id": sis_id, "school": school.pk},
+    )
+    return alias
+
+
+def unknown_school_create(*, district: District, sis_id: str, name: str, user=None, request=None) -> School:
+    """Add the school the held rows name, with the name the admin gives it (the rows carry only
+    its id). A later schools file with that id updates it. Audit-logged."""
+    sis_id = _unknown_school_check(sis_id)
+    name = (name or "").strip()
+    if not name:
+        raise ValidationError({"name": _("Give the new school its name.")})
+    school = School(district=district, sis_id=sis_id, name=name)
+    school.full_clean()
+    school.save()
+    audit_record(
+        district=district,
+        user=user,
+        action=AuditEvent.Action.CHANGE,
+        object_type="school",
+        object_id=school.pk,
+        object_label=f"School {name} ({sis_id}) added from held rows",
+        request=request,
+        detail={"sis_id": sis_id},
+    )
+    return school
+
+
+def held_rows_discard(*, district: District, rows, note: str, user=None, request=None) -> int:
+    """Set aside open held rows nobody needs placed (a closed building's leftovers, a test file):
+    they stay stored, marked discarded with who did it and why, and are counted on the import
+    health page; nothing disappears silently. Returns how many were discarded. Audit-logged."""
+    note = (note or "").strip()
+    if not note:
+        raise ValidationError({"note": _("Say why these rows can be discarded.")})
+    rows = rows.filter(resolved=False)
+    by_reason = dict(rows.order_by().values_list("reason").annotate(n=Count("id")))
+    count = rows.update(
+        resolved=True,
+        resolution=QuarantinedRow.Resolution.DISCARDED,
+        resolved_at=timezone.now(),
+        discarded_by=user if getattr(user, "pk", None) else None,
+        discard_reason=note[:300],
+    )
+    if count:
+        audit_record(
+            district=district,
+            user=user,
+            action=AuditEvent.Action.CHANGE,
+            object_type="held_rows",
+            object_label=f"{count} held rows discarded: {note}",
+            request=request,
+            detail={"discarded": count, "by_reason": by_reason, "note": note[:300]},
+        )
+    return count
 
 
 def _held_rows_open():

@@ -6,17 +6,32 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from districts.access import role_required
 from districts.audit import students_shown
-from districts.models import Role
+from districts.csvfiles import csv_response
+from districts.models import AuditEvent, Role
+from districts.services import audit_record
 
 from . import selectors, services
-from .forms import CodeMapForm, ColumnMappingForm, HeldFilterForm, MappingCreateForm, SampleForm, UploadForm
-from .models import ImportRun
+from .forms import (
+    CodeMapForm,
+    ColumnMappingForm,
+    HeldDiscardForm,
+    HeldFilterForm,
+    MappingCreateForm,
+    SampleForm,
+    SchoolCreateForm,
+    SchoolMapForm,
+    UploadForm,
+)
+from .models import ImportRun, reason_words
 from .years import recent_years
 
 
@@ -135,17 +150,139 @@ def replay(request, district):
     return redirect("imports:run_detail", district=district, import_run_id=run.pk)
 
 
+def _held_filters(data) -> tuple[HeldFilterForm, dict]:
+    form = HeldFilterForm(data or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    return form, {"reason": filters.get("reason", ""), "school_sis_id": filters.get("school", "")}
+
+
 @role_required(Role.DISTRICT_ADMIN)
 def held_rows(request, district):
-    form = HeldFilterForm(request.GET or None)
-    filters = form.cleaned_data if form.is_valid() else {}
-    rows = selectors.held_row_list(reason=filters.get("reason", ""), school_sis_id=filters.get("school", ""))
+    form, filters = _held_filters(request.GET)
+    rows = selectors.held_row_list(**filters)
     page = Paginator(rows, 50).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     template = "imports/held.html#results" if request.htmx else "imports/held.html"
-    context = {"form": form, "page": page, "query": query.urlencode(), "reason_counts": selectors.held_reason_counts()}
+    discard = HeldDiscardForm(initial={"reason": filters["reason"], "school": filters["school_sis_id"]})
+    context = {
+        "form": form,
+        "page": page,
+        "query": query.urlencode(),
+        "reason_counts": selectors.held_reason_counts(),
+        "discard_form": discard,
+        "unknown_schools": len(selectors.unknown_school_list()),
+    }
     return render(request, template, context)
+
+
+@role_required(Role.DISTRICT_ADMIN)
+def held_csv(request, district):
+    """The held rows the filter shows, with each reason as its code and in words."""
+    _form, filters = _held_filters(request.GET)
+    rows = selectors.held_row_list(**filters)
+    audit_record(
+        district=request.district,
+        user=request.user,
+        action=AuditEvent.Action.EXPORT,
+        object_type="held_rows",
+        object_label="Held rows CSV",
+        request=request,
+        detail={"filters": filters},
+    )
+    header = [
+        _("Import"), _("File"), _("Row"), _("Field"), _("Reason code"), _("Reason"), _("Message"),
+        _("School SIS id"), _("The row as the file had it"),
+    ]  # fmt: skip
+    lines = (
+        [
+            row.run_id,
+            row.file_name,
+            row.row_number,
+            row.field,
+            row.reason,
+            reason_words(row.reason),
+            row.message,
+            row.school_sis_id,
+            "; ".join(f"{key}={value}" for key, value in row.raw.items()),
+        ]  # fmt: skip
+        for row in rows.iterator(chunk_size=2000)
+    )
+    return csv_response(f"held-rows-{district}-{timezone.localdate():%Y-%m-%d}.csv", header, lines)
+
+
+@require_POST
+@role_required(Role.DISTRICT_ADMIN)
+def held_discard(request, district):
+    form = HeldDiscardForm(request.POST)
+    target = reverse("imports:held", kwargs={"district": district})
+    if not form.is_valid():
+        messages.error(request, _("Say why these rows can be discarded."))
+    else:
+        rows = selectors.held_row_list(reason=form.cleaned_data["reason"], school_sis_id=form.cleaned_data["school"])
+        try:
+            count = services.held_rows_discard(
+                district=request.district, rows=rows, note=form.cleaned_data["note"], user=request.user, request=request
+            )
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(
+                request,
+                ngettext(
+                    "Discarded %(count)s held row. It stays on record and is counted on the import health page.",
+                    "Discarded %(count)s held rows. They stay on record and are counted on the import health page.",
+                    count,
+                )
+                % {"count": count},
+            )
+    query = {"reason": form.data.get("reason", ""), "school": form.data.get("school", "")}
+    query = urlencode({key: value for key, value in query.items() if value})
+    return redirect(f"{target}?{query}" if query else target)
+
+
+@role_required(Role.DISTRICT_ADMIN)
+def unknown_schools(request, district):
+    """School ids held rows name that the district does not know: map each to one of its
+    schools, or add it; then the held rows are replayed."""
+    if request.method == "POST":
+        form = (SchoolCreateForm if request.POST.get("action") == "create" else SchoolMapForm)(request.POST)
+        if form.is_valid():
+            try:
+                with transaction.atomic():
+                    if isinstance(form, SchoolCreateForm):
+                        services.unknown_school_create(
+                            district=request.district, user=request.user, request=request, **form.cleaned_data
+                        )
+                    else:
+                        services.unknown_school_map(
+                            district=request.district, user=request.user, request=request, **form.cleaned_data
+                        )
+                    run = services.quarantine_replay_create(district=request.district, user=request.user)
+                    services.import_run_enqueue(run=run)
+            except ValidationError as error:
+                messages.error(request, " ".join(error.messages))
+            else:
+                messages.success(
+                    request,
+                    _("School id %(sis_id)s is known now; its held rows are being replayed.")
+                    % {"sis_id": form.cleaned_data["sis_id"]},
+                )
+                return redirect("imports:run_detail", district=district, import_run_id=run.pk)
+        else:
+            messages.error(request, " ".join(str(error) for errors in form.errors.values() for error in errors))
+        return redirect("imports:unknown_schools", district=district)
+    unknown = [
+        {
+            **row,
+            "map_form": SchoolMapForm(initial={"sis_id": row["sis_id"]}, auto_id=f"map-{index}-%s"),
+            "create_form": SchoolCreateForm(initial={"sis_id": row["sis_id"]}, auto_id=f"create-{index}-%s"),
+        }
+        for index, row in enumerate(selectors.unknown_school_list())
+    ]
+    return render(
+        request, "imports/unknown_schools.html", {"unknown": unknown, "aliases": selectors.school_alias_list()}
+    )
 
 
 @role_required(Role.DISTRICT_ADMIN)

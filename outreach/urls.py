@@ -1,11 +1,13 @@
 from django.urls import path
 
-from . import views
+from . import roster_views, views
 from .families.urls import urlpatterns as family_patterns
 
 app_name = "outreach"
 
 urlpatterns = [
+    path("roster/", roster_views.roster, name="roster"),
+    path("roster/students.csv", roster_views.roster_csv, name="roster_csv"),
     path("huddle/", views.huddle_current, name="huddle_current"),
     path("huddle/generate/", views.huddle_generate_now, name="huddle_generate"),
     path("huddles/<int:huddle_id>/", views.huddle_detail, name="huddle_detail"),

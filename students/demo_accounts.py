@@ -13,5 +13,5 @@ DEMO_ACCOUNTS = [
     ("staff@demo.attendnc.org", Role.DISTRICT_STAFF, None, "students:schools"),
     ("lead@demo.attendnc.org", Role.ATTENDANCE_LEAD, "MS-200", "outreach:huddle_current"),
     ("counselor@demo.attendnc.org", Role.COUNSELOR, "MS-200", "cases:caseload"),
-    ("mentor@demo.attendnc.org", Role.MENTOR, None, "students:roster"),
+    ("mentor@demo.attendnc.org", Role.MENTOR, None, "outreach:roster"),
 ]

@@ -18,7 +18,7 @@ def _sign_in(client, email, password):
         (Role.DISTRICT_STAFF, "students:schools"),
         (Role.ATTENDANCE_LEAD, "outreach:huddle_current"),
         (Role.COUNSELOR, "cases:caseload"),
-        (Role.MENTOR, "students:roster"),
+        (Role.MENTOR, "outreach:roster"),
     ],
 )
 def test_each_role_lands_on_its_own_page(tenant_a, client, password, role, landing):

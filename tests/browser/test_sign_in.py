@@ -19,6 +19,7 @@ NAV_BY_ROLE = {
         "Pulse",
         "Schools",
         "Students",
+        "Figures",
         "Caseload",
         "Support",
         "People",
@@ -29,7 +30,7 @@ NAV_BY_ROLE = {
         "Family messages",
         "Letters",
     ],
-    Role.DISTRICT_STAFF: ["Pulse", "Schools", "Huddle", "Students", "Caseload", "Support"],
+    Role.DISTRICT_STAFF: ["Pulse", "Schools", "Huddle", "Students", "Figures", "Caseload", "Support"],
     Role.ATTENDANCE_LEAD: ["Huddle", "Students", "Caseload", "Support", "Letters"],
     Role.COUNSELOR: ["Huddle", "Students", "Caseload", "Support"],
     Role.MENTOR: ["Huddle", "Students"],
@@ -38,7 +39,7 @@ NAV_BY_ROLE = {
 H1_BY_PAGE = {
     "districts:people": "People and roles",
     "students:schools": "Schools",
-    "students:roster": "Students",
+    "outreach:roster": "Students",
     "outreach:huddle_current": "Weekly huddle",
     "cases:caseload": "Tier 3 caseload",
 }
@@ -108,7 +109,7 @@ def test_demo_role_signs_in_walks_its_pages_and_signs_out(
         expect(page.get_by_role("heading", level=1)).not_to_be_empty()
         expect(nav.get_by_role("link", name=label, exact=True)).to_have_attribute("aria-current", "page")
         assert_accessible(page)
-        if href == reverse("students:roster", kwargs={"district": slug}):
+        if href == reverse("outreach:roster", kwargs={"district": slug}):
             _open_first_student(page, slug, assert_accessible)
 
     page.get_by_role("button", name="Sign out").click()

@@ -27,7 +27,13 @@ from outreach.api import (
 )
 from pulse.api import PulseAPI
 from pulse.support_api import SupportRequestDetailAPI, SupportRequestListAPI
-from students.api import SchoolListAPI, StudentDetailAPI, StudentListAPI
+from students.api import (
+    MentorAssignmentDetailAPI,
+    MentorAssignmentListAPI,
+    SchoolListAPI,
+    StudentDetailAPI,
+    StudentListAPI,
+)
 from tiers.api import AggregatesAPI, FlagListAPI, StudentMetricsAPI
 
 app_name = "api"
@@ -38,6 +44,10 @@ urlpatterns = [
     path("students/", StudentListAPI.as_view(), name="student_list"),
     path("students/<int:student_id>/", StudentDetailAPI.as_view(), name="student_detail"),
     path("students/<int:student_id>/metrics/", StudentMetricsAPI.as_view(), name="student_metrics"),
+    path("mentor-assignments/", MentorAssignmentListAPI.as_view(), name="mentor_assignment_list"),
+    path(
+        "mentor-assignments/<int:assignment_id>/", MentorAssignmentDetailAPI.as_view(), name="mentor_assignment_detail"
+    ),
     path("flags/", FlagListAPI.as_view(), name="flag_list"),
     path("aggregates/", AggregatesAPI.as_view(), name="aggregates"),
     path("imports/", ImportRunListAPI.as_view(), name="import_list"),

@@ -18,12 +18,17 @@ HOME_BY_ROLE = [
 NAV = [
     (_("Pulse"), "pulse:dashboard", {Role.DISTRICT_ADMIN, Role.DISTRICT_STAFF}),
     (_("Schools"), "students:schools", {Role.DISTRICT_ADMIN, Role.DISTRICT_STAFF}),
-    (_("Huddle"), "outreach:huddle_current", {Role.ATTENDANCE_LEAD, Role.COUNSELOR, Role.MENTOR, Role.DISTRICT_STAFF}),
+    (
+        _("Huddle"),
+        "outreach:huddle_current",
+        {Role.ATTENDANCE_LEAD, Role.COUNSELOR, Role.MENTOR, Role.DISTRICT_STAFF, Role.DISTRICT_ADMIN},
+    ),
     (_("Students"), "outreach:roster", set(Role)),
     (_("Figures"), "tiers:figures", {Role.DISTRICT_ADMIN, Role.DISTRICT_STAFF}),
     (_("Caseload"), "cases:caseload", {Role.COUNSELOR, Role.ATTENDANCE_LEAD, Role.DISTRICT_STAFF, Role.DISTRICT_ADMIN}),
     (_("Support"), "support:list", {Role.ATTENDANCE_LEAD, Role.COUNSELOR, Role.DISTRICT_STAFF, Role.DISTRICT_ADMIN}),
     (_("People"), "districts:people", {Role.DISTRICT_ADMIN}),
+    (_("Mentors"), "students:mentors", {Role.DISTRICT_ADMIN}),
     (_("Audit log"), "districts:audit_log", {Role.DISTRICT_ADMIN}),
     (_("Imports"), "imports:index", {Role.DISTRICT_ADMIN}),
     (_("Policy"), "tiers:policy", {Role.DISTRICT_ADMIN}),

@@ -278,6 +278,7 @@ class HuddlePage:
     @property
     def on_track_count(self) -> int:
         return sum(1 for view in self.rows if view.row.section == Section.ON_TRACK)
+    can_export: bool = False  # the whole huddle as PDF or CSV: its school's team and district roles
 
     @property
     def total(self) -> int:
@@ -334,6 +335,7 @@ def huddle_page(
         is_past=not latest,
         filters=filters,
         shown=len(kept),
+        can_export=permissions.sees_school(access, huddle.school_id),
     )
 
 

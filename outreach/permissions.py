@@ -4,7 +4,8 @@
   them: discussed, owners, next steps, actions, escalations, resolutions, attendance, exports.
 - Mentors see only the rows of students assigned to them, and log actions and next steps for
   those students.
-- District staff see every school's huddles, read-only.
+- District staff and district admins see every school's huddles, read-only (admins to help a
+  school or check on it; the school's team runs them).
 - Sensitive notes (health, family) show only to counselors of the student's current school
   (the one they are enrolled at today: a counselor at a school the student left no longer reads
   them) and to their author.
@@ -22,7 +23,7 @@ from districts.access import DistrictAccess
 from districts.models import Role
 from students.models import Enrollment, MentorAssignment
 
-HUDDLE_ROLES = (Role.ATTENDANCE_LEAD, Role.COUNSELOR, Role.MENTOR, Role.DISTRICT_STAFF)
+HUDDLE_ROLES = (Role.ATTENDANCE_LEAD, Role.COUNSELOR, Role.MENTOR, Role.DISTRICT_STAFF, Role.DISTRICT_ADMIN)
 TEAM_ROLES = (Role.ATTENDANCE_LEAD, Role.COUNSELOR)
 
 
@@ -32,7 +33,7 @@ def team_school_ids(access: DistrictAccess) -> frozenset[int]:
 
 def sees_school(access: DistrictAccess, school_id: int) -> bool:
     """The whole huddle of the school, not just a mentor's rows."""
-    return access.has_role(Role.DISTRICT_STAFF) or school_id in team_school_ids(access)
+    return access.sees_all_schools or school_id in team_school_ids(access)
 
 
 def runs_huddle(access: DistrictAccess, school_id: int) -> bool:

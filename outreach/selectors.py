@@ -163,7 +163,7 @@ def owner_choices(*, school: School) -> QuerySet[Membership]:
 
 def huddle_list_visible(*, access: DistrictAccess) -> QuerySet[Huddle]:
     huddles = Huddle.objects.select_related("school")
-    if access.has_role(Role.DISTRICT_STAFF):
+    if access.sees_all_schools:
         return huddles
     visible = Q(school_id__in=permissions.team_school_ids(access))
     if access.has_role(Role.MENTOR):
@@ -267,7 +267,7 @@ def outreach_action_list_visible(*, access: DistrictAccess) -> QuerySet[Outreach
 
 def huddle_school_summaries(*, access: DistrictAccess, week_start: datetime.date) -> list[dict]:
     """This week per visible school: the huddle (if generated), its rows and how many were discussed."""
-    if access.has_role(Role.DISTRICT_STAFF):
+    if access.sees_all_schools:
         schools = School.objects.all()
     else:
         schools = School.objects.filter(pk__in=permissions.team_school_ids(access))

@@ -1,16 +1,19 @@
 """Student and school endpoints under /d/<district>/api/. Visibility comes from the same
 selectors as the pages, so a lead's API sees what their roster page sees, and no more."""
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers
+from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 
 from districts.api import DistrictAPIMixin, SchoolRefSerializer, StudentsShownMixin
-from districts.models import School
+from districts.audit import students_shown
+from districts.models import Membership, Role, School
 
-from . import selectors
-from .models import Enrollment, Guardian, Student
+from . import selectors, services
+from .models import Enrollment, Guardian, MentorAssignment, Student
 from .services import student_view_record
 
 
@@ -116,3 +119,78 @@ class StudentDetailAPI(DistrictAPIMixin, generics.GenericAPIView):
         student = selectors.student_get_visible(access=request.access, student_id=student_id)
         student_view_record(request=request, student=student)
         return Response(self.get_serializer(student).data)
+
+
+class MentorAssignmentSerializer(serializers.ModelSerializer):
+    """A student assigned to a mentor. POST takes `student` (id) and `mentor` (membership id,
+    as /api/me/ and the people page name it); `student_sis_id` and `mentor_email` are for reading."""
+
+    student = serializers.PrimaryKeyRelatedField(queryset=Student.objects.none())
+    mentor = serializers.PrimaryKeyRelatedField(queryset=Membership.objects.none())
+    student_sis_id = serializers.CharField(source="student.sis_id", read_only=True)
+    mentor_email = serializers.EmailField(source="mentor.user.email", read_only=True)
+
+    class Meta:
+        model = MentorAssignment
+        fields = ["id", "student", "student_sis_id", "mentor", "mentor_email", "assigned_at"]
+        read_only_fields = ["id", "assigned_at"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not getattr(self.context.get("view"), "swagger_fake_view", False):
+            self.fields["student"].queryset = Student.objects.all()  # the district's, inside its scope
+            self.fields["mentor"].queryset = selectors.mentor_list()
+
+
+class MentorAssignmentListAPI(StudentsShownMixin, DistrictAPIMixin, generics.ListCreateAPIView):
+    """Who mentors whom (district admins): GET lists the assignments (?mentor=<membership id>);
+    POST assigns a student to a mentor (201; an existing assignment is returned as it is)."""
+
+    required_roles = (Role.DISTRICT_ADMIN,)
+    audit_what = "mentor_assignment_api"
+    serializer_class = MentorAssignmentSerializer
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return MentorAssignment.objects.none()
+        assignments = selectors.mentor_assignment_list()
+        mentor = self.request.query_params.get("mentor")
+        if mentor and mentor.isdigit():
+            assignments = assignments.filter(mentor_id=int(mentor))
+        return assignments
+
+    def perform_create(self, serializer):
+        student, mentor = serializer.validated_data["student"], serializer.validated_data["mentor"]
+        try:
+            services.mentor_assign(
+                district=self.request.district,
+                mentor=mentor,
+                students=[student],
+                user=self.request.user,
+                request=self.request,
+            )
+        except DjangoValidationError as error:
+            raise ValidationError(error.message_dict if hasattr(error, "error_dict") else error.messages) from error
+        serializer.instance = MentorAssignment.objects.select_related("student", "mentor__user").get(
+            student=student, mentor=mentor
+        )
+
+
+class MentorAssignmentDetailAPI(DistrictAPIMixin, generics.RetrieveDestroyAPIView):
+    """One assignment (district admins); DELETE ends it."""
+
+    required_roles = (Role.DISTRICT_ADMIN,)
+    serializer_class = MentorAssignmentSerializer
+
+    def get_object(self):
+        return selectors.mentor_assignment_get(assignment_id=self.kwargs["assignment_id"])
+
+    def retrieve(self, request, *args, **kwargs):
+        assignment = self.get_object()
+        students_shown(request, [assignment], what="mentor_assignment_api", obj=assignment)
+        return Response(self.get_serializer(assignment).data)
+
+    def perform_destroy(self, instance):
+        services.mentor_unassign(
+            district=self.request.district, assignment=instance, user=self.request.user, request=self.request
+        )

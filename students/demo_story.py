@@ -7,7 +7,7 @@ that own that work. So each app registers its chapter here from AppConfig.ready(
 Every chapter must be deterministic for the same `today` (seed its own random.Random from it)
 and safe to replay: seed_demo rebuilds the district from scratch each run.
 
-Orders in use: tiers 100 (metrics, week by week), outreach 200 (huddles held, contacts),
+Orders in use: tiers 100 (metrics, week by week), imports 150 (last night's held rows), outreach 200 (huddles held, contacts),
 outreach 250 (family messages and notices), cases 300 (Tier 3 cases), pulse 400 (support
 requests and pulse snapshots).
 """

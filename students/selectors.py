@@ -7,7 +7,7 @@ from django.db.models import Count, Max, Prefetch, Q, QuerySet
 from django.http import Http404
 
 from districts.access import DistrictAccess
-from districts.models import Role, School
+from districts.models import Membership, Role, School
 
 from .models import GRADE_ORDER, AttendanceRecord, CalendarDay, Enrollment, Guardian, MentorAssignment, Student
 
@@ -137,3 +137,33 @@ def audit_student_search(text: str, *, by_id: bool = False, limit: int = 20) -> 
 
 def audit_student_labels(ids) -> dict[int, str]:
     return {student.pk: student.audit_label for student in Student.objects.filter(pk__in=list(ids))}
+
+
+# --- mentors ------------------------------------------------------------------------------
+
+
+def mentor_list() -> QuerySet[Membership]:
+    """The district's active mentors, by name, each with its assignments' count."""
+    return (
+        Membership.objects.filter(is_active=True, grants__role=Role.MENTOR)
+        .distinct()
+        .select_related("user")
+        .annotate(mentee_count=Count("mentees", distinct=True))
+        .order_by("user__last_name", "user__first_name", "user__email")
+    )
+
+
+def mentor_assignment_list(*, mentor: Membership | None = None) -> QuerySet[MentorAssignment]:
+    assignments = MentorAssignment.objects.select_related("student", "mentor__user")
+    if mentor is not None:
+        assignments = assignments.filter(mentor=mentor)
+    return assignments.order_by(
+        "mentor__user__last_name", "mentor__user__email", "student__last_name", "student__first_name"
+    )
+
+
+def mentor_assignment_get(*, assignment_id: int) -> MentorAssignment:
+    assignment = mentor_assignment_list().filter(pk=assignment_id).first()
+    if assignment is None:
+        raise Http404("No such assignment.")
+    return assignment

@@ -8,4 +8,5 @@ urlpatterns = [
     path("students/", views.roster, name="roster"),
     path("students/<int:student_id>/", views.student_detail, name="student_detail"),
     path("schools/", views.schools, name="schools"),
+    path("mentors/", views.mentors, name="mentors"),
 ]

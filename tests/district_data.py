@@ -39,3 +39,9 @@ def district_records(tenant, *, prefix: str) -> DistrictRecords:
         MentorAssignment.objects.create(district=district, student=other, mentor=mentor)
         grant = RoleGrant.objects.get(membership__user=tenant.user(Role.COUNSELOR))
     return DistrictRecords(district, student, other, unenrolled, guardian, grant)
+
+
+def mentor_assignment_of(records: DistrictRecords) -> MentorAssignment:
+    """The assignment district_records makes (its other student, to the tenant's mentor)."""
+    with scope(district=records.district):
+        return MentorAssignment.objects.get(student=records.other_student)

@@ -219,3 +219,28 @@ def test_staff_who_are_not_admins_get_403(tenant_a, login, imported):
     lead = login(tenant_a.user(Role.ATTENDANCE_LEAD))
     assert lead.get(_url("unknown_schools", tenant_a)).status_code == 403
     assert lead.post(_url("held_discard", tenant_a), {"note": "x"}).status_code == 403
+
+
+def test_the_demo_leaves_rows_to_map_and_one_discarded(db, settings, tmp_path):
+    """seed_demo's imports chapter: an unknown school (HMS) and an unknown code held, a test
+    building's row discarded with its reason, and replaying it all twice changes nothing."""
+    import io
+
+    from django.core.management import call_command
+
+    from districts.models import District
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    for _ in range(2):
+        call_command("seed_demo", "--today", "2025-11-19", "--students", "120", "--roster-only", stdout=io.StringIO())
+        district = District.objects.get(slug="demo")
+        from imports.demo import play_imports
+        from students.demo_calendar import demo_calendar
+
+        with scope(district=district):
+            counts = play_imports(district=district, today=D(2025, 11, 19), calendar=demo_calendar(D(2025, 11, 19)))
+    assert counts == {"held import rows": 5, "held rows discarded": 1}
+    with scope(district=district):
+        assert unknown_school_list()[0]["sis_id"] == "HMS"
+        assert QuarantinedRow.objects.filter(resolution=QuarantinedRow.Resolution.DISCARDED).count() == 1
+        assert ImportRun.objects.count() == 1

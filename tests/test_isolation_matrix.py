@@ -22,6 +22,7 @@ from districts.models import AuditEvent, Role
 from .accounts_support import invitation_of
 from .api_tokens import token_for
 from .cases_records import case_records
+from .district_data import mentor_assignment_of
 from .export_support import export_job_of
 from .family_records import family_records
 from .import_support import import_objects_of
@@ -59,6 +60,7 @@ OBJECT_KWARGS = {
     "partner_id": lambda records: case_records(records).partner.pk,
     "membership_id": lambda records: records.grant.membership_id,
     "invitation_id": lambda records: invitation_of(records).pk,
+    "assignment_id": lambda records: mentor_assignment_of(records).pk,
     "school_id": lambda records: school_of(records),
     "support_request_id": lambda records: support_request_of(records).pk,
 }

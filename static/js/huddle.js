@@ -89,7 +89,7 @@
     if (key === "j" || key === "ArrowDown") move(1);
     else if (key === "k" || key === "ArrowUp") move(-1);
     else if (ROW_KEYS[key]) press(row, ROW_KEYS[key]);
-    else if (key === "p") huddle.querySelector("[data-pdf-link]").click();
+    else if (key === "p") huddle.querySelector("[data-pdf-link]")?.click();
     else if (key === "m") setMeeting(false);
     else return;
     event.preventDefault();
@@ -137,6 +137,8 @@
     announce(`${message} ${discussed} of ${total} discussed.`);
   });
 
+  // Meeting mode is for the school's team (it needs JavaScript); mentors and read-only readers get no toggle.
+  if (!toggle) return;
   toggle.hidden = false;
   toggle.addEventListener("click", () => setMeeting(!inMeeting()));
   let remembered = "off";

@@ -4,6 +4,7 @@ replayed, held rows discarded with a reason, the import-health page, and the ros
 console error."""
 
 import datetime
+import io
 import re
 from pathlib import Path
 
@@ -91,4 +92,53 @@ def test_the_roster_with_risk_sorts_and_filters(page, demo_district, sign_in, as
     expect(page).to_have_url(re.compile(r"band=at_risk.*sort=-missed"))
     expect(table.get_by_role("columnheader", name="Days missed")).to_have_attribute("aria-sort", "descending")
     expect(page.get_by_label("Band")).to_have_value("at_risk")
+    assert_accessible(page)
+
+
+ADMIN = next(email for email, role, _, _ in DEMO_ACCOUNTS if role == Role.DISTRICT_ADMIN)
+MENTOR = next(email for email, role, _, _ in DEMO_ACCOUNTS if role == Role.MENTOR)
+
+
+def test_an_admin_assigns_a_mentor_and_reads_a_huddle(page, demo_district, sign_in, assert_accessible):
+    from django.core.management import call_command
+
+    from outreach.models import Huddle
+    from students.models import MentorAssignment, Student
+
+    call_command("compute_metrics", district=demo_district.slug, stdout=io.StringIO())
+    call_command("generate_huddles", district=demo_district.slug, stdout=io.StringIO())
+    with scope(district=demo_district):
+        student = Student.objects.exclude(mentor_assignments__isnull=False).order_by("last_name").first()
+        huddle = Huddle.objects.order_by("-week_start", "school__name").first()
+    sign_in(page, ADMIN)
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Mentors", exact=True).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Mentors")
+    assert_accessible(page)
+    page.get_by_label("Mentor", exact=True).select_option(index=1)
+    page.get_by_label("Student ids").fill(student.sis_id)
+    page.get_by_role("button", name="Assign", exact=True).click()
+    expect(page.get_by_text("Assigned 1 student.")).to_be_visible()
+    expect(page.get_by_role("link", name=student.full_name)).to_be_visible()
+    assert_accessible(page)
+    with scope(district=demo_district):
+        assert MentorAssignment.objects.filter(student=student).exists()
+
+    page.goto(reverse("outreach:huddle_detail", kwargs={"district": demo_district.slug, "huddle_id": huddle.pk}))
+    expect(page.get_by_text("You are viewing this huddle read-only.")).to_be_visible()
+    expect(page.get_by_role("button", name="Mark discussed")).to_have_count(0)
+    expect(page.get_by_role("button", name="Start meeting mode")).to_have_count(0)
+    assert_accessible(page)
+
+
+def test_a_mentor_sees_only_usable_buttons_on_the_huddle(page, demo_district, sign_in, assert_accessible):
+    from django.core.management import call_command
+
+    call_command("compute_metrics", district=demo_district.slug, stdout=io.StringIO())
+    call_command("generate_huddles", district=demo_district.slug, stdout=io.StringIO())
+    sign_in(page, MENTOR)
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Huddle", exact=True).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Weekly huddle")
+    for refused in ("Download PDF", "Download CSV", "Start meeting mode"):
+        expect(page.get_by_role("button", name=refused)).to_have_count(0)
+        expect(page.get_by_role("link", name=refused)).to_have_count(0)
     assert_accessible(page)

@@ -18,11 +18,13 @@ NAV_BY_ROLE = {
     Role.DISTRICT_ADMIN: [
         "Pulse",
         "Schools",
+        "Huddle",
         "Students",
         "Figures",
         "Caseload",
         "Support",
         "People",
+        "Mentors",
         "Audit log",
         "Imports",
         "Policy",

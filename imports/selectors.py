@@ -194,14 +194,15 @@ def import_health(*, today: datetime.date) -> dict:
 
 
 def _school_days_since(schools, last_dates: dict, today: datetime.date) -> dict[int, int]:
-    """Per school with attendance: the instructional days after its latest attendance, up to
-    today (the school's own calendar over the district default). Days the calendar does not
-    list are not counted: without a calendar nobody can say attendance was due."""
+    """Per school with attendance: the instructional days after its latest attendance and
+    before today (today's arrives tonight), on the school's own calendar over the district
+    default, as pulse's data-quality page counts them. Days the calendar does not list are not
+    counted: without a calendar nobody can say attendance was due."""
     dates = [day for day in last_dates.values() if day]
     if not dates:
         return {}
     default, own = {}, defaultdict(dict)
-    for school_id, day, instructional in CalendarDay.objects.filter(date__gt=min(dates), date__lte=today).values_list(
+    for school_id, day, instructional in CalendarDay.objects.filter(date__gt=min(dates), date__lt=today).values_list(
         "school_id", "date", "instructional"
     ):
         (own[school_id] if school_id else default)[day] = instructional

@@ -179,12 +179,11 @@ def test_a_school_whose_attendance_stopped_is_stale_not_clean(tenant_a):
         def row(today):
             return next(r for r in import_health(today=today)["schools"] if r["school"].pk == school.pk)
 
-        assert row(D(2025, 9, 5))["school_days_since"] == 1 and not row(D(2025, 9, 5))["stale"]
-        assert row(D(2025, 9, 8))["school_days_since"] == 2 and not row(D(2025, 9, 8))["stale"]
-        late = row(D(2025, 9, 9))
+        assert row(D(2025, 9, 5))["school_days_since"] == 0  # Thursday's arrived; Friday's comes tonight
+        assert row(D(2025, 9, 9))["school_days_since"] == 2 and not row(D(2025, 9, 9))["stale"]
+        late = row(D(2025, 9, 10))
         assert late["school_days_since"] == 3 and late["stale"] and not late["clean"]
-        # Days the calendar does not list are not school days: nobody can say attendance was due.
-        assert row(D(2025, 9, 30))["school_days_since"] == 6
+        assert row(D(2025, 9, 30))["school_days_since"] == 6  # 5, 8-12 Sep
 
 
 def test_the_stale_school_says_so_on_the_page(tenant_a, admin, imported):

@@ -229,6 +229,7 @@ class HuddlePage:
     is_past: bool = False
     filters: HuddleFilters = HuddleFilters()
     shown: int = 0  # rows the filters keep
+    can_export: bool = False  # the whole huddle as PDF or CSV: its school's team and district roles
 
     @property
     def agenda_rows(self) -> list[RowView]:
@@ -278,7 +279,6 @@ class HuddlePage:
     @property
     def on_track_count(self) -> int:
         return sum(1 for view in self.rows if view.row.section == Section.ON_TRACK)
-    can_export: bool = False  # the whole huddle as PDF or CSV: its school's team and district roles
 
     @property
     def total(self) -> int:

@@ -17,16 +17,19 @@ from exports.registry import ExportFile, ExportRequest
 from . import display, permissions, selectors
 from .display import HuddlePage
 from .models import Huddle
+from .sections import reason_label
 
 # WeasyPrint logs every layout step at INFO ("Step 5 - Creating layout - Page 12"): noise that
 # would bury the request log at the root logger's INFO level.
 logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
 
+# Codes for other tools, and beside each its plain-language value for the people reading it.
 CSV_COLUMNS = [
     "section", "student_sis_id", "student_name", "grade", "days_missed", "membership_days", "absence_rate", "band",
     "absences_left_before_chronic", "trend_points", "rules", "owner", "next_step", "next_step_due",
     "checklist_overdue", "last_contact_date", "last_contact_method", "last_contact_reached", "guardian",
     "guardian_language", "guardian_channel", "guardian_phone", "discussed", "outcome",
+    "section_code", "agenda", "band_label", "rules_label", "outcome_code",
 ]  # fmt: skip
 
 
@@ -35,10 +38,12 @@ def filename(huddle: Huddle, extension: str) -> str:
     return f"huddle-{school}-{huddle.week_start:%Y-%m-%d}.{extension}"
 
 
-def huddle_pdf(page: HuddlePage, *, request=None) -> bytes:
+def huddle_pdf(page: HuddlePage, *, request=None, appendix: bool = False) -> bytes:
+    """The agenda on paper; with `appendix`, ready to close and on track after it."""
     from weasyprint import HTML  # imported here: loading Pango costs ~0.3 s, only exports need it
 
-    html = render_to_string("outreach/huddle_pdf.html", {"page": page, "huddle": page.huddle}, request=request)
+    context = {"page": page, "huddle": page.huddle, "appendix": appendix}
+    html = render_to_string("outreach/huddle_pdf.html", context, request=request)
     return HTML(string=html, base_url=request.build_absolute_uri("/") if request else None).write_pdf()
 
 
@@ -52,7 +57,7 @@ def render_huddle_pdf(export: ExportRequest) -> ExportFile:
     page = display.huddle_page(access=export.access, huddle=huddle, today=export.today)
     export.progress(40, _("Laying out %(count)s rows") % {"count": page.total})
     return ExportFile(
-        content=huddle_pdf(page),
+        content=huddle_pdf(page, appendix=bool(export.params.get("appendix"))),
         filename=filename(huddle, "pdf"),
         content_type="application/pdf",
         students=[view.row.student_id for view in page.rows],
@@ -75,4 +80,6 @@ def _csv_row(view) -> list:
         ("yes" if contact.action.reached else "no") if contact else "", guardian.name if guardian else "",
         guardian.language if guardian else "", guardian.get_preferred_channel_display() if guardian else "",
         guardian.phone if guardian else "", "yes" if row.discussed else "no", row.get_outcome_display() if row.outcome else "",
+        row.section, "yes" if row.on_agenda else "no", view.band_label,
+        "; ".join(reason_label(r) for r in row.reasons if r.get("rule")), row.outcome,
     ]  # fmt: skip

@@ -350,7 +350,10 @@ def huddle_pdf(request, district, huddle_id):
         "week": date_format(huddle.week_start, "DATE_FORMAT"),
     }
     job = export_job_start(
-        access=request.access, renderer="outreach.huddle_pdf", params={"huddle_id": huddle.pk}, title=title
+        access=request.access,
+        renderer="outreach.huddle_pdf",
+        params={"huddle_id": huddle.pk, "appendix": request.POST.get("appendix") == "1"},
+        title=title,
     )
     return redirect(job)
 

@@ -195,3 +195,17 @@ def test_another_districts_user_gets_404_on_keep_open(fortnight, tenant_b, login
         assert client.post(url, {"reason": "x"}).status_code == 404
     with scopes_disabled():
         assert not FlagEvent.objects.filter(kind=FlagEvent.Kind.KEPT_OPEN).exists()
+
+
+def test_the_csv_has_plain_words_beside_the_codes(fortnight, tenant_a, login):
+    huddle, _, rows = fortnight
+    response = login(tenant_a.user(Role.ATTENDANCE_LEAD)).get(
+        reverse("outreach:huddle_csv", kwargs={"district": "alpha", "huddle_id": huddle.pk})
+    )
+    import csv
+    import io
+
+    lines = list(csv.DictReader(io.StringIO(response.content.decode())))
+    ready = next(line for line in lines if line["student_sis_id"] == rows["Ready"].student.sis_id)
+    assert (ready["section"], ready["section_code"], ready["agenda"]) == ("Ready to close", "ready_to_close", "no")
+    assert ready["rules"] == "t2_recent_absences" and ready["rules_label"] and ready["rules_label"] != ready["rules"]

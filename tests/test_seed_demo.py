@@ -310,3 +310,29 @@ def test_the_middle_schools_letters_were_printed_from_the_browser_with_its_own_c
         assert batch.status == "done" and batch.total > 0 and job.status == "succeeded"
         assert len(job.parts) == batch.total and job.params == {"batch_id": batch.pk}
         assert FamilyContact.objects.get(school=batch.school).name == "Daniel Ortiz"
+
+
+def test_this_weeks_huddle_looks_like_week_14_of_a_working_team(db):
+    """Issue 10: past huddles held weekly and worked, so this Monday's agenda at the middle
+    school is a short list (10 to 60 rows), with a longer tail on track."""
+    from outreach.models import AGENDA_SECTIONS, Huddle, HuddleRow, OutreachAction
+    from tiers.models import Flag
+
+    seed(datetime.date(2026, 12, 1), students=800)
+    district = demo()
+    with scope(district=district):
+        school = School.objects.get(sis_id="MS-200")
+        huddles = list(Huddle.objects.filter(school=school).order_by("week_start"))
+        this_week = huddles[-1]
+        assert this_week.week_start == datetime.date(2026, 11, 30) and len(huddles) >= 8
+        rows = HuddleRow.objects.filter(huddle=this_week)
+        agenda = rows.filter(section__in=AGENDA_SECTIONS).count()
+        assert 10 <= agenda <= 60, agenda
+        assert rows.filter(section="on_track").count() >= 10
+        assert not rows.filter(discussed=True).exists(), "Monday's meeting has not happened yet"
+        past = HuddleRow.objects.filter(huddle__in=huddles[:-1])
+        assert past.filter(discussed=True).count() > past.count() / 3
+        assert past.exclude(owner=None).exists() and past.filter(outcome="resolved").exists()
+        assert past.filter(outcome="escalated").exists()
+        assert OutreachAction.objects.filter(student__enrollments__school=school).exists()
+        assert Flag.objects.filter(status="resolved").exists()

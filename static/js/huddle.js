@@ -16,6 +16,10 @@
   const ROW_KEYS = { d: "d", o: "o", l: "l", e: "e", r: "r" };
 
   const rows = () => Array.from(huddle.querySelectorAll("[data-row]"));
+  // Words come from the page (data-msg-*), so they are translated with the rest of it.
+  const say = (name, fallback) => huddle.dataset["msg" + name] || fallback;
+  const isClosed = (row) => row.classList.contains("is-closed");
+  const isOpenForTalk = (row) => !isClosed(row) && !row.classList.contains("is-discussed");
   const rowOf = (element) => (element && element.closest ? element.closest("[data-row]") : null);
   const isField = (element) => element && element.matches("input, select, textarea, [contenteditable]");
   let lastRow = null;
@@ -27,18 +31,18 @@
   function setMeeting(on) {
     huddle.dataset.meeting = on ? "on" : "off";
     toggle.setAttribute("aria-pressed", on ? "true" : "false");
-    toggle.textContent = on ? toggle.dataset.labelOn : toggle.dataset.labelOff; /* words from the page, in its language */
+    toggle.textContent = on ? say("Leave", "Leave meeting mode") : say("Start", "Start meeting mode");
     try {
       sessionStorage.setItem(STORAGE_KEY, on ? "on" : "off");
     } catch (error) {
       /* private browsing: the mode just does not survive a reload */
     }
     if (on) {
-      const start = rowOf(document.activeElement) || rows().find((row) => !row.classList.contains("is-discussed")) || rows()[0];
+      const start = rowOf(document.activeElement) || rows().find(isOpenForTalk) || rows()[0];
       if (start) focusRow(start);
-      announce(toggle.dataset.announceOn);
+      announce(say("On", "Meeting mode on."));
     } else {
-      announce(toggle.dataset.announceOff);
+      announce(say("Off", "Meeting mode off."));
     }
   }
 
@@ -50,18 +54,37 @@
     lastRow = row;
   }
 
+  // j / k: the next or previous row still open (closed rows are the record, not the meeting).
   function move(delta) {
     const list = rows();
     if (!list.length) return;
     const current = rowOf(document.activeElement) || lastRow;
     let index = current ? list.indexOf(current) + delta : 0;
-    index = Math.max(0, Math.min(list.length - 1, index));
+    while (index >= 0 && index < list.length && isClosed(list[index])) index += delta;
+    if (index < 0 || index >= list.length) {
+      announce(delta > 0 ? say("Last", "No open student after this one.") : say("First", "No open student before this one."));
+      return;
+    }
     focusRow(list[index]);
   }
 
+  // n: the next row nobody has discussed yet, wrapping around once.
+  function nextUndiscussed() {
+    const list = rows();
+    const current = rowOf(document.activeElement) || lastRow;
+    const start = current ? list.indexOf(current) + 1 : 0;
+    const ordered = list.slice(start).concat(list.slice(0, start));
+    const found = ordered.find(isOpenForTalk);
+    if (found) focusRow(found);
+    else announce(say("AllDiscussed", "Every open student on this page has been discussed."));
+  }
+
   function press(row, key) {
-    const control = row && row.querySelector(`[data-shortcut="${key}"]`);
+    if (!row) return;
+    const control = row.querySelector(`[data-shortcut="${key}"]`);
     if (control) control.click();
+    else if (isClosed(row)) announce(say("Closed", "This student's row is closed: no actions left."));
+    else announce(say("Unavailable", "That action is not available here."));
   }
 
   function closePanel(row) {
@@ -88,6 +111,8 @@
     const key = event.key;
     if (key === "j" || key === "ArrowDown") move(1);
     else if (key === "k" || key === "ArrowUp") move(-1);
+    else if (key === "n") nextUndiscussed();
+    else if (key === "c") press(row, "c");
     else if (ROW_KEYS[key]) press(row, ROW_KEYS[key]);
     else if (key === "p") huddle.querySelector("[data-pdf-link]")?.click();
     else if (key === "m") setMeeting(false);
@@ -134,7 +159,10 @@
     const bar = document.getElementById("huddle-progress-bar");
     bar.max = total || 1;
     bar.value = discussed;
-    announce(`${message} ${discussed} of ${total} discussed.`);
+    const counted = say("Progress", "{discussed} of {total} on the agenda discussed.")
+      .replace("{discussed}", discussed)
+      .replace("{total}", total);
+    announce(`${message} ${counted}`);
   });
 
   // Meeting mode is for the school's team (it needs JavaScript); mentors and read-only readers get no toggle.

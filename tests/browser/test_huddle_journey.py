@@ -162,3 +162,39 @@ def test_without_javascript_every_action_is_a_plain_form(
     context.close()
     with scope(district=demo_huddle):
         assert OutreachAction.objects.filter(method="home_visit", reached=False, barrier="housing").count() == 1
+
+
+def test_the_agenda_on_track_list_filters_and_next_undiscussed(page, demo_huddle, sign_in, assert_accessible):
+    """Issue 10: the agenda first, on track collapsed until opened, filters kept in the URL, and
+    `n` in meeting mode skipping the students already discussed."""
+    sign_in(page, LEAD)
+    expect(page.get_by_text(re.compile(r"This week's agenda: \d+ students?"))).to_be_visible()
+    on_track = page.locator("#section-on_track")
+    if on_track.count():
+        expect(on_track).not_to_have_attribute("open", "")
+        on_track.locator("summary").click()
+        expect(on_track).to_have_attribute("open", "")
+    assert_accessible(page)
+
+    # n: from the first row, mark it discussed (d), then n lands on another undiscussed row.
+    page.get_by_role("button", name="Start meeting mode").click()
+    first = _focused_row_id(page)
+    page.keyboard.press("d")
+    expect(page.locator(f"#row-{first}")).to_have_class(re.compile("is-discussed"))
+    page.keyboard.press("n")
+    assert _focused_row_id(page) != first
+    page.get_by_role("button", name="Leave meeting mode").click()
+
+    # Filters in the URL: not discussed yet, then a search that matches nobody.
+    filters = page.get_by_role("search", name="Filter the huddle")
+    filters.get_by_label("Discussed").select_option("no")
+    filters.get_by_role("button", name="Apply").click()
+    assert "discussed=no" in page.url
+    expect(page.locator(f"#row-{first}")).to_have_count(0)
+    assert_accessible(page)
+    filters = page.get_by_role("search", name="Filter the huddle")
+    filters.get_by_label("Search").fill("zzzz-nobody")
+    filters.get_by_role("button", name="Apply").click()
+    expect(page.get_by_text("No student matches these filters.")).to_be_visible()
+    assert "q=zzzz-nobody" in page.url and "discussed=no" in page.url
+    assert_accessible(page)

@@ -20,6 +20,7 @@ from django.db import connection
 from districts.models import District, Membership, Role, School
 from districts.services import member_add
 from tiers.lifecycle import Resolution
+from tiers.models import MetricsRun
 from tiers.services import compute_metrics
 
 from . import services
@@ -59,6 +60,9 @@ TEAM_EMAIL = "lead.{}@demo.attendnc.org"
 def play_huddles(*, district: District, today: datetime.date, calendar) -> dict[str, int]:
     rng = random.Random(f"demo_huddles:{today.isoformat()}")
     Huddle.objects.filter(district=district).delete()  # the students' rows went with the old roster
+    # The last replay's runs describe students who no longer exist; a newer one left current
+    # would keep this replay's older weekly runs from ever becoming current.
+    MetricsRun.objects.filter(district=district, is_current=True).update(is_current=False)
     elapsed = calendar.elapsed
     if not elapsed:
         return {}

@@ -209,3 +209,14 @@ def test_the_csv_has_plain_words_beside_the_codes(fortnight, tenant_a, login):
     ready = next(line for line in lines if line["student_sis_id"] == rows["Ready"].student.sis_id)
     assert (ready["section"], ready["section_code"], ready["agenda"]) == ("Ready to close", "ready_to_close", "no")
     assert ready["rules"] == "t2_recent_absences" and ready["rules_label"] and ready["rules_label"] != ready["rules"]
+
+
+def test_html_responses_are_gzipped(fortnight, tenant_a, login):
+    huddle, _, _ = fortnight
+    client = login(tenant_a.user(Role.ATTENDANCE_LEAD))
+    url = reverse("outreach:huddle_detail", kwargs={"district": "alpha", "huddle_id": huddle.pk})
+    response = client.get(url, headers={"Accept-Encoding": "gzip"})
+    assert response.status_code == 200 and response["Content-Encoding"] == "gzip"
+    import gzip
+
+    assert b"Weekly huddle" in gzip.decompress(response.content)

@@ -244,3 +244,10 @@ def test_the_api_lists_files_and_shows_a_thread(tenant_a, records_a, client):
 def test_mentors_do_not_reach_support_requests(tenant_a, login):
     client = login(tenant_a.user(Role.MENTOR))
     assert client.get(reverse("support:list", kwargs={"district": tenant_a.district.slug})).status_code == 403
+
+
+def test_overdue_requests_show_on_the_pulse_dashboard(tenant_a, login):
+    _file(tenant_a, due=_today(tenant_a) - datetime.timedelta(days=1), subject="Late bus answer")
+    client = login(tenant_a.user(Role.DISTRICT_STAFF))
+    page = client.get(reverse("pulse:dashboard", kwargs={"district": tenant_a.district.slug}))
+    assert "Late bus answer" in page.content.decode()

@@ -312,6 +312,7 @@ SPECTACULAR_SETTINGS = {
         "PulseLevelEnum": "pulse.figures.LEVELS",
         "BarrierEnum": "outreach.models.Barrier.choices",
         "CaseOutcomeEnum": "cases.models.CaseOutcome.choices",
+        "SupportRequestStatusEnum": "pulse.models.SUPPORT_REQUEST_STATUSES",
     },
 }
 

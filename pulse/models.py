@@ -108,6 +108,10 @@ class SupportRequest(models.Model):
         return self.is_open and self.due_on is not None and self.due_on < today
 
 
+# The API schema names this choice set once (settings SPECTACULAR ENUM_NAME_OVERRIDES).
+SUPPORT_REQUEST_STATUSES = SupportRequest.Status.choices
+
+
 class SupportRequestStudent(models.Model):
     district = models.ForeignKey(District, on_delete=models.CASCADE, related_name="+")
     request = models.ForeignKey(SupportRequest, on_delete=models.CASCADE, related_name="student_links")

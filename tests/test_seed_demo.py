@@ -52,9 +52,12 @@ def fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
-def seed(today: datetime.date = TODAY, students: int = STUDENTS) -> str:
+def seed(today: datetime.date = TODAY, students: int = STUDENTS, roster_only: bool = False) -> str:
+    """`roster_only` skips the weeks of huddles, contacts and cases the other apps play on top:
+    the tests of the roster itself don't read them, and playing them takes most of the time."""
     out = io.StringIO()
-    call_command("seed_demo", "--today", today.isoformat(), "--students", str(students), stdout=out)
+    options = ["--roster-only"] if roster_only else []
+    call_command("seed_demo", "--today", today.isoformat(), "--students", str(students), *options, stdout=out)
     return out.getvalue()
 
 
@@ -106,7 +109,7 @@ def rates_by_student(district: District) -> dict[str, tuple[int, int]]:
 
 
 def test_demo_has_schools_students_and_a_half_year_calendar(db):
-    seed()
+    seed(roster_only=True)
     district = demo()
     with scope(district=district):
         schools = {school.sis_id: school for school in School.objects.all()}
@@ -130,7 +133,7 @@ def test_demo_has_schools_students_and_a_half_year_calendar(db):
 
 
 def test_students_have_grades_birth_dates_and_subgroups_that_fit(db):
-    seed(students=400)
+    seed(students=400, roster_only=True)
     with scope(district=demo()):
         students = list(Student.objects.all())
         for student in students:
@@ -144,7 +147,7 @@ def test_students_have_grades_birth_dates_and_subgroups_that_fit(db):
 
 
 def test_enrollments_include_entries_transfers_and_withdrawals(db):
-    seed(students=400)
+    seed(students=400, roster_only=True)
     district = demo()
     with scope(district=district):
         start = district.school_year_start
@@ -172,7 +175,7 @@ def test_every_role_signs_in_with_the_demo_password_and_lands_on_its_page(db, cl
 
 
 def test_the_mentor_has_a_dozen_middle_school_students(db):
-    seed()
+    seed(roster_only=True)
     with scope(district=demo()):
         mentees = MentorAssignment.objects.filter(mentor__user__email="mentor@demo.attendnc.org")
         assert mentees.count() == 12
@@ -181,7 +184,7 @@ def test_the_mentor_has_a_dozen_middle_school_students(db):
 
 
 def test_attendance_falls_only_on_instructional_days_inside_an_enrollment(db):
-    seed()
+    seed(roster_only=True)
     district = demo()
     with scope(district=district):
         calendar = instructional_days(district)
@@ -203,7 +206,7 @@ def test_attendance_falls_only_on_instructional_days_inside_an_enrollment(db):
 
 
 def test_partial_days_fall_on_both_sides_of_the_half_day_rule(db):
-    seed(students=300)
+    seed(students=300, roster_only=True)
     with scope(district=demo()):
         partial = AttendanceRecord.objects.filter(code="H").select_related("school")
         day_minutes = {"ES-100": 390, "ES-110": 390, "MS-200": 420, "HS-300": 420}
@@ -214,7 +217,7 @@ def test_partial_days_fall_on_both_sides_of_the_half_day_rule(db):
 
 
 def test_some_students_have_no_guardian_contact(db):
-    seed(students=300)
+    seed(students=300, roster_only=True)
     with scope(district=demo()):
         students = Student.objects.prefetch_related("guardians")
         unreachable = [s for s in students if not any(g.has_contact for g in s.guardians.all())]
@@ -225,7 +228,7 @@ def test_some_students_have_no_guardian_contact(db):
 
 
 def test_returning_students_have_last_years_totals(db):
-    seed()
+    seed(roster_only=True)
     with scope(district=demo()):
         prior_years = list(PriorYearSummary.objects.select_related("student"))
         assert len(prior_years) > 0.6 * STUDENTS
@@ -236,7 +239,7 @@ def test_returning_students_have_last_years_totals(db):
 
 
 def test_absence_rates_are_skewed_like_a_real_district(db):
-    seed(students=300)
+    seed(students=300, roster_only=True)
     rates = rates_by_student(demo())
     rated = [(absent, days) for absent, days in rates.values() if days >= 10]
     satisfactory = [1 for absent, days in rated if 100 * absent < 5 * days]

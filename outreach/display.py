@@ -145,6 +145,14 @@ class RowView:
         return f"{short_date(action.attempt_date)} · {action.get_method_display()} · {contact.result}{barrier}"
 
     @property
+    def owner_name(self) -> str:
+        return fragments.person(self.row.owner) if self.row.owner else ""
+
+    @property
+    def due_short(self) -> str:
+        return short_date(self.row.next_step_due) if self.row.next_step_due else ""
+
+    @property
     def row_html(self) -> str:
         return fragments.row_html(self)
 

@@ -145,6 +145,10 @@ def huddle_row(request, district, row_id):
         return render(request, f"outreach/huddle_row.html#{panel}_panel", {"row": row, "form": _blank_form(row, panel)})
     view = _row_view(request, row)
     _row_shown(request, row)
+    if request.htmx and request.GET.get("view") == "full":
+        # An on-track line opened in place: the full row, in a table of its own inside the list.
+        context = {"view": view, "huddle": row.huddle, "focus_row": True}
+        return render(request, "outreach/huddle.html#row_expanded", context)
     forms = {f"{name}_form": _blank_form(row, name) for name in PANELS if _may(request, row, name)}
     return render(request, "outreach/huddle_row.html", {"row": row, "view": view, "huddle": row.huddle, **forms})
 

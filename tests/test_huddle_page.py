@@ -300,3 +300,56 @@ def test_a_past_weeks_huddle_is_a_record_and_takes_no_changes(tenant_a, huddle, 
     assert "past week" in page and "Mark discussed" not in page and "Week of" in page
     assert client.post(_url("huddle_row_discussed", huddle, row_id=row.pk)).status_code == 403
     assert client.post(_url("huddle_row_resolve", huddle, row_id=row.pk), {"reason": "improved"}).status_code == 403
+
+
+def _on_track(huddle, rows: int, owner) -> None:
+    """Put all but `rows` of the huddle's agenda on track, as week 14 of a working team has them."""
+    keep = list(huddle.rows.order_by("position").values_list("pk", flat=True)[:rows])
+    HuddleRow.objects.filter(huddle=huddle).exclude(pk__in=keep).update(
+        section="on_track", owner=owner, next_step="Check in with the family", next_step_due=huddle.week_start
+        + datetime.timedelta(days=10),
+    )  # fmt: skip
+
+
+def test_the_on_track_list_is_one_line_a_student_and_the_page_stays_in_budget(tenant_a, login):
+    """Issue 10: the agenda page of a worked school stays under 300 KiB; the on-track list costs a
+    line a student, not the full row (its actions open on demand)."""
+    week = services.week_start_of(timezone.localdate(timezone=tenant_a.district.tzinfo))
+    with scope(district=tenant_a.district):
+        me = lead(tenant_a)
+        build_huddle_school(district=tenant_a.district, school=tenant_a.school, author=me, week_start=week)
+        huddle = services.huddle_generate(district=tenant_a.district, school=tenant_a.school, week_start=week)
+        total = huddle.rows.count()
+        _on_track(huddle, 30, me)
+    client = login(tenant_a.user(Role.ATTENDANCE_LEAD))
+    url = _url("huddle_detail", huddle, huddle_id=huddle.pk)
+    body = client.get(url).content.decode()
+    assert body.count("data-row-focus") == 30 and body.count('class="on-track__item"') == total - 30
+    assert len(body.encode()) <= 300 * 1024, f"{len(body.encode()) / 1024:.0f} KiB"
+    line = re.search(r'<li class="on-track__item".*?</li>', body, re.S).group(0)
+    assert len(line.encode()) < 1200 and "Check in with the family" in line and "Mark discussed" not in line
+    # Still filtered by owner: nobody else owns an on-track student.
+    with scope(district=tenant_a.district):
+        other = HuddleRow.objects.filter(huddle=huddle).exclude(owner=me).first()
+    if other is not None and other.owner_id:
+        filtered = client.get(url, {"owner": other.owner_id}).content.decode()
+        assert 'class="on-track__item"' not in filtered
+
+
+def test_an_on_track_line_opens_the_full_row_in_place(tenant_a, tenant_b, huddle, login):
+    row = _row(huddle)
+    with scope(district=tenant_a.district):
+        HuddleRow.objects.filter(pk=row.pk).update(section="on_track", owner=lead(tenant_a), next_step="Call home")
+    client = login(tenant_a.user(Role.ATTENDANCE_LEAD))
+    page = client.get(_url("huddle_detail", huddle, huddle_id=huddle.pk)).content.decode()
+    line = re.search(rf'<li class="on-track__item" id="on-track-{row.pk}">.*?</li>', page, re.S).group(0)
+    row_url = _url("huddle_row", huddle, row_id=row.pk)
+    assert f'href="{row_url}"' in line and f'hx-get="{row_url}?view=full"' in line and "Rivera," in line
+
+    full = client.get(row_url + "?view=full", headers=HX).content.decode()
+    assert full.lstrip().startswith(f'<li class="on-track__item on-track__item--open" id="on-track-{row.pk}">')
+    assert f'id="row-{row.pk}"' in full and "Mark discussed" in full and "data-focus-after-swap" in full
+    assert "<html" not in full
+    # Without htmx the same link is the row's own page, with every form.
+    assert "<html" in client.get(row_url + "?view=full").content.decode()
+    assert login(tenant_b.user(Role.ATTENDANCE_LEAD)).get(row_url + "?view=full", headers=HX).status_code == 404

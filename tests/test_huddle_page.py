@@ -353,3 +353,33 @@ def test_an_on_track_line_opens_the_full_row_in_place(tenant_a, tenant_b, huddle
     # Without htmx the same link is the row's own page, with every form.
     assert "<html" in client.get(row_url + "?view=full").content.decode()
     assert login(tenant_b.user(Role.ATTENDANCE_LEAD)).get(row_url + "?view=full", headers=HX).status_code == 404
+
+
+def test_a_students_name_is_escaped_in_the_row_the_on_track_line_and_the_pdf(tenant_a, huddle, login):
+    """Issue 10: nothing a roster file carries reaches the page as markup."""
+    from django.template.loader import render_to_string
+
+    from districts.access import DistrictAccess
+    from outreach import display
+
+    evil = "<script>alert(1)</script>"
+    rivera, okafor = _row(huddle), _row(huddle, "Okafor")
+    with scope(district=tenant_a.district):
+        for row in (rivera, okafor):
+            row.student.last_name = evil
+            row.student.save(update_fields=["last_name"])
+        HuddleRow.objects.filter(pk=okafor.pk).update(section="on_track", owner=lead(tenant_a), next_step=evil)
+    client = login(tenant_a.user(Role.ATTENDANCE_LEAD))
+    page = client.get(_url("huddle_detail", huddle, huddle_id=huddle.pk)).content.decode()
+    escaped = "&lt;script&gt;alert(1)&lt;/script&gt;"
+    assert evil not in page
+    row = re.search(rf'<tbody id="row-{rivera.pk}".*?</tbody>', page, re.S).group(0)
+    line = re.search(rf'<li class="on-track__item" id="on-track-{okafor.pk}">.*?</li>', page, re.S).group(0)
+    assert escaped in row and line.count(escaped) >= 2  # the name and the next step
+    opened = client.get(_url("huddle_row", huddle, row_id=okafor.pk) + "?view=full", headers=HX).content.decode()
+    assert evil not in opened and escaped in opened
+    with scope(district=tenant_a.district):
+        access = DistrictAccess.for_membership(lead(tenant_a))
+        view = display.huddle_page(access=access, huddle=huddle, today=timezone.localdate())
+        html = render_to_string("outreach/huddle_pdf.html", {"page": view, "huddle": huddle, "appendix": True})
+    assert evil not in html and escaped in html

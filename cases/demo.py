@@ -2,7 +2,7 @@
 different stages at the demo schools, so the counselor's caseload looks like week 14 of a real
 year on first run: a case opened this week with no plan yet, plans written with their supports
 and a referral awaiting connection, cases connected and reviewed with measured progress, and
-one closed. Some Tier 3 students are left waiting in the queue.
+some closed. A handful of Tier 3 students are left waiting in the queue.
 
 Everything goes through the cases services (timers, consent, audit), with dates in the past,
 and every choice comes from one random.Random seeded with the demo's today.
@@ -57,11 +57,15 @@ PARTNERS = [
 ]  # fmt: skip
 
 HIGH_SCHOOL_COUNSELOR = ("counselor.hs@demo.attendnc.org", "Dana", "Whitaker")
-# Stages in the order candidates take them at each school; some candidates stay in the queue.
+# Stages in the order candidates take them at each school (a smaller demo takes the first ones,
+# still every stage); the counselor has worked the queue for weeks, so most referrals have a case
+# and a handful stay in the queue.
 STAGES = {
-    "MS-200": ["closed", "reviewed", "reviewed", "reviewed", "written", "written", "written", "new", "new"],
-    "HS-300": ["reviewed", "written", "new"],
-}
+    "MS-200": ["closed", "reviewed", "written", "new", "reviewed", "written", "reviewed", "written", "new",
+               "reviewed", "written", "reviewed", "closed", "written", "new", "reviewed", "written", "reviewed"],
+    "HS-300": ["reviewed", "written", "new", "reviewed", "written", "reviewed", "written", "closed", "new",
+               "reviewed", "written", "reviewed", "written", "new", "reviewed", "written", "reviewed", "closed"],
+}  # fmt: skip
 LEFT_IN_QUEUE = 2
 BARRIER_SUPPORTS = {
     "transportation": ("transportation", "Bus route change and a transit family pass"),

@@ -4,7 +4,11 @@ team would have, so this Monday's huddle looks like week 14 of a real year (issu
 Week by week from the team's first huddle: the nightly calculation as of the Friday before, the
 Monday huddle generated, and the team's work on it through the services (owners and next steps,
 check-ins and family contacts with barriers and supports, follow-ups, flags closed when their
-rule stopped holding, Tier 3 referrals). A few follow-ups slip, as they do, so this week shows
+rule stopped holding). Tier 3 candidates are answered as a team would: the most severe (20%+
+absent now) and those still chronic after Tier 2 supports are referred to the counselors, one or
+two a week; for the others the team notes why Tier 2 continues (the Tier 3 trigger closed as
+"family engaged, plan working", the Tier 2 work going on), so the counselors' queue holds
+referrals, not every student a Tier 3 rule ever fired for. A few follow-ups slip, as they do, so this week shows
 some overdue. This week's huddle is generated and left for Monday's meeting.
 
 Deterministic for the same `today` (one random.Random seeded with it); the roster is rebuilt by
@@ -19,8 +23,9 @@ from django.db import connection
 
 from districts.models import District, Membership, Role, School
 from districts.services import member_add
-from tiers.lifecycle import Resolution
-from tiers.models import MetricsRun
+from tiers import lifecycle
+from tiers.lifecycle import ESCALATION_RULE, Resolution
+from tiers.models import Flag, MetricsRun
 from tiers.services import compute_metrics
 
 from . import services
@@ -53,6 +58,13 @@ ESCALATION_REASONS = [
     "Over 20% absent and the barrier (health) needs the counselor and a partner.",
     "No contact with the family in three weeks despite calls, a letter and a home visit.",
 ]
+TIER2_CONTINUES = [
+    "Tier 2 continues: the family answers and the bus pass starts next week.",
+    "Tier 2 continues: most absences were one illness; the nurse plan is in place.",
+    "Tier 2 continues: mentor check-ins just started; review in three weeks.",
+]
+SEVERE_BANDS = ("severe", "acute")  # 20%+ absent now
+REFERRALS_PER_WEEK = 2  # a school's team refers one or two students a week, not every candidate
 KEEP_OPEN_REASONS = ["Family asked for another check-in before closing", "Attendance steadier, but only for two weeks"]
 TEAM_EMAIL = "lead.{}@demo.attendnc.org"
 
@@ -71,7 +83,9 @@ def play_huddles(*, district: District, today: datetime.date, calendar) -> dict[
     played = [week for week in mondays[FIRST_HUDDLE_WEEK - 1 :] if week < this_week][-WEEKS_PLAYED:]
     schools = list(School.objects.order_by("sis_id"))
     teams = {school.pk: _team(district, school) for school in schools}
-    counts = {"huddles held": 0, "contacts logged": 0, "flags resolved": 0, "escalated to Tier 3": 0}
+    counts = {
+        "huddles held": 0, "contacts logged": 0, "flags resolved": 0, "escalated to Tier 3": 0, "kept in Tier 2": 0,
+    }  # fmt: skip
     first = True
     for week in played:
         before = [day for day in elapsed if day < week]
@@ -118,15 +132,21 @@ def _meet(huddle, team: list[Membership], days: list[datetime.date], rng: random
     chair = team[0]
     services.huddle_attendance_record(huddle=huddle, members=team, by=chair)
     monday, later = days[0], days[1:] or days
-    for row in huddle.rows.select_related("student", "huddle__school").filter(outcome=HuddleRow.Outcome.OPEN):
+    referred = 0
+    rows = huddle.rows.select_related("student", "huddle__school").filter(outcome=HuddleRow.Outcome.OPEN)
+    for row in rows.order_by("position", "pk"):  # Tier 3 candidates the most absent first
         if row.section == Section.ON_TRACK:
             continue
         services.huddle_row_mark_discussed(row=row, by=chair)
         if row.section == Section.READY_TO_CLOSE:
             _close_or_keep(row, chair, monday, rng, counts)
-        elif row.section == Section.TIER3 and rng.random() < 0.6:
-            services.huddle_row_escalate(row=row, by=chair, reason=rng.choice(ESCALATION_REASONS), on=monday)
-            counts["escalated to Tier 3"] += 1
+        elif row.section == Section.TIER3:
+            if referred < REFERRALS_PER_WEEK and _needs_tier3(row):
+                referred += 1
+                services.huddle_row_escalate(row=row, by=chair, reason=rng.choice(ESCALATION_REASONS), on=monday)
+                counts["escalated to Tier 3"] += 1
+            else:
+                _tier2_continues(row, chair, team, monday, later, rng, counts)
         elif row.section == Section.FOLLOW_UP:
             if row.band in ("satisfactory", "at_risk") and row.carried_over_from_id and rng.random() < 0.35:
                 # Below the chronic line with the plan working: the team closes it.
@@ -137,6 +157,24 @@ def _meet(huddle, team: list[Membership], days: list[datetime.date], rng: random
         else:  # new, prior-year chronic, no owner, Tier 2 continuing: an owner, then the first steps
             owner = row.owner or rng.choice(team)
             _first_contacts(row, chair, owner, later, rng, counts)
+
+
+def _needs_tier3(row) -> bool:
+    """Whom a team refers: a student 20%+ absent now, or still chronic after Tier 2 supports."""
+    if row.band in SEVERE_BANDS:
+        return True
+    return row.flag_links.filter(flag__rule=ESCALATION_RULE, flag__currently_met=True).exists()
+
+
+def _tier2_continues(row, chair, team, monday, later, rng, counts) -> None:
+    """The team answers the Tier 3 trigger without a referral, saying why Tier 2 continues (the
+    trigger closed with that note), and the Tier 2 work goes on."""
+    tier3 = Flag.objects.filter(pk__in=row.flag_links.values("flag_id"), tier=3)
+    lifecycle.flags_resolve(
+        flags=tier3, reason=Resolution.PLAN_IN_PLACE, note=rng.choice(TIER2_CONTINUES), on=monday, by=chair
+    )
+    counts["kept in Tier 2"] += 1
+    _first_contacts(row, chair, row.owner or rng.choice(team), later, rng, counts)
 
 
 def _first_contacts(row, chair, owner, days, rng, counts) -> None:

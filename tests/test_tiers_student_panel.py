@@ -24,7 +24,8 @@ from .tiers_data import OCT_31, tiers_year
 
 # Session, user, membership, grants, the student with enrollments, guardians and prior years, the
 # audit insert, the attendance records list: the page before the panel.
-PAGE_QUERIES = 11  # with the Tier 3 case panel's one query (cases.student_panel)
+PAGE_QUERIES = 13  # with the Tier 3 case panel's one query (cases.student_panel) and the outreach panel's two
+# (actions, huddle rows), which district admins see since they read every huddle
 PANEL_QUERIES = 5  # current metrics (with run and policy), calendar days, records, flags, weekly snapshots
 
 

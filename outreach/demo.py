@@ -54,14 +54,14 @@ SUPPORTS = {
     "housing": "Referred to the McKinney-Vento liaison",
 }
 ESCALATION_REASONS = [
-    "Still missing two days a week after a month of Tier 2 supports; the family asked for more help.",
+    "Still missing two days a week after a month of supports; the family asked for more help.",
     "Over 20% absent and the barrier (health) needs the counselor and a partner.",
     "No contact with the family in three weeks despite calls, a letter and a home visit.",
 ]
 TIER2_CONTINUES = [
-    "Tier 2 continues: the family answers and the bus pass starts next week.",
-    "Tier 2 continues: most absences were one illness; the nurse plan is in place.",
-    "Tier 2 continues: mentor check-ins just started; review in three weeks.",
+    "Supports continue: the family answers and the bus pass starts next week.",
+    "Supports continue: most absences were one illness; the nurse plan is in place.",
+    "Supports continue: mentor check-ins just started; review in three weeks.",
 ]
 SEVERE_BANDS = ("severe", "acute")  # 20%+ absent now
 REFERRALS_PER_WEEK = 2  # a school's team refers one or two students a week, not every candidate

@@ -81,7 +81,7 @@ def _the_middle_school_queue_holds_a_handful(demo, client):
             kind=FlagEvent.Kind.RESOLVED,
             flag__tier=3,
             flag__student_id__in=at_school,
-            note__contains="Tier 2 continues",
+            note__contains="Supports continue",
         ).count()
     assert 1 <= queue <= 12, queue
     assert queue <= max(2, students * 12 // 360), (queue, students)  # about 3% of the school at most

@@ -95,9 +95,11 @@ def test_the_lead_runs_the_huddle_by_keyboard(page, demo_huddle, sign_in, assert
     expect(row).to_contain_text("Barrier: Transportation")
     expect(row).to_contain_text(f"Follow up {follow_up:%b} {follow_up.day}")
     expect(page.locator("#huddle-live")).to_contain_text("Logged the phone call")
+    expect(row.locator("[data-row-focus]")).to_be_focused()  # htmx's settle step returns the focus: wait
 
     # j, then e: escalate the next student to Tier 3.
     page.keyboard.press("j")
+    expect(row.locator("[data-row-focus]")).not_to_be_focused()
     second = _focused_row_id(page)
     assert second != first
     page.keyboard.press("e")

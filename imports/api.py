@@ -6,7 +6,7 @@ finished. The run does exactly what a browser upload does (imports.services)."""
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import generics, serializers, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import FormParser, MultiPartParser
@@ -16,7 +16,20 @@ from districts.api import DistrictAPIMixin
 from districts.models import Role
 
 from . import selectors, services
+from .messages import error_text
 from .models import ImportFormat, ImportRun, QuarantinedRow, reason_words
+
+
+class ImportErrorSerializer(serializers.Serializer):
+    """Where a rejected file went wrong and what is wrong, in the reader's language; `code` and
+    `params` are the same for every reader (blank code: an error stored before codes existed)."""
+
+    file = serializers.CharField()
+    row = serializers.IntegerField(allow_null=True, help_text="The file's line: 1 is the header.")
+    column = serializers.CharField()
+    code = serializers.CharField()
+    params = serializers.DictField()
+    message = serializers.CharField(help_text="In the reader's language (Accept-Language or their choice).")
 
 
 class ImportRunSerializer(serializers.ModelSerializer):
@@ -28,6 +41,7 @@ class ImportRunSerializer(serializers.ModelSerializer):
         "(see removals); POST the export again with allow_removals=true to go ahead",
     )
     progress = serializers.SerializerMethodField()
+    errors = serializers.SerializerMethodField()
 
     class Meta:
         model = ImportRun
@@ -41,6 +55,20 @@ class ImportRunSerializer(serializers.ModelSerializer):
 
     def get_progress(self, run) -> dict:
         return selectors.import_progress(run=run)
+
+    @extend_schema_field(ImportErrorSerializer(many=True))
+    def get_errors(self, run) -> list[dict]:
+        return [
+            {
+                "file": error.get("file", ""),
+                "row": error.get("row"),
+                "column": error.get("column", ""),
+                "code": error.get("code", ""),
+                "params": error.get("params") or {},
+                "message": error_text(error),
+            }
+            for error in run.errors
+        ]
 
 
 class ImportUploadSerializer(serializers.Serializer):
@@ -137,18 +165,23 @@ class HeldRowSerializer(serializers.ModelSerializer):
     """A held row with its reason as a code (for filters) and in words (for people)."""
 
     reason_words = serializers.SerializerMethodField(help_text="The reason in the reader's language.")
+    message = serializers.SerializerMethodField(help_text="Why it is held, in the reader's language.")
     resolution_words = serializers.SerializerMethodField()
 
     class Meta:
         model = QuarantinedRow
         fields = [
-            "id", "run", "entity", "file_name", "row_number", "field", "reason", "reason_words", "message", "code",
+            "id", "run", "entity", "file_name", "row_number", "field", "reason", "reason_words", "message",
+            "message_params", "code",
             "school_sis_id", "raw", "resolved", "resolution", "resolution_words", "resolved_at", "discard_reason",
         ]  # fmt: skip
         read_only_fields = fields
 
     def get_reason_words(self, row) -> str:
         return reason_words(row.reason)
+
+    def get_message(self, row) -> str:
+        return row.message_text
 
     def get_resolution_words(self, row) -> str:
         return str(row.get_resolution_display()) if row.resolution else ""

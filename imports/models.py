@@ -92,7 +92,9 @@ class ImportRun(models.Model):
     removed = models.PositiveIntegerField(default=0)
     # {entity: {"read": n, "added": n, "changed": n, "removed": n, "quarantined": n, "duplicates": n}}
     entity_counts = models.JSONField(default=dict, blank=True)
-    # [{"file": …, "row": n, "column": …, "message": …}] when the file was rejected
+    # [{"file": …, "row": n, "column": …, "code": …, "params": {…}}] when the file was rejected or
+    # the run failed: imports.messages renders the code in the reader's language. Errors stored
+    # before codes existed have a "message" in English instead, shown as written.
     errors = models.JSONField(default=list, blank=True)
     notes = models.JSONField(default=list, blank=True)
     # The removal guard: [{"entity", "school_id", "school", "removed", "covered", "over"}] per
@@ -176,6 +178,10 @@ class QuarantinedRow(models.Model):
     row_number = models.PositiveIntegerField()
     field = models.CharField(max_length=64, blank=True)
     reason = models.CharField(max_length=32, choices=QuarantineReason.choices)
+    # Why it is held, as the figures its reason quotes (imports.messages renders them in the
+    # reader's language). Null on rows held before codes existed: those keep their English
+    # sentence in `message`, shown as written.
+    message_params = models.JSONField(null=True, blank=True)
     message = models.CharField(max_length=300, blank=True)
     # Denormalised so the code map and health pages can group without reading JSON.
     code = models.CharField(max_length=32, blank=True)
@@ -205,6 +211,15 @@ class QuarantinedRow(models.Model):
 
     def __str__(self) -> str:
         return f"{self.file_name} row {self.row_number}: {self.get_reason_display()}"
+
+    @property
+    def message_text(self) -> str:
+        """Why it is held, in the active language (a row stored as prose: as written)."""
+        if self.message_params is None:
+            return self.message
+        from .messages import held_text
+
+        return held_text(self.reason, self.message_params)
 
 
 class SchoolAlias(models.Model):

@@ -252,7 +252,7 @@ class _RawRows:
 def _record(run, entity, frame, placement: Placement, counts: Counts, raw_of) -> EntityOutcome:
     held = _quarantine_rows(run, entity, frame, placement.held, raw_of, resolved=False)
     duplicates = pd.DataFrame(
-        {"reason": Reason.DUPLICATE, "field": "", "message": "Same as an earlier row; imported once."},
+        {"reason": Reason.DUPLICATE, "field": "", "params": [{}] * len(placement.duplicates)},
         index=placement.duplicates,
     )
     collapsed = _quarantine_rows(run, entity, frame, duplicates, raw_of, resolved=True)
@@ -287,7 +287,7 @@ def _quarantine_rows(run, entity, frame, reasons: pd.DataFrame, raw_of, *, resol
                 row_number=row,
                 field=reason["field"],
                 reason=reason["reason"],
-                message=reason["message"][:300],
+                message_params=reason["params"],
                 code=row_values.get("code", "")[:32] if entity == "attendance" else "",
                 school_sis_id=row_values.get("school_id", "")[:64],
                 row_hash=row_hash(entity, row_values),
@@ -357,7 +357,8 @@ def _settle(run: ImportRun, held: list[QuarantinedRow], placement: Placement, co
         if position in still.index:
             reason = still.loc[position]
             if row.reason != reason["reason"]:
-                row.reason, row.field, row.message = reason["reason"], reason["field"], reason["message"][:300]
+                row.reason, row.field = reason["reason"], reason["field"]
+                row.message, row.message_params = "", reason["params"]
                 changed.append(row)
         else:
             row.resolved, row.resolution, row.resolved_at = True, QuarantinedRow.Resolution.REPLAYED, now
@@ -365,7 +366,7 @@ def _settle(run: ImportRun, held: list[QuarantinedRow], placement: Placement, co
             placed.append(row)
     QuarantinedRow.objects.bulk_update(
         [*placed, *changed],
-        ["resolved", "resolution", "resolved_at", "resolved_by_run", "reason", "field", "message"],
+        ["resolved", "resolution", "resolved_at", "resolved_by_run", "reason", "field", "message", "message_params"],
         batch_size=2000,
     )
     return EntityOutcome(

@@ -50,7 +50,7 @@ class Scope:
 @dataclasses.dataclass
 class Placement:
     rows: pd.DataFrame  # database columns, ready to load
-    held: pd.DataFrame  # typed-frame index → reason, field, message
+    held: pd.DataFrame  # typed-frame index → reason, field, params (imports.messages.held_text)
     duplicates: np.ndarray  # typed-frame index of exact duplicates, collapsed into their twin
     dropped: int = 0  # present days: nothing is stored for them
     scope: Scope | None = None
@@ -152,12 +152,12 @@ class _Holds:
     def mask(self) -> np.ndarray:
         return self.reason != ""
 
-    def frame_of(self, message) -> pd.DataFrame:
+    def frame_of(self, params_of) -> pd.DataFrame:
         held = self.frame[self.mask]
         reasons = self.reason[self.mask]
         fields = self.field[self.mask]
-        messages = [message(reason, row) for reason, row in zip(reasons, held.itertuples(index=False))]
-        return pd.DataFrame({"reason": reasons, "field": fields, "message": messages}, index=held.index)
+        params = [params_of(reason, row) for reason, row in zip(reasons, held.itertuples(index=False))]
+        return pd.DataFrame({"reason": reasons, "field": fields, "params": params}, index=held.index)
 
 
 def split_duplicates(frame: pd.DataFrame, keys: list[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -201,7 +201,7 @@ def place(entity: str, frame: pd.DataFrame, index: DistrictIndex, *, scope: str 
     stored = rows.pop("_keep").to_numpy()
     return Placement(
         rows=rows[placed & stored].reset_index(drop=True),
-        held=holds.frame_of(lambda reason, row: _message(reason, row, index)),
+        held=holds.frame_of(lambda reason, row: _message_params(reason, row, index)),
         duplicates=frame.index[exact].to_numpy(),
         dropped=int((placed & ~stored).sum()),
         # Present days are placed though not stored: a day sent as all present still covers it.
@@ -348,36 +348,33 @@ def _calendar_days(school_ids, dates, index: DistrictIndex) -> tuple[np.ndarray,
     return found, instructional
 
 
-def _message(reason: str, row, index: DistrictIndex) -> str:
+def _message_params(reason: str, row, index: DistrictIndex) -> dict:
+    """The figures a held row's explanation quotes (imports.messages renders it in the reader's
+    language): the file's ids and codes as text, days as ISO dates."""
     values = row._asdict()
-    date = values.get("date")
-    day = date.date().isoformat() if isinstance(date, pd.Timestamp) else ""
-    window = index.window
     if reason == Reason.OUTSIDE_SCHOOL_YEAR:
-        what = f"{day}" if day else _stay(values)
-        return f"{what} is outside the school year {window.label} ({window.start} to {window.end})."
-    return {
-        Reason.FUTURE_DATE: f"{day} is after today ({index.today}).",
-        Reason.UNKNOWN_SCHOOL: f"No school with SIS id {values.get('school_id')!r}.",
-        Reason.UNKNOWN_STUDENT: f"No student with SIS id {values.get('student_id')!r}."
-        + (
-            ""
-            if "first_name" in values or "last_name" in values or "school_id" in values
-            else " This file has no names to add them with."
-        ),
-        Reason.UNKNOWN_CODE: f"Code {values.get('code')!r} is not in the district's code map.",
-        Reason.OUTSIDE_ENROLLMENT: f"No enrollment of this student at this school covers {day}.",
-        Reason.NO_CALENDAR_DAY: f"{day} is not in this school's calendar.",
-        Reason.NON_INSTRUCTIONAL_DAY: f"{day} is not an instructional day at this school.",
-        Reason.PARTIAL_WITHOUT_MINUTES: "A partial day needs the minutes absent.",
-        Reason.CONFLICTING_DUPLICATE: "An earlier row has the same key with different values; the earlier row was kept.",
-    }.get(reason, "")
+        window = index.window
+        year = {"year": window.label, "start": window.start.isoformat(), "end": window.end.isoformat()}
+        day = _iso(values.get("date"))
+        return year | (
+            {"day": day} if day else {"entry": _iso(values.get("entry_date")), "exit": _iso(values.get("exit_date"))}
+        )
+    if reason == Reason.FUTURE_DATE:
+        return {"day": _iso(values.get("date")), "today": index.today.isoformat()}
+    if reason == Reason.UNKNOWN_SCHOOL:
+        return {"school": str(values.get("school_id"))}
+    if reason == Reason.UNKNOWN_STUDENT:
+        names = "first_name" in values or "last_name" in values or "school_id" in values
+        return {"student": str(values.get("student_id")), "names": names}
+    if reason == Reason.UNKNOWN_CODE:
+        return {"code": str(values.get("code"))}
+    if reason in {Reason.OUTSIDE_ENROLLMENT, Reason.NO_CALENDAR_DAY, Reason.NON_INSTRUCTIONAL_DAY}:
+        return {"day": _iso(values.get("date"))}
+    return {}
 
 
-def _stay(values: dict) -> str:
-    entry, exit_date = values.get("entry_date"), values.get("exit_date")
-    text = f"The stay from {entry.date().isoformat()}" if isinstance(entry, pd.Timestamp) else "The stay"
-    return text + (f" to {exit_date.date().isoformat()}" if isinstance(exit_date, pd.Timestamp) else "")
+def _iso(value) -> str:
+    return value.date().isoformat() if isinstance(value, pd.Timestamp) else ""
 
 
 _PLACERS = {

@@ -26,6 +26,7 @@ from districts.services import audit_record
 from districts.tenancy import district_cache_key, district_storage_path
 from students.models import AttendanceCategory, AttendanceCode
 
+from .messages import error_dict, rejected_text, said
 from .models import ColumnMapping, ImportFormat, ImportRun, QuarantinedRow, QuarantineReason, SchoolAlias
 from .parsing import ImportRejected, parse_source
 from .pipeline import EntityOutcome, Outcome, RemovalsNeedConfirmation, import_parsed, replay_held
@@ -96,10 +97,10 @@ def import_run_enqueue(*, run: ImportRun) -> None:
     from .tasks import import_run_execute
 
     def failed(error: Exception) -> None:
-        message = f"The import could not be queued ({error}). Nothing was read; retry it once the broker is back."
+        message = said("queue_failed", detail=str(error))
         ImportRun._base_manager.filter(pk=run.pk, status=ImportRun.Status.QUEUED).update(  # any scope: by pk
             status=ImportRun.Status.FAILED, finished_at=timezone.now(),
-            errors=[{"file": run.original_name, "row": None, "column": "", "message": message}],
+            errors=[error_dict(run.original_name, None, "", message)],
         )  # fmt: skip
 
     enqueue_or_fail(lambda: import_run_execute.delay(run.district_id, run.pk), on_failure=failed)
@@ -121,12 +122,9 @@ IMPORT_TIME_LIMIT = 60 * 60  # hard limit of imports.tasks.import_run_execute, s
 def import_runs_fail_stuck() -> int:
     """Runs no worker took, or whose worker died with them: failed (beat, every few minutes)."""
     runs = list(stuck(ImportRun.objects.all(), running_limit=datetime.timedelta(seconds=IMPORT_TIME_LIMIT)))
-    message = "The import stopped without finishing (its worker stopped, or none took it in time). Nothing was written; retry it."
     for run in runs:
         _finish(
-            run,
-            ImportRun.Status.FAILED,
-            errors=[{"file": run.original_name, "row": None, "column": "", "message": message}],
+            run, ImportRun.Status.FAILED, errors=[error_dict(run.original_name, None, "", said("stopped_unfinished"))]
         )
     return len(runs)
 
@@ -159,21 +157,14 @@ def import_run_process(*, run: ImportRun) -> ImportRun:
         run.removals = stopped.removals
         _finish(run, ImportRun.Status.CONFIRM)
     except UndoRefused as refused:
-        errors = [{"file": "", "row": None, "column": "", "message": reason} for reason in refused.reasons]
+        errors = [error_dict("", None, "", reason) for reason in refused.reasons]
         _finish(run, ImportRun.Status.REJECTED, errors=errors)
     except Exception:
         logger.exception("Import %s of district %s failed", run.pk, run.district_id)
         _finish(
             run,
             ImportRun.Status.FAILED,
-            errors=[
-                {
-                    "file": run.original_name,
-                    "row": None,
-                    "column": "",
-                    "message": "The import stopped on an unexpected error; nothing was written. The team has been notified.",
-                }
-            ],
+            errors=[error_dict(run.original_name, None, "", said("unexpected_error"))],
         )
         raise
     else:
@@ -517,7 +508,7 @@ def column_mapping_add_sample(*, mapping: ColumnMapping, entity: str, upload) ->
                 if name
             ]
         except ImportRejected as rejected:
-            raise ValidationError({"sample": str(rejected)}) from rejected
+            raise ValidationError({"sample": rejected_text(rejected)}) from rejected
     known = mapping.columns.get(entity, {})
     for field in ENTITIES[entity].fields:
         if field.name in known:

@@ -202,7 +202,7 @@ def held_csv(request, district):
             row.field,
             row.reason,
             reason_words(row.reason),
-            row.message,
+            row.message_text,
             row.school_sis_id,
             "; ".join(f"{key}={value}" for key, value in row.raw.items()),
         ]  # fmt: skip

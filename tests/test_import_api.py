@@ -71,6 +71,8 @@ def test_a_rejected_file_is_reported_in_the_status(api, tenant_a, django_capture
         "file": "students.csv",
         "row": 2,
         "column": "student_id",
+        "code": "required_blank",
+        "params": {},
         "message": "this value is required and is blank",
     }
 

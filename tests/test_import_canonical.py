@@ -12,6 +12,7 @@ from django.core.files.storage import default_storage
 from django.core.management import CommandError, call_command
 from django_scopes import scope
 
+from imports.messages import error_text
 from imports.models import ImportRun, QuarantinedRow
 from students.models import (
     AttendanceCode,
@@ -111,7 +112,7 @@ def test_rows_that_cannot_be_placed_are_held_with_file_row_field_and_reason(tena
         "code": "U",
         "minutes_absent": "",
     }
-    assert "S99" in unknown.message
+    assert "S99" in unknown.message_text
     assert next(row for row in held if row.reason == "unknown_code").code == "X"
 
 
@@ -233,7 +234,7 @@ def _broken_copy(tmp_path, file: str, text: str):
             "column 5",
             "values in a row",
         ),
-        ("attendance.csv", "student_id,school_id,code\nS1,MS1,U\n", 1, "date", "need a 'date' column"),
+        ("attendance.csv", "student_id,school_id,code\nS1,MS1,U\n", 1, "date", "needs a 'date' column"),
         ("students.csv", "student_id,first_name,homeless\nS1,Ana,maybe\n", 2, "homeless", "not yes or no"),
         ("students.csv", "student_id,first_name\n,Ana\n", 2, "student_id", "required"),
         (
@@ -267,7 +268,7 @@ def test_a_file_that_cannot_be_read_rejects_the_import_and_writes_nothing(
     assert run.status == ImportRun.Status.REJECTED
     error = run.errors[0]
     assert (error["file"], error["row"], error["column"]) == (file, row, column)
-    assert words in error["message"]
+    assert words in error_text(error)
     with scope(district=tenant_a.district):
         assert Student.objects.count() == 0
         assert AttendanceRecord.objects.count() == 0
@@ -282,7 +283,7 @@ def test_a_file_that_is_not_utf8_is_rejected_naming_the_row(tenant_a, tmp_path):
 
     assert run.status == ImportRun.Status.REJECTED
     assert (run.errors[0]["file"], run.errors[0]["row"]) == ("guardians.csv", 2)
-    assert "UTF-8" in run.errors[0]["message"]
+    assert "UTF-8" in error_text(run.errors[0])
 
 
 def test_replay_places_held_rows_once_their_code_is_mapped(tenant_a):

@@ -25,7 +25,7 @@ def year(tenant_a, tmp_path):
 
 def _held(run):
     with scope(district=run.district):
-        return [(row.reason, row.field, row.message) for row in run.quarantined_rows.order_by("row_number")]
+        return [(row.reason, row.field, row.message_text) for row in run.quarantined_rows.order_by("row_number")]
 
 
 def test_attendance_dated_after_today_is_held_and_covers_nothing(year, tmp_path, monkeypatch):
@@ -35,7 +35,7 @@ def test_attendance_dated_after_today_is_held_and_covers_nothing(year, tmp_path,
 
     run = run_import(year, write_csv(tmp_path / "a", "attendance.csv", "student_id,school_id,date,code", rows))
 
-    assert _held(run) == [("future_date", "date", "2025-10-13 is after today (2025-10-10).")]
+    assert _held(run) == [("future_date", "date", "Oct. 13, 2025 is after today (Oct. 10, 2025).")]
     after = district_state(year)["attendance"]
     assert before["attendance"] - after == {("S1", "MS1", D(2025, 10, 9), "U"), ("S2", "MS1", D(2025, 10, 9), "U")}
     with scope(district=year):
@@ -68,9 +68,9 @@ def test_rows_outside_the_school_year_are_held_whatever_else_is_wrong_with_them(
     }
     assert run.rows_quarantined == 5
     messages = [row[2] for row in _held(run)]
-    assert "2024-10-01 is outside the school year 2025-26 (2025-08-25 to 2026-06-10)." in messages
+    assert "Oct. 1, 2024 is outside the school year 2025-26 (Aug. 25, 2025 to June 10, 2026)." in messages
     assert (
-        "The stay from 2024-08-26 to 2025-06-01 is outside the school year 2025-26 (2025-08-25 to 2026-06-10)."
+        "The stay from Aug. 26, 2024 to June 1, 2025 is outside the school year 2025-26 (Aug. 25, 2025 to June 10, 2026)."
         in messages
     )
     assert run.entity_counts["calendar"]["added"] == 1  # the year's last day is in it

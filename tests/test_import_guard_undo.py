@@ -11,6 +11,7 @@ from django_scopes import scope
 
 from districts.models import AuditEvent, School
 from imports import services
+from imports.messages import error_text
 from imports.models import ImportChange, ImportRun, QuarantinedRow
 from imports.undo import undo_blockers
 from students.models import (
@@ -277,7 +278,7 @@ def test_an_undo_refused_at_run_time_writes_nothing(year, tmp_path):
         undo = services.import_run_process(run=undo)
 
     assert undo.status == ImportRun.Status.REJECTED
-    assert "first" in undo.errors[0]["message"]
+    assert "first" in error_text(undo.errors[0])
     assert every_row(year) == before
 
 

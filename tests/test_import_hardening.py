@@ -14,6 +14,7 @@ from django.urls import reverse
 from django_scopes import scope
 
 from imports import services
+from imports.messages import error_text
 from imports.models import ImportRun
 from students.models import Student
 
@@ -25,7 +26,7 @@ RLO = "\u202e"  # right-to-left override
 def _rejected(run):
     assert run.status == ImportRun.Status.REJECTED, run.status
     error = run.errors[0]
-    return error["file"], error["row"], error["column"], error["message"]
+    return error["file"], error["row"], error["column"], error_text(error)
 
 
 def _students(district):
@@ -84,7 +85,7 @@ def test_a_students_file_without_names_updates_known_students_and_holds_the_rest
         held = run.quarantined_rows.get()
         assert Student.objects.get(sis_id="S1").homeless
     assert (held.reason, held.field) == ("unknown_student", "student_id")
-    assert held.message == "No student with SIS id 'S2'. This file has no names to add them with."
+    assert held.message_text == "No student with SIS id 'S2'. This file has no names to add them with."
 
 
 def test_edfi_characteristics_of_a_student_the_export_does_not_carry_are_held(tenant_a, tmp_path):

@@ -9,6 +9,7 @@ import pytest
 from django_scopes import scope
 
 from imports import services
+from imports.messages import error_text
 from imports.models import ImportRun, QuarantinedRow
 from students.models import AttendanceCode, AttendanceRecord, Student
 
@@ -169,7 +170,7 @@ def test_an_ambiguous_date_column_rejects_the_file_and_asks_the_admin_to_choose(
     assert run.status == ImportRun.Status.REJECTED
     error = run.errors[0]
     assert (error["file"], error["row"], error["column"]) == ("hello_world_small_day2_students.csv", 2, "birth_date")
-    assert "choose M/D/YYYY or D/M/YYYY" in error["message"]
+    assert "choose M/D/YYYY or D/M/YYYY" in error_text(error)
     with scope(district=hello_district):
         assert not Student.objects.exists()
 
@@ -305,7 +306,7 @@ def test_a_file_matching_no_mapped_entity_is_noted_and_rejected(tenant_a, tmp_pa
     )
 
     assert run.status == ImportRun.Status.REJECTED
-    assert "no file matches the column mapping" in run.errors[0]["message"]
+    assert "no file matches the column mapping" in error_text(run.errors[0])
 
 
 def test_names_and_demographics_from_two_files_both_apply_and_reimport_cleanly(tenant_a, tmp_path):

@@ -17,6 +17,7 @@ from attendnc.celery import app as celery_app
 from districts.models import Role
 from imports import services as import_services
 from imports import tasks as import_tasks
+from imports.messages import error_text
 from imports.models import ImportRun
 from tiers import services, tasks
 from tiers.models import MetricsRun, StudentMetrics
@@ -136,7 +137,7 @@ def test_an_import_the_broker_refuses_fails_and_can_be_retried(
         import_services.import_run_enqueue(run=run)
     with scope(district=tenant_a.district):
         run.refresh_from_db()
-    assert run.status == "failed" and "could not be queued" in run.errors[0]["message"]
+    assert run.status == "failed" and "could not be queued" in error_text(run.errors[0])
     client = login(tenant_a.user(Role.DISTRICT_ADMIN))
     url = reverse("imports:run_detail", kwargs={"district": "alpha", "import_run_id": run.pk})
     assert "Retry this import" in client.get(url).content.decode()

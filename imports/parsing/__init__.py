@@ -1,5 +1,6 @@
 """Every import format, read into the same canonical tables (see imports.schema)."""
 
+from ..messages import said
 from ..models import ImportFormat
 from .canonical import parse_canonical
 from .errors import ImportRejected, RowError
@@ -14,7 +15,7 @@ def parse_source(path, *, format: str, columns: dict | None = None, formats: dic
     """Read the file, folder or zip at `path`. Raises ImportRejected when it cannot be read."""
     files, notes = source_files(path)
     if not files:
-        raise ImportRejected.one("(upload)", None, "", "no CSV, JSON or XML files found")
+        raise ImportRejected.one("(upload)", None, "", said("no_data_files"))
     if format == ImportFormat.CSV:
         return parse_canonical(files, notes)
     if format == ImportFormat.SIS_CSV:

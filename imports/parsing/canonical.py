@@ -1,5 +1,6 @@
 """The canonical CSV format (SPEC §4): files named after what they hold, our own headers."""
 
+from ..messages import said
 from ..schema import ENTITIES, ROW
 from .csvread import read_csv_text
 from .dates import ISO
@@ -26,6 +27,6 @@ def parse_canonical(files: list[SourceFile], notes: list[str]) -> ParsedImport:
             files[0].name if files else "(upload)",
             None,
             "",
-            f"no canonical CSV files found; expected any of {expected}",
+            said("no_canonical_files", expected=expected),
         )
     return ParsedImport(tables, notes)

@@ -10,6 +10,7 @@ import warnings
 
 import pandas as pd
 
+from ..messages import said
 from ..schema import ROW
 from .errors import ImportRejected, RowError
 from .sources import SourceFile
@@ -56,19 +57,17 @@ def _header(source: SourceFile) -> list[str]:
     try:
         text = first_line.decode("utf-8-sig")
     except UnicodeDecodeError as error:
-        raise ImportRejected.one(
-            source.name, 1, "", "the header is not UTF-8 text; save the file as UTF-8 CSV"
-        ) from error
+        raise ImportRejected.one(source.name, 1, "", said("header_not_utf8")) from error
     header = next(csv.reader(io.StringIO(text)), None)
     if not header or not any(column.strip() for column in header):
-        raise ImportRejected.one(source.name, 1, "", "the file is empty or has no header row")
+        raise ImportRejected.one(source.name, 1, "", said("empty_file"))
     names = [column.strip() for column in header]
     seen = set()
     for name in names:
         if not name:
             continue
         if name.lower() in seen:
-            raise ImportRejected.one(source.name, 1, name, "this column appears twice in the header")
+            raise ImportRejected.one(source.name, 1, name, said("column_twice"))
         seen.add(name.lower())
     return header
 
@@ -81,15 +80,15 @@ def _diagnose(source: SourceFile, width: int, error: Exception) -> ImportRejecte
         try:
             line.decode("utf-8")
         except UnicodeDecodeError:
-            return ImportRejected.one(source.name, number, "", "this row is not UTF-8 text; save the file as UTF-8 CSV")
+            return ImportRejected.one(source.name, number, "", said("row_not_utf8"))
     text = raw.decode("utf-8-sig")
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
         for values in reader:
             if len(values) > width:
                 column = f"column {width + 1}"
-                message = f"{len(values)} values in a row under a header of {width} columns"
+                message = said("too_many_values", count=len(values), width=width)
                 return ImportRejected([RowError(source.name, reader.line_num, column, message)])
     except csv.Error as csv_error:
-        return ImportRejected.one(source.name, reader.line_num, "", f"not valid CSV: {csv_error}")
-    return ImportRejected.one(source.name, None, "", f"not valid CSV: {error}")
+        return ImportRejected.one(source.name, reader.line_num, "", said("csv_invalid", detail=str(csv_error)))
+    return ImportRejected.one(source.name, None, "", said("csv_invalid", detail=str(error)))

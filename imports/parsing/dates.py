@@ -11,6 +11,7 @@ import re
 import numpy as np
 import pandas as pd
 
+from ..messages import said
 from .errors import ImportRejected
 
 ISO, MDY, DMY, AUTO = "ymd", "mdy", "dmy", "auto"
@@ -37,7 +38,7 @@ def parse_date_column(values: pd.Series, rows: pd.Series, *, file: str, column: 
     if bad.any():
         text = texts[bad].iloc[0]
         expected = FORMAT_LABELS.get(fmt, fmt)
-        raise ImportRejected.one(file, row_of(text), column, f"{text!r} is not a date in the form {expected}")
+        raise ImportRejected.one(file, row_of(text), column, said("not_date_in_form", value=text, form=expected))
     lookup = np.append(parsed.to_numpy(dtype="datetime64[ns]"), np.datetime64("NaT", "ns"))
     return pd.Series(lookup[codes], index=values.index)
 
@@ -50,21 +51,18 @@ def detect_date_format(texts: pd.Series, *, file: str, column: str, row_of=lambd
     parts = texts.str.extract(_NUMERIC)
     if parts[0].isna().any():
         bad = texts[parts[0].isna().to_numpy()].iloc[0]
-        message = f"{bad!r} is not a date in a format we read (YYYY-MM-DD, M/D/YYYY or D/M/YYYY)"
+        message = said("not_date_known_form", value=bad)
         raise ImportRejected.one(file, row_of(bad), column, message)
     first, second = parts[0].astype(int), parts[1].astype(int)
     if (first > 12).any() and (second > 12).any():
-        message = "some dates put the day first and others the month first; choose one format in the column mapping"
+        message = said("dates_mixed_order")
         raise ImportRejected.one(file, None, column, message)
     if (first > 12).any():
         return DMY
     if (second > 12).any():
         return MDY
     example = texts.iloc[0]
-    message = (
-        f"every date in this column (e.g. {example!r}) could be month/day or day/month; "
-        "choose M/D/YYYY or D/M/YYYY for this column in the column mapping"
-    )
+    message = said("dates_ambiguous", value=example)
     raise ImportRejected.one(file, row_of(example), column, message)
 
 

@@ -18,6 +18,7 @@ import pandas as pd
 
 from students.models import AttendanceCategory as Category
 
+from ..messages import said
 from ..schema import ROW, STUDENT_DAY
 from .errors import ImportRejected
 from .tables import ParsedImport, SourceTable
@@ -171,7 +172,7 @@ def _number(record: Record, name: str) -> float | None:
     try:
         return float(text) if text else None
     except ValueError:
-        raise ImportRejected.one(record.file, record.number, name, f"{text!r} is not a number") from None
+        raise ImportRejected.one(record.file, record.number, name, said("not_a_number", value=text)) from None
 
 
 def _characteristics(record: Record) -> dict:
@@ -266,7 +267,7 @@ def assemble(records: Iterable[Record], notes: list[str]) -> ParsedImport:
             "(upload)",
             None,
             "",
-            "no Ed-Fi resources we read (Student, School, StudentSchoolAssociation, CalendarDate, StudentSchoolAttendanceEvent) were found",
+            said("edfi_no_resources"),
         )
     return ParsedImport(tables, notes, standard_codes={**ATTENDANCE_EVENT_CATEGORIES, **PART_DAY_CODES})
 

@@ -4,6 +4,7 @@ the resource's name, or JSON Lines."""
 
 import json
 
+from ..messages import said
 from .edfi import Record, _key, assemble, resource_name
 from .errors import ImportRejected
 from .sources import SourceFile
@@ -29,7 +30,7 @@ def _resources(source: SourceFile):
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:
-        raise ImportRejected.one(source.name, None, "", f"not UTF-8 text (byte {error.start})") from error
+        raise ImportRejected.one(source.name, None, "", said("not_utf8_byte", byte=error.start)) from error
     default = resource_name(source.name)
     if source.suffix in {".jsonl", ".ndjson"}:
         return [
@@ -45,7 +46,7 @@ def _resources(source: SourceFile):
         return [(resource_name(key), value) for key, value in document.items()]
     if isinstance(document, dict):
         return [(default, [document])]
-    raise ImportRejected.one(source.name, None, "", "expected an array of Ed-Fi resources")
+    raise ImportRejected.one(source.name, None, "", said("edfi_not_array"))
 
 
 def _load(source: SourceFile, text: str, line: int | None):
@@ -53,7 +54,9 @@ def _load(source: SourceFile, text: str, line: int | None):
         return json.loads(text)
     except json.JSONDecodeError as error:
         row = line or error.lineno
-        raise ImportRejected.one(source.name, row, f"column {error.colno}", f"not valid JSON: {error.msg}") from error
+        raise ImportRejected.one(
+            source.name, row, f"column {error.colno}", said("json_invalid", detail=error.msg)
+        ) from error
 
 
 def _leaves(item: dict) -> list[tuple[str, str]]:

@@ -8,6 +8,7 @@ import xml.etree.ElementTree as ElementTree
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import iterparse
 
+from ..messages import said
 from .edfi import Record, _key, assemble, resource_name
 from .errors import ImportRejected
 from .sources import SourceFile
@@ -40,19 +41,13 @@ def _records(source: SourceFile):
                     yield Record(name, source.name, counts[name], _leaves(element))
                     element.clear()
     except DefusedXmlException as error:
-        what = {
-            "DTDForbidden": "a DTD",
-            "EntitiesForbidden": "entities",
-            "ExternalReferenceForbidden": "an external reference",
-        }
-        message = (
-            f"not read: the file declares {what.get(type(error).__name__, 'a DTD')}, which an Ed-Fi export never needs"
-        )
+        what = {"DTDForbidden": "dtd", "EntitiesForbidden": "entities", "ExternalReferenceForbidden": "external"}
+        message = said("xml_forbidden", what=what.get(type(error).__name__, "dtd"))
         raise ImportRejected.one(source.name, None, "", message) from error
     except ElementTree.ParseError as error:
         line, column = error.position
         raise ImportRejected.one(
-            source.name, line, f"column {column}", f"not valid XML: {error.msg if hasattr(error, 'msg') else error}"
+            source.name, line, f"column {column}", said("xml_invalid", detail=str(getattr(error, "msg", error)))
         ) from error
 
 

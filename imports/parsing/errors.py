@@ -2,20 +2,23 @@
 
 import dataclasses
 
+from ..messages import error_dict
+
 
 @dataclasses.dataclass(frozen=True)
 class RowError:
     file: str
     row: int | None  # the file's line: 1 is the header, 2 the first data row
     column: str
-    message: str
+    message: str  # an ImportMessage (imports.messages.said): read in English, stored as a code
 
     def __str__(self) -> str:
         where = f"{self.file}, row {self.row}" if self.row else self.file
         return f"{where}, column {self.column!r}: {self.message}" if self.column else f"{where}: {self.message}"
 
     def as_dict(self) -> dict:
-        return dataclasses.asdict(self)
+        """As ImportRun.errors keeps it: where, and the message as a code and its figures."""
+        return error_dict(self.file, self.row, self.column, self.message)
 
 
 class ImportRejected(Exception):

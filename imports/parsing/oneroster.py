@@ -12,6 +12,7 @@ enrollment from the earliest begin date (or the school year's start) to the late
 
 import pandas as pd
 
+from ..messages import said
 from ..schema import ROW
 from .csvread import read_csv_text
 from .errors import ImportRejected
@@ -33,9 +34,7 @@ def parse_oneroster(files: list[SourceFile], notes: list[str]) -> ParsedImport:
     sheets = {source.name.lower(): source for source in files if source.suffix == ".csv"}
     missing = [name for name in ("orgs.csv", "users.csv") if name not in sheets]
     if missing:
-        raise ImportRejected.one(
-            missing[0], None, "", "a OneRoster export needs orgs.csv and users.csv (with manifest.csv)"
-        )
+        raise ImportRejected.one(missing[0], None, "", said("oneroster_files_missing"))
     manifest = _manifest(sheets, notes)
     frames = {name: _active(read_csv_text(source), name, notes) for name, source in sheets.items() if name in _READ}
     users = _with_roles(frames["users.csv"], frames.get("roles.csv"), manifest.get("oneroster.version", "1.1"))

@@ -9,6 +9,7 @@ their order; attendance may be absences only or one row per student per day, pre
 
 import pandas as pd
 
+from ..messages import said
 from ..schema import ENTITIES, ROW
 from .csvread import header_of, read_csv_text
 from .dates import AUTO
@@ -19,9 +20,7 @@ from .tables import ParsedImport, SourceTable
 
 def parse_sis(files: list[SourceFile], notes: list[str], *, columns: dict, formats: dict) -> ParsedImport:
     if not columns:
-        raise ImportRejected.one(
-            "(mapping)", None, "", "the column mapping maps no columns yet; map the export's headers first"
-        )
+        raise ImportRejected.one("(mapping)", None, "", said("mapping_empty"))
     tables = []
     for source in files:
         if source.suffix not in {".csv", ".txt"}:
@@ -34,7 +33,7 @@ def parse_sis(files: list[SourceFile], notes: list[str], *, columns: dict, forma
             continue
         tables.append(_table(source, entity, columns[entity], formats.get(entity, {})))
     if not tables:
-        raise ImportRejected.one(files[0].name if files else "(upload)", None, "", "no file matches the column mapping")
+        raise ImportRejected.one(files[0].name if files else "(upload)", None, "", said("mapping_no_match"))
     return ParsedImport(tables, notes)
 
 
@@ -62,11 +61,7 @@ def _table(source: SourceFile, entity: str, fields: dict, formats: dict) -> Sour
         # A file that lacks a mapped column is not the file the mapping describes (a demographics
         # export read as students): reading it would blank that field in every row.
         if header.lower() not in by_lower:
-            label = ENTITIES[entity].label
-            message = (
-                f"the column mapping reads {label.lower()}' {field!r} from a column {header!r}, which this file "
-                "does not have; choose the right file or fix the mapping"
-            )
+            message = said("mapping_column_missing", field=field, header=header)
             raise ImportRejected.one(source.name, 1, header, message)
     canonical = {ROW: text[ROW]}
     headers = {}

@@ -12,6 +12,7 @@ from typing import IO
 
 from django.conf import settings
 
+from ..messages import said
 from .errors import ImportRejected
 
 # A member this small may compress as well as it likes (an empty CSV with a header compresses 50×).
@@ -45,7 +46,7 @@ def source_files(path: str | Path) -> tuple[list[SourceFile], list[str]]:
     if zipfile.is_zipfile(path):
         return _zip_files(path)
     if not path.exists():
-        raise ImportRejected.one(path.name, None, "", "file not found")
+        raise ImportRejected.one(path.name, None, "", said("file_not_found"))
     return [SourceFile(path.name, path.name, lambda: open(path, "rb"))], []
 
 
@@ -83,18 +84,13 @@ def _check_sizes(path: Path, members: list[zipfile.ZipInfo]) -> None:
     limit = settings.IMPORT_MAX_UNCOMPRESSED_BYTES
     total = sum(info.file_size for info in members)
     if total > limit:
-        message = (
-            f"the zip unpacks to {total // 1024**2:,} MB, more than the {limit // 1024**2:,} MB an import reads; "
-            "split it into smaller uploads"
-        )
+        message = said("zip_too_large", total_mb=total // 1024**2, limit_mb=limit // 1024**2)
         raise ImportRejected.one(path.name, None, "", message)
     ratio = settings.IMPORT_MAX_COMPRESSION_RATIO
     for info in members:
         if info.file_size >= RATIO_CHECKED_FROM_BYTES and info.file_size > ratio * max(info.compress_size, 1):
-            message = (
-                f"{info.filename} is compressed {info.file_size // max(info.compress_size, 1):,} to 1, more than "
-                f"the {ratio} to 1 an export reaches; this looks like a zip bomb, not an export"
-            )
+            ratio_found = info.file_size // max(info.compress_size, 1)
+            message = said("zip_bomb", member=info.filename, ratio=ratio_found, limit=ratio)
             raise ImportRejected.one(path.name, None, "", message)
 
 

@@ -14,6 +14,7 @@ import pyarrow.compute as pc
 
 from students.text import BIDI_CONTROLS
 
+from ..messages import said
 from ..schema import BOOL, CHANNEL, DATE, ENTITIES, FILE, GRADE, ID, INT, ROW, TEXT
 from .dates import AUTO, ISO, parse_date_column
 from .errors import ImportRejected
@@ -54,7 +55,7 @@ def typed_frame(
     entity, formats = ENTITIES[entity_name], formats or {}
     missing = [name for name in entity.required if name not in text.columns]
     if missing:
-        raise ImportRejected.one(file, 1, missing[0], f"{entity.label} need a {missing[0]!r} column")
+        raise ImportRejected.one(file, 1, missing[0], said("column_missing", column=missing[0]))
     rows = text[ROW]
     typed = {}
     for field in entity.fields:
@@ -94,7 +95,7 @@ def _plain_text(values: pd.Series, rows, *, file: str, field, column: str) -> pd
         position = int(np.argmax(bad))
         value = values.iloc[position]
         character = next(ch for ch in value if re.match(ID_CONTROL if field.kind == ID else CONTROL, ch))
-        message = f"{value!r} holds a control character (U+{ord(character):04X}); remove it in the SIS and export again"
+        message = said("control_character", value=value, codepoint=f"{ord(character):04X}")
         raise ImportRejected.one(file, int(rows.iloc[position]), column, message)
     if field.kind == ID or not pc.any(pc.match_substring_regex(array, BIDI)).as_py():
         return values
@@ -114,13 +115,11 @@ def _check_together(entity: str, frame: pd.DataFrame, text: pd.DataFrame, *, fil
         column = "first_name" if "first_name" in frame.columns else "last_name"
         _fail_at(
             blank.to_numpy(), text["student_id"], rows, file=file, column=column,
-            message="student {value!r} has neither a first nor a last name",
+            code="student_without_name",
         )  # fmt: skip
     if entity == "enrollments" and "exit_date" in frame:
         early = (frame["exit_date"] < frame["entry_date"]).to_numpy()
-        _fail_at(
-            early, text["exit_date"], rows, file=file, column="exit_date", message="{value!r} is before the entry date"
-        )
+        _fail_at(early, text["exit_date"], rows, file=file, column="exit_date", code="exit_before_entry")
     if entity == "prior_year":
         more = (frame["days_absent"] > frame["days_enrolled"]).fillna(False).to_numpy(dtype=bool)
         _fail_at(
@@ -129,7 +128,7 @@ def _check_together(entity: str, frame: pd.DataFrame, text: pd.DataFrame, *, fil
             rows,
             file=file,
             column="days_absent",
-            message="{value!r} is more than the days enrolled",
+            code="absent_over_enrolled",
         )
 
 
@@ -137,23 +136,22 @@ def _no_blanks(values, rows, *, file, column):
     blank = (values == "").to_numpy()
     if blank.any():
         row = int(rows.to_numpy()[np.argmax(blank)])
-        raise ImportRejected.one(file, row, column, "this value is required and is blank")
+        raise ImportRejected.one(file, row, column, said("required_blank"))
 
 
-def _fail_at(mask, values, rows, *, file, column, message):
+def _fail_at(mask, values, rows, *, file, column, code, **params):
+    """Rejects the file at the first row `mask` marks, quoting its value (message `code`)."""
     mask = np.asarray(mask, dtype=bool)
     if mask.any():
         position = int(np.argmax(mask))
-        value = values.iloc[position]
-        raise ImportRejected.one(file, int(rows.iloc[position]), column, message.format(value=value))
+        value = str(values.iloc[position])
+        raise ImportRejected.one(file, int(rows.iloc[position]), column, said(code, value=value, **params))
 
 
 def _read_text(values, rows, *, file, field, fmt):
     if field.max_length:
         too_long = (values.str.len() > field.max_length).to_numpy()
-        _fail_at(
-            too_long, values, rows, file=file, column=field.name, message=f"longer than {field.max_length} characters"
-        )
+        _fail_at(too_long, values, rows, file=file, column=field.name, code="too_long", max=field.max_length)
     return values
 
 
@@ -166,8 +164,7 @@ def _read_bool(values, rows, *, file, field, fmt):
     if fmt == NONBLANK:
         return (lowered != "").to_numpy()
     known = lowered.isin(TRUE | FALSE).to_numpy()
-    message = "{value!r} is not yes or no (use Y/N, 1/0 or true/false)"
-    _fail_at(~known, values, rows, file=file, column=field.name, message=message)
+    _fail_at(~known, values, rows, file=file, column=field.name, code="not_yes_no")
     return lowered.isin(TRUE).to_numpy()
 
 
@@ -175,14 +172,14 @@ def _read_int(values, rows, *, file, field, fmt):
     numbers = pd.to_numeric(values.replace("", None), errors="coerce")
     blank = (values == "").to_numpy()
     bad = (numbers.isna().to_numpy() & ~blank) | (numbers.notna() & ((numbers % 1 != 0) | (numbers < 0))).to_numpy()
-    _fail_at(bad, values, rows, file=file, column=field.name, message="{value!r} is not a whole number of 0 or more")
+    _fail_at(bad, values, rows, file=file, column=field.name, code="not_whole_number")
     _fail_at(
         (numbers > MAX_SMALL_INT).to_numpy(),
         values,
         rows,
         file=file,
         column=field.name,
-        message="{value!r} is too large",
+        code="too_large",
     )
     return numbers.astype("Int64")
 
@@ -198,7 +195,7 @@ def _read_grade(values, rows, *, file, field, fmt):
         rows,
         file=file,
         column=field.name,
-        message="{value!r} is not a grade",
+        code="not_grade",
     )
     return grades
 
@@ -206,8 +203,7 @@ def _read_grade(values, rows, *, file, field, fmt):
 def _read_channel(values, rows, *, file, field, fmt):
     lowered = values.str.lower()
     known = lowered.isin(CHANNELS).to_numpy()
-    message = "{value!r} is not a contact channel (phone, text, email or letter)"
-    _fail_at(~known, values, rows, file=file, column=field.name, message=message)
+    _fail_at(~known, values, rows, file=file, column=field.name, code="not_channel")
     return lowered.map(CHANNELS)
 
 

@@ -1,7 +1,9 @@
-"""Held-row reasons in words on the import pages (a reason's code is for filters and machines)."""
+"""Held-row reasons and import errors in words on the import pages (their codes are for filters
+and machines)."""
 
 from django import template
 
+from imports.messages import error_text
 from imports.models import reason_words as _reason_words
 
 register = template.Library()
@@ -10,3 +12,9 @@ register = template.Library()
 @register.filter
 def reason_words(code: str) -> str:
     return _reason_words(code)
+
+
+@register.filter
+def error_words(error: dict) -> str:
+    """A stored import error's message in the reader's language."""
+    return error_text(error)

@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 from districts.models import District
 from districts.tenancy import district_scope
 from imports import services
+from imports.messages import error_text
 from imports.models import ColumnMapping, ImportFormat, ImportRun
 
 FORMATS = {
@@ -93,7 +94,7 @@ class Command(BaseCommand):
                 )
                 if part
             )
-            self.stderr.write(f"  rejected: {where}: {error['message']}")
+            self.stderr.write(f"  rejected: {where}: {error_text(error)}")
         stopped = run.status == ImportRun.Status.CONFIRM
         for entry in run.removals:
             of = f" of {entry['covered']} it covers" if entry["covered"] is not None else ""

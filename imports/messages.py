@@ -1,0 +1,262 @@
+"""What an import tells the admin, stored as a code and its figures, rendered in the reader's language.
+
+A rejected file's errors (ImportRun.errors) and a held row's explanation (QuarantinedRow) are read
+days later, by whoever opens the import page, in English or Spanish: so they are kept as a code
+and the values it quotes (the file's own text, a row's ISO date, a count), never as a sentence.
+Where the problem is (file, row, column) is stored beside them and shown in every language.
+
+Rows and errors stored before codes existed carry an English sentence only: they are shown as
+written (`error_text`, `QuarantinedRow.message_text`).
+"""
+
+import datetime
+import re
+
+from django.utils import formats, translation
+from django.utils.translation import gettext as _
+
+from .models import QuarantineReason as Reason
+
+
+class ImportMessage(str):
+    """A message passed where text is expected (an exception's text, a log line, the command
+    line): reads as its English sentence, and carries the code and figures that are stored."""
+
+    code: str
+    params: dict
+
+
+def said(code: str, **params) -> ImportMessage:
+    """The message `code` quoting `params` (JSON values: text, numbers, ISO dates). A control
+    character in the file's text is kept visible as an escape (\\x00): PostgreSQL's JSON cannot
+    hold a NUL, and the admin must see where it is."""
+    params = {name: _visible(value) if isinstance(value, str) else value for name, value in params.items()}
+    with translation.override("en"):
+        message = ImportMessage(render(code, params))
+    message.code, message.params = code, params
+    return message
+
+
+def render(code: str, params: dict) -> str:
+    """The message in the active language; a code this version does not know shows its figures."""
+    text = _TEXTS.get(code)
+    if text is None:
+        return str(params.get("text", "")) or code
+    return text(params)
+
+
+def error_text(error: dict) -> str:
+    """A stored error (ImportRun.errors) in the active language; one stored as prose, as written."""
+    if error.get("code"):
+        return render(error["code"], error.get("params") or {})
+    return str(error.get("message", ""))
+
+
+def error_dict(file: str, row: int | None, column: str, message) -> dict:
+    """An error as ImportRun.errors keeps it: where, then the code and figures (prose that has
+    no code, such as an undo's refusal written in the request's language, is kept as written)."""
+    where = {"file": file, "row": row, "column": column}
+    if isinstance(message, ImportMessage):
+        return where | {"code": message.code, "params": message.params}
+    return where | {"code": "", "params": {}, "message": str(message)}
+
+
+def error_line(error: dict) -> str:
+    """A stored error as one line in the active language: where it is, then what is wrong."""
+    where = [error.get("file") or ""]
+    if error.get("row"):
+        where.append(_("row %(row)s") % {"row": error["row"]})
+    if error.get("column"):
+        where.append(_("column “%(column)s”") % {"column": error["column"]})
+    return _("%(where)s: %(message)s") % {
+        "where": ", ".join(part for part in where if part),
+        "message": error_text(error),
+    }
+
+
+def rejected_text(rejected) -> str:
+    """An ImportRejected's errors in the active language, one after the other."""
+    return "; ".join(error_line(error.as_dict()) for error in rejected.errors)
+
+
+def held_text(reason: str, params: dict) -> str:
+    """Why a row is held, in the active language, from its reason code and figures."""
+    return render(f"held.{reason}", params)
+
+
+# ----------------------------------------------------------------------------- rendering
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def _visible(text: str) -> str:
+    return _CONTROL.sub(lambda found: f"\\x{ord(found.group()):02x}", text)
+
+
+def _q(value) -> str:
+    """The file's own text in quotes (its control characters already escaped by `said`)."""
+    text = _visible(str(value))
+    return f'"{text}"' if "'" in text else f"'{text}'"
+
+
+def _day(iso: str | None) -> str:
+    return formats.date_format(datetime.date.fromisoformat(iso), "DATE_FORMAT") if iso else ""
+
+
+def _number(value) -> str:
+    return formats.number_format(value, force_grouping=True)
+
+
+def _outside_year(p: dict) -> str:
+    year = {"year": p["year"], "start": _day(p["start"]), "end": _day(p["end"])}
+    if p.get("day"):
+        return _("%(day)s is outside the school year %(year)s (%(start)s to %(end)s).") % (
+            year | {"day": _day(p["day"])}
+        )
+    if p.get("entry") and p.get("exit"):
+        return _("The stay from %(entry)s to %(exit)s is outside the school year %(year)s (%(start)s to %(end)s).") % (
+            year | {"entry": _day(p["entry"]), "exit": _day(p["exit"])}
+        )
+    if p.get("entry"):
+        return _("The stay from %(entry)s is outside the school year %(year)s (%(start)s to %(end)s).") % (
+            year | {"entry": _day(p["entry"])}
+        )
+    return _("The stay is outside the school year %(year)s (%(start)s to %(end)s).") % year
+
+
+def _unknown_student(p: dict) -> str:
+    if p.get("names", True):
+        return _("No student with SIS id %(student)s.") % {"student": _q(p["student"])}
+    return _("No student with SIS id %(student)s. This file has no names to add them with.") % {
+        "student": _q(p["student"])
+    }
+
+
+def _xml_forbidden(p: dict) -> str:
+    what = p.get("what")
+    if what == "entities":
+        return _("not read: the file declares entities, which an Ed-Fi export never needs")
+    if what == "external":
+        return _("not read: the file declares an external reference, which an Ed-Fi export never needs")
+    return _("not read: the file declares a DTD, which an Ed-Fi export never needs")
+
+
+_TEXTS = {
+    # --- a file that cannot be read (ImportRun.errors) ---
+    "no_data_files": lambda p: _("no CSV, JSON or XML files found"),
+    "file_not_found": lambda p: _("file not found"),
+    "zip_too_large": lambda p: (
+        _("the zip unpacks to %(total)s MB, more than the %(limit)s MB an import reads; split it into smaller uploads")
+        % {"total": _number(p["total_mb"]), "limit": _number(p["limit_mb"])}
+    ),
+    "zip_bomb": lambda p: (
+        _(
+            "%(member)s is compressed %(ratio)s to 1, more than the %(limit)s to 1 an export reaches; "
+            "this looks like a zip bomb, not an export"
+        )
+        % {"member": p["member"], "ratio": _number(p["ratio"]), "limit": _number(p["limit"])}
+    ),
+    "header_not_utf8": lambda p: _("the header is not UTF-8 text; save the file as UTF-8 CSV"),
+    "empty_file": lambda p: _("the file is empty or has no header row"),
+    "column_twice": lambda p: _("this column appears twice in the header"),
+    "row_not_utf8": lambda p: _("this row is not UTF-8 text; save the file as UTF-8 CSV"),
+    "too_many_values": lambda p: (
+        _("%(count)s values in a row under a header of %(width)s columns") % {"count": p["count"], "width": p["width"]}
+    ),
+    "csv_invalid": lambda p: _("not valid CSV: %(detail)s") % {"detail": p["detail"]},
+    "no_canonical_files": lambda p: (
+        _("no canonical CSV files found; expected any of %(expected)s") % {"expected": p["expected"]}
+    ),
+    "mapping_empty": lambda p: _("the column mapping maps no columns yet; map the export's headers first"),
+    "mapping_no_match": lambda p: _("no file matches the column mapping"),
+    "mapping_column_missing": lambda p: (
+        _(
+            "the column mapping reads the field %(field)s from a column %(header)s, which this file does not have; "
+            "choose the right file or fix the mapping"
+        )
+        % {"field": _q(p["field"]), "header": _q(p["header"])}
+    ),
+    "oneroster_files_missing": lambda p: _("a OneRoster export needs orgs.csv and users.csv (with manifest.csv)"),
+    "not_utf8_byte": lambda p: _("not UTF-8 text (byte %(byte)s)") % {"byte": p["byte"]},
+    "edfi_not_array": lambda p: _("expected an array of Ed-Fi resources"),
+    "edfi_no_resources": lambda p: _(
+        "no Ed-Fi resources we read (Student, School, StudentSchoolAssociation, CalendarDate, "
+        "StudentSchoolAttendanceEvent) were found"
+    ),
+    "json_invalid": lambda p: _("not valid JSON: %(detail)s") % {"detail": p["detail"]},
+    "xml_forbidden": _xml_forbidden,
+    "xml_invalid": lambda p: _("not valid XML: %(detail)s") % {"detail": p["detail"]},
+    "not_a_number": lambda p: _("%(value)s is not a number") % {"value": _q(p["value"])},
+    "column_missing": lambda p: _("this file needs a %(column)s column") % {"column": _q(p["column"])},
+    "control_character": lambda p: (
+        _("%(value)s holds a control character (U+%(code)s); remove it in the SIS and export again")
+        % {"value": _q(p["value"]), "code": p["codepoint"]}
+    ),
+    "required_blank": lambda p: _("this value is required and is blank"),
+    "student_without_name": lambda p: (
+        _("student %(value)s has neither a first nor a last name") % {"value": _q(p["value"])}
+    ),
+    "exit_before_entry": lambda p: _("%(value)s is before the entry date") % {"value": _q(p["value"])},
+    "absent_over_enrolled": lambda p: _("%(value)s is more than the days enrolled") % {"value": _q(p["value"])},
+    "too_long": lambda p: _("longer than %(max)s characters") % {"max": p["max"]},
+    "not_yes_no": lambda p: _("%(value)s is not yes or no (use Y/N, 1/0 or true/false)") % {"value": _q(p["value"])},
+    "not_whole_number": lambda p: _("%(value)s is not a whole number of 0 or more") % {"value": _q(p["value"])},
+    "too_large": lambda p: _("%(value)s is too large") % {"value": _q(p["value"])},
+    "not_grade": lambda p: _("%(value)s is not a grade") % {"value": _q(p["value"])},
+    "not_channel": lambda p: (
+        _("%(value)s is not a contact channel (phone, text, email or letter)") % {"value": _q(p["value"])}
+    ),
+    "not_date_in_form": lambda p: (
+        _("%(value)s is not a date in the form %(form)s") % {"value": _q(p["value"]), "form": p["form"]}
+    ),
+    "not_date_known_form": lambda p: (
+        _("%(value)s is not a date in a format we read (YYYY-MM-DD, M/D/YYYY or D/M/YYYY)") % {"value": _q(p["value"])}
+    ),
+    "dates_mixed_order": lambda p: _(
+        "some dates put the day first and others the month first; choose one format in the column mapping"
+    ),
+    "dates_ambiguous": lambda p: (
+        _(
+            "every date in this column (e.g. %(value)s) could be month/day or day/month; "
+            "choose M/D/YYYY or D/M/YYYY for this column in the column mapping"
+        )
+        % {"value": _q(p["value"])}
+    ),
+    # --- an import that did not run to the end ---
+    "queue_failed": lambda p: (
+        _("The import could not be queued (%(detail)s). Nothing was read; retry it once the broker is back.")
+        % {"detail": p["detail"]}
+    ),
+    "stopped_unfinished": lambda p: _(
+        "The import stopped without finishing (its worker stopped, or none took it in time). "
+        "Nothing was written; retry it."
+    ),
+    "unexpected_error": lambda p: _(
+        "The import stopped on an unexpected error; nothing was written. The team has been notified."
+    ),
+    # --- why a row is held (QuarantinedRow: the code is its reason) ---
+    f"held.{Reason.OUTSIDE_SCHOOL_YEAR}": _outside_year,
+    f"held.{Reason.FUTURE_DATE}": lambda p: (
+        _("%(day)s is after today (%(today)s).") % {"day": _day(p["day"]), "today": _day(p["today"])}
+    ),
+    f"held.{Reason.UNKNOWN_SCHOOL}": lambda p: _("No school with SIS id %(school)s.") % {"school": _q(p["school"])},
+    f"held.{Reason.UNKNOWN_STUDENT}": _unknown_student,
+    f"held.{Reason.UNKNOWN_CODE}": lambda p: (
+        _("Code %(code)s is not in the district's code map.") % {"code": _q(p["code"])}
+    ),
+    f"held.{Reason.OUTSIDE_ENROLLMENT}": lambda p: (
+        _("No enrollment of this student at this school covers %(day)s.") % {"day": _day(p["day"])}
+    ),
+    f"held.{Reason.NO_CALENDAR_DAY}": lambda p: (
+        _("%(day)s is not in this school's calendar.") % {"day": _day(p["day"])}
+    ),
+    f"held.{Reason.NON_INSTRUCTIONAL_DAY}": lambda p: (
+        _("%(day)s is not an instructional day at this school.") % {"day": _day(p["day"])}
+    ),
+    f"held.{Reason.PARTIAL_WITHOUT_MINUTES}": lambda p: _("A partial day needs the minutes absent."),
+    f"held.{Reason.CONFLICTING_DUPLICATE}": lambda p: _(
+        "An earlier row has the same key with different values; the earlier row was kept."
+    ),
+    f"held.{Reason.DUPLICATE}": lambda p: _("Same as an earlier row; imported once."),
+}

@@ -206,6 +206,7 @@ CELERY_BEAT_SCHEDULE = {
     # Likewise Monday's huddles, once each district's morning has come (outreach.tasks).
     "weekly-huddle-dispatch": {"task": "outreach.tasks.huddle_dispatch", "schedule": crontab(minute="*/15")},
     "export-files-expire": {"task": "exports.tasks.export_files_expire", "schedule": crontab(minute=7)},
+    "letter-files-expire": {"task": "outreach.families.tasks.letter_files_expire", "schedule": crontab(minute=17)},
     # Same-day absence notices: each district's today, queued and sent as its attendance arrives.
     "absence-notice-dispatch": {"task": "outreach.families.tasks.notices_dispatch", "schedule": crontab(minute="*/10")},
     # Runs stuck queued or running past their limit become failed (with a retry button): districts.runs.
@@ -213,7 +214,8 @@ CELERY_BEAT_SCHEDULE = {
     "import-runs-sweep": {"task": "imports.tasks.import_runs_sweep", "schedule": crontab(minute="*/2")},
     "export-jobs-sweep": {"task": "exports.tasks.export_jobs_sweep", "schedule": crontab(minute="*/2")},
 }
-# Export files (PDFs, large CSVs of student rows) are removed this many hours after they were made.
+# Export files (PDFs, large CSVs of student rows, nudge letters) are removed this many hours after
+# they were made (hourly by beat, or `manage.py expire_files`); their pages offer to prepare them again.
 EXPORT_RETENTION_HOURS = envint("EXPORT_RETENTION_HOURS", 24)
 # Worker processes laying out a large batch of nudge letters side by side (1: in the task itself).
 LETTERS_PROCESSES = envint("LETTERS_PROCESSES", min(os.cpu_count() or 1, 4))

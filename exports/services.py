@@ -11,6 +11,7 @@ through the requester's access when it runs.
 
 import datetime
 import logging
+import os
 import posixpath
 
 from django.conf import settings
@@ -131,22 +132,36 @@ def _fail(job: ExportJob, error: str) -> ExportJob:
     return job
 
 
-def export_files_expire(*, now: datetime.datetime | None = None) -> int:
+def export_files_expire(*, now: datetime.datetime | None = None, hours: int | None = None) -> int:
     """Remove files older than EXPORT_RETENTION_HOURS: a printed huddle list is for this week's
     meeting, not for a folder on a server. The job stays (with its audit trail); its page says
     the file was removed and offers to prepare it again."""
-    cutoff = (now or timezone.now()) - datetime.timedelta(hours=settings.EXPORT_RETENTION_HOURS)
+    kept = settings.EXPORT_RETENTION_HOURS if hours is None else hours
+    cutoff = (now or timezone.now()) - datetime.timedelta(hours=kept)
     expired = 0
     for job in ExportJob.objects.filter(
         status=ExportJob.Status.SUCCEEDED, expired_at__isnull=True, finished_at__lt=cutoff
     ):
+        folder = posixpath.dirname(job.file.name) if job.file else ""
         if job.file:
             job.file.delete(save=False)
         _remove_parts(job)
+        if folder:
+            _remove_empty_folders(posixpath.join(folder, "parts"), folder)
         job.expired_at, job.parts = timezone.now(), []
         job.save(update_fields=["file", "expired_at", "parts"])
         expired += 1
     return expired
+
+
+def _remove_empty_folders(*names: str) -> None:
+    """The job's random folder once its files are gone (on a local disk, empty folders would pile
+    up one per export; object stores have no folders)."""
+    for name in names:
+        try:
+            os.rmdir(default_storage.path(name))
+        except (NotImplementedError, OSError):
+            pass
 
 
 RUNNING_LIMIT = datetime.timedelta(seconds=660)  # the task's hard time limit (exports.tasks.render_export)

@@ -212,3 +212,58 @@ def test_an_admin_gives_a_school_its_own_contact_for_the_letters_and_can_take_it
     assert login(tenant_a.user("attendance_lead")).post(url, {"name": "X", "phone": "1"}).status_code == 403
     with scope(district=year.district):
         assert FamilyContact.objects.get().name == "District Office"
+
+
+def test_letter_files_are_kept_once_removed_after_the_retention_and_prepared_again_without_logging_twice(
+    year, tenant_a, login, settings, tmp_path, django_capture_on_commit_callbacks
+):
+    import datetime
+    from pathlib import Path
+
+    from django.core.management import call_command
+    from django.utils import timezone
+    from django_scopes import scopes_disabled
+
+    from outreach.families.letters import letter_batch_folder, letter_files_expire
+    from outreach.families.models import Letter
+    from outreach.models import OutreachAction
+
+    settings.MEDIA_ROOT = str(tmp_path)
+    lead = login(tenant_a.user("attendance_lead"))
+    letters_url = reverse("outreach:letters", kwargs={"district": "alpha"})
+    form = {"school": year.school.pk, "selection": "absences:2", "as_of": "2025-10-31"}
+    with django_capture_on_commit_callbacks(execute=True):
+        lead.post(letters_url, form)
+    with scope(district=year.district):
+        job, batch = ExportJob.objects.get(), LetterBatch.objects.get()
+        logged = (Letter.objects.count(), OutreachAction.objects.filter(method="letter").count())
+    files = [Path(settings.MEDIA_ROOT, job.file.name), *(Path(settings.MEDIA_ROOT, part["path"]) for part in job.parts)]
+    assert logged == (2, 2) and all(path.exists() for path in files)
+    assert not letter_batch_folder(batch).exists()  # laid out, handed to the job: no second copy left behind
+
+    call_command("expire_files")  # inside the retention: nothing goes
+    assert all(path.exists() for path in files)
+    call_command("expire_files", "--hours", "0")
+    assert not any(path.exists() for path in files)
+    assert not Path(settings.MEDIA_ROOT, job.file.name).parent.exists()  # nor its empty folder
+    page = lead.get(letters_url).content.decode()
+    assert "Files removed: prepare them again" in page and job.get_absolute_url() in page
+
+    with django_capture_on_commit_callbacks(execute=True):
+        lead.post(reverse("exports:job_retry", kwargs={"district": "alpha", "job_id": job.pk}))
+    with scope(district=year.district):
+        job.refresh_from_db()
+        assert job.is_downloadable and [part["name"] for part in job.parts] == ["T002.pdf", "T003.pdf"]
+        assert (Letter.objects.count(), OutreachAction.objects.filter(method="letter").count()) == logged
+    assert "All letters and one per student" in lead.get(letters_url).content.decode()
+
+    # A folder left by a worker that stopped before handing it over goes once the batch is old enough.
+    folder = letter_batch_folder(batch)
+    folder.mkdir(parents=True)
+    (folder / "all.pdf").write_bytes(b"%PDF")
+    with scopes_disabled():
+        assert letter_files_expire() == 0
+        assert (
+            letter_files_expire(now=timezone.now() + datetime.timedelta(hours=settings.EXPORT_RETENTION_HOURS + 1)) == 1
+        )
+    assert not folder.exists()

@@ -17,6 +17,7 @@ import dataclasses
 import datetime
 import itertools
 import math
+import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -139,9 +140,52 @@ def letter_batch_print(
     return batch, singles
 
 
+def letter_batch_relayout(
+    *, batch: LetterBatch, out_dir: Path, progress: Callable[[int, str], None] | None = None
+) -> dict[str, bytes]:
+    """Lay out a printed batch's letters again into `out_dir`, for the students it was logged for,
+    with the figures as of its date: its files were removed (retention) and someone asked for
+    them again. Nothing is logged a second time: the families got these letters once."""
+    progress = progress or (lambda percent, step: None)
+    progress(5, _("Counting each student's days"))
+    district = batch.district
+    figures = figures_as_of(
+        district=district, as_of=batch.as_of, grades=dict(Student.objects.values_list("pk", "grade"))
+    )
+    logged = batch.letters.select_related("student").order_by("student__sis_id")
+    students = [letter.student for letter in logged if letter.student_id in figures.students]
+    pages: list[LetterPage] = []
+    all_pdf, singles = _render(
+        _pages(district, batch.school, students, figures, batch.as_of), len(students), pages, batch, progress
+    )
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for sis_id, content in singles.items():
+        (out_dir / f"{sis_id}.pdf").write_bytes(content)
+    (out_dir / "all.pdf").write_bytes(all_pdf)
+    return singles
+
+
 def letter_batch_folder(batch: LetterBatch) -> Path:
-    """Where a batch printed from the browser keeps its files: the district's own folder."""
+    """Where a batch printed from the browser is laid out: the district's own folder, emptied as
+    soon as the export job holds its copies (exports.services.export_files_expire removes those)."""
     return Path(settings.MEDIA_ROOT) / district_storage_path(batch.district_id, "letters", f"batch-{batch.pk}")
+
+
+def letter_files_expire(*, now: datetime.datetime | None = None, hours: int | None = None) -> int:
+    """Remove the folders of batches finished more than EXPORT_RETENTION_HOURS ago that are still
+    on disk (a worker stopped between laying them out and handing them over, or the batch was
+    printed before folders were emptied): letters name children and their absences, and nothing
+    reads these folders once a batch is done. Returns how many folders were removed."""
+    kept = settings.EXPORT_RETENTION_HOURS if hours is None else hours
+    cutoff = (now or timezone.now()) - datetime.timedelta(hours=kept)
+    removed = 0
+    finished = LetterBatch.objects.exclude(status=LetterBatch.Status.RUNNING).filter(finished_at__lt=cutoff)
+    for batch in finished.only("pk", "district_id"):
+        folder = letter_batch_folder(batch)
+        if folder.exists():
+            shutil.rmtree(folder)
+            removed += 1
+    return removed
 
 
 class LettersAlreadyPrinted(ValidationError):
@@ -310,6 +354,8 @@ def render_nudge_letters(export: ExportRequest) -> ExportFile:
     folder = letter_batch_folder(batch)
     if batch.status != LetterBatch.Status.DONE:
         letter_batch_render(batch=batch, out_dir=folder, progress=export.progress)
+    elif not (folder / "all.pdf").exists():
+        letter_batch_relayout(batch=batch, out_dir=folder, progress=export.progress)
     school = batch.school.sis_id if batch.school else "district"
     letters = batch.letters.select_related("student").order_by("student__sis_id")
     parts = [
@@ -319,13 +365,17 @@ def render_nudge_letters(export: ExportRequest) -> ExportFile:
         )
         for letter in letters
     ]  # fmt: skip
-    return ExportFile(
+    result = ExportFile(
         content=(folder / "all.pdf").read_bytes(),
         filename=f"letters-{school}-{batch.as_of:%Y-%m-%d}.pdf".replace(" ", "-"),
         content_type="application/pdf",
         students=[letter.student_id for letter in letters],
         parts=parts,
     )
+    # The export job keeps its own copies (removed after EXPORT_RETENTION_HOURS); a second copy
+    # here would outlive them. A job retried later lays the batch out again (letter_batch_relayout).
+    shutil.rmtree(folder, ignore_errors=True)
+    return result
 
 
 def letter_signer(district: District, school: School | None) -> Membership:

@@ -13,6 +13,7 @@ from django_scopes import scopes_disabled
 from districts.models import District
 from districts.tasks import DistrictTask
 
+from .letters import letter_files_expire
 from .models import NoticeSettings
 from .notices import notices_queue, notices_send_due
 
@@ -34,3 +35,10 @@ def notices_dispatch():
     for pk in ids:
         transaction.on_commit(lambda pk=pk: send_district_notices.delay(pk))
     return len(ids)
+
+
+@shared_task(name="outreach.families.tasks.letter_files_expire")
+def letter_files_expire_task() -> int:
+    """Hourly: letter batches' folders past EXPORT_RETENTION_HOURS (any district, by date only)."""
+    with scopes_disabled():
+        return letter_files_expire()

@@ -18,6 +18,25 @@ from django.conf import settings
 _PLACEHOLDER = re.compile(r"%\([^)]+\)[#0 +-]*\d*(?:\.\d+)?[sdifr]|%[sdifr]|\{[a-z_][a-z0-9_]*\}")
 
 
+# Where polib wraps a long msgid or msgstr (its default): `polib.pofile(path).save()` writes the
+# catalogue exactly as makemessages leaves it, so filling the Spanish with polib moves no other line.
+WRAP_WIDTH = 78
+
+
+def normalise_catalogue(po_path: Path) -> bool:
+    """Rewrite the .po as polib writes it (wrapped at WRAP_WIDTH); True if anything changed."""
+    text = po_path.read_text(encoding="utf-8")
+    normal = catalogue_text(po_path)
+    if normal != text:
+        po_path.write_text(normal, encoding="utf-8")
+    return normal != text
+
+
+def catalogue_text(po_path: Path) -> str:
+    """The .po as polib writes it: the one form the committed catalogue is kept in."""
+    return polib.pofile(str(po_path), wrapwidth=WRAP_WIDTH).__unicode__()
+
+
 def po_files() -> list[Path]:
     return sorted(path for root in settings.LOCALE_PATHS for path in Path(root).glob("*/LC_MESSAGES/*.po"))
 

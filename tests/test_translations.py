@@ -11,7 +11,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.utils import translation
 
-from languages.catalog import catalogue_problems, compile_catalogue, po_files
+from languages.catalog import catalogue_problems, catalogue_text, compile_catalogue, po_files
 
 
 def _spanish_po():
@@ -85,3 +85,32 @@ def test_every_string_of_the_interface_has_its_spanish(tmp_path, settings, monke
     call_command("makemessages", locale=["es"], verbosity=0)
     problems = catalogue_problems(copy / "locale" / "es" / "LC_MESSAGES" / "django.po", require_all=True)
     assert not problems, "Spanish missing (see docs/translations.md):\n" + "\n".join(map(str, problems))
+    # A complete catalogue comes back from makemessages line for line: how it wraps and orders
+    # entries is the way polib saves them, so filling the Spanish moves nothing else in the file.
+    extracted = (copy / "locale" / "es" / "LC_MESSAGES" / "django.po").read_text(encoding="utf-8")
+    assert extracted == _spanish_po().read_text(encoding="utf-8"), (
+        "makemessages would rewrite the committed catalogue: run `manage.py makemessages` and commit the result"
+    )
+
+
+def test_the_catalogue_is_kept_as_polib_writes_it():
+    """Saved by polib (the fill path) or left by makemessages, the file has one form; a catalogue
+    wrapped another way (msgmerge's own wrapping, an editor's) would rewrap whole in the next diff."""
+    assert _spanish_po().read_text(encoding="utf-8") == catalogue_text(_spanish_po()), (
+        "locale/es/LC_MESSAGES/django.po is not in the form polib writes: run `manage.py makemessages`"
+    )
+
+
+def test_makemessages_leaves_the_catalogue_as_polib_would_save_it(tmp_path):
+    from languages.catalog import normalise_catalogue
+
+    path = tmp_path / "django.po"
+    po = polib.POFile(wrapwidth=0)
+    po.metadata = {"Content-Type": "text/plain; charset=UTF-8"}
+    po.append(
+        polib.POEntry(msgid="A sentence long enough to be wrapped by one tool and not by the other one", msgstr="x")
+    )
+    po.save(str(path))
+    assert normalise_catalogue(path) is True
+    assert path.read_text(encoding="utf-8") == catalogue_text(path) and 'msgid "A sentence long' not in path.read_text()
+    assert normalise_catalogue(path) is False

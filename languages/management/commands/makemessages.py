@@ -1,9 +1,12 @@
 """`manage.py makemessages`, with the settings this project's catalogue is kept in.
 
 Seven people add strings at once, so the .po must merge cleanly in git: entries sorted by their
-English text, no "#: file:line" references (they change with every edit above a string), no line
-wrapping, and the creation date in the header left as it was. Without -l it updates every
-language in LANGUAGES but English. Needs GNU gettext (xgettext, msgmerge): scripts/test installs it.
+English text, no "#: file:line" references (they change with every edit above a string), and the
+creation date in the header left as it was. The file ends written the way polib writes it
+(languages.catalog.normalise_catalogue), the tool everyone fills the Spanish with: GNU gettext
+and polib wrap long lines differently, and a catalogue rewrapped by one and then the other turned
+every rebase into a conflict over the whole file. Without -l it updates every language in
+LANGUAGES but English. Needs GNU gettext (xgettext, msgmerge): scripts/test installs it.
 """
 
 import re
@@ -11,6 +14,8 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.management.commands import makemessages
+
+from languages.catalog import normalise_catalogue
 
 # Not part of the product's interface, or not ours.
 IGNORED = ["tests", "bench", "docs", "locale", "media", "staticfiles", "test-artifacts", "node_modules", "build"]
@@ -30,6 +35,8 @@ class Command(makemessages.Command):
         options["ignore_patterns"] = [*options["ignore_patterns"], *IGNORED]
         headers = {path: _created(path) for path in _catalogues()}
         super().handle(*args, **options)
+        for path in _catalogues():
+            normalise_catalogue(path)
         for path, created in headers.items():
             if created and path.exists():
                 _restore_created(path, created)

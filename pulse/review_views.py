@@ -14,6 +14,7 @@ from districts.access import role_required
 from districts.csvfiles import csv_response
 from districts.models import AuditEvent, Role
 from districts.services import audit_record
+from outreach.families.selectors import language_gaps
 from outreach.selectors import escalated_student_ids
 from tiers.selectors import student_classification
 
@@ -222,7 +223,11 @@ def data_quality_page(request, district):
         "no_guardian_contact": sum(row.no_guardian_contact for row in rows),
         "failed_notices": sum(row.failed_notices for row in rows),
     }
-    context = {"rows": rows, "totals": totals, "fixes": request.access.is_admin}
+    # Families whose language the notices have no template for read English (issue 13): a
+    # district-wide count, since a family's language does not belong to one school.
+    gaps = language_gaps()
+    totals["language_gap_guardians"] = sum(gap.guardians for gap in gaps)
+    context = {"rows": rows, "totals": totals, "gaps": gaps, "fixes": request.access.is_admin}
     return render(request, "pulse/data_quality.html", context)
 
 

@@ -69,3 +69,20 @@ def test_data_quality_is_404_for_another_district(tenant_a, tenant_b, login):
         assert login(tenant_b.user(Role.DISTRICT_STAFF)).get(url).status_code == 404
     url = reverse("pulse_review:data_quality", kwargs={"district": tenant_a.district.slug})
     assert login(tenant_a.user(Role.ATTENDANCE_LEAD)).get(url).status_code == 403
+
+
+def test_families_whose_language_has_no_template_are_counted_with_the_fix(district_data, login):
+    tenant = district_data
+    with scope(district=tenant.district):
+        student = StudentFactory(district=tenant.district)
+        GuardianFactory(student=student, language="Vietnamese")
+        GuardianFactory(student=student, language="vie")
+        GuardianFactory(student=student, language="Spanish")  # a shipped template: no gap
+    url = reverse("pulse_review:data_quality", kwargs={"district": tenant.district.slug})
+    fix = reverse("outreach:messages_home", kwargs={"district": tenant.district.slug}) + "#lines-heading"
+
+    page = login(tenant.user(Role.DISTRICT_ADMIN)).get(url).content.decode()
+    assert '<span class="stat">2</span> guardians who read a language the family messages have no template for' in page
+    assert "(vi: 2)" in page and f'href="{fix}"' in page
+    spanish = login(tenant.user(Role.DISTRICT_STAFF)).get(url, HTTP_ACCEPT_LANGUAGE="es").content.decode()
+    assert "(vi: 2)" in spanish and f'href="{fix}"' not in spanish

@@ -293,3 +293,39 @@ def test_every_notice_is_on_the_students_timeline(year, smtp, sms_file, login, t
     assert page.status_code == 200
     html = page.content.decode()
     assert html.count("Absence notice") == 2 and "lu…@example.com" in html and "…0142" in html
+
+
+class Bouncing(Inbox):
+    """A mail server that refuses the recipient (the address no longer exists)."""
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        return f"550 5.1.1 <{address}>: mailbox unavailable"
+
+
+def test_a_bounced_address_retries_then_shows_on_the_data_quality_panel(year, settings, sms_file, tenant_a, login):
+    from pulse.data_quality import data_quality_report
+
+    inbox = Bouncing()
+    controller = Controller(inbox, hostname="127.0.0.1", port=_free_port())
+    controller.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", controller.port
+    try:
+        with scope(district=year.district):
+            notices.notices_queue(district=year.district, date=MONDAY, now=NOON)
+            now = NOON
+            for _attempt in range(notices.MAX_ATTEMPTS):
+                notices.notices_send_due(district=year.district, now=now)
+                notice = AbsenceNotice.objects.get(channel="email")
+                now = max(now, notice.due_at)
+    finally:
+        controller.stop()
+    assert inbox.messages == []  # refused at RCPT: nothing delivered
+    assert notice.status == AbsenceNotice.Status.FAILED and "mailbox unavailable" in notice.error
+    with scope(district=year.district):
+        rows = {row.school.pk: row for row in data_quality_report(district=year.district, today=MONDAY)}
+    assert rows[notice.school_id].failed_notices == 1
+    assert sum(row.failed_notices for row in rows.values()) == 1  # the text message got through
+    url = reverse("pulse_review:data_quality", kwargs={"district": year.district.slug})
+    page = login(tenant_a.user("district_admin")).get(url).content.decode()
+    assert '<span class="stat">1</span> same-day notices that did not reach a family' in page

@@ -152,3 +152,121 @@ def _actions(district, students, author, week_start, rng) -> None:
             for s in students
         ]
     )  # fmt: skip
+
+
+# ----------------------------------------------------------------------------- a worked history
+
+NEXT_STEPS = ["Call home to check on the plan", "Check in with the student on Monday", "Meet with the family at pickup"]
+READY_TO_CLOSE = 8  # students whose rules stopped holding three weeks ago
+SUPPORTS = {"transportation": "Bus pass requested", "physical_health": "Nurse plan for asthma days",
+            "family_responsibilities": "Morning check-in with a mentor"}  # fmt: skip
+NEW_THIS_WEEK = 12  # students first flagged since the last huddle; the other recent flags are older
+TIER3_REFERRALS = 2  # a week; the other Tier 3 candidates stay in Tier 2, saying why
+SLIPPED = 0.12  # next steps set for this week or already overdue
+
+
+def work_the_weeks(
+    *,
+    district: District,
+    school: School,
+    team: list[Membership],
+    week_start: datetime.date,
+    weeks: int = 3,
+    seed: int = 14,
+):
+    """Play the `weeks` before `week_start` as a working team would have (issue 10: the huddle
+    measured and tested is week 14's, not a district's first), then generate this week's huddle
+    and return it.
+
+    Each past Monday: the huddle generated, every agenda row discussed, an owner and a next step
+    agreed, the Tier 2 steps done through the services (a check-in and a family contact with a
+    support the first week a student is listed, a follow-up later; a few follow-ups slip into
+    this week), one or two Tier 3 candidates referred and the rest kept in Tier 2 with a note. Then a handful of
+    students' rules stop holding (ready to close), and the flags that first fired last week (the
+    school's newest) arrive only now, as new flags do.
+    """
+    from outreach import services
+    from outreach.models import HuddleRow, OutreachAction, Section
+    from tiers import lifecycle
+
+    rng = random.Random(seed)
+    # build_huddle_school's contacts are dated last week, ahead of the weeks played here: the
+    # team's own contacts replace them.
+    OutreachAction.objects.filter(student__enrollments__school=school).delete()
+    recent = Flag.objects.filter(
+        first_met__gte=week_start - datetime.timedelta(days=6), student__enrollments__school=school
+    )
+    candidates = sorted(set(recent.values_list("student_id", flat=True)))
+    fresh = set(rng.sample(candidates, min(NEW_THIS_WEEK, len(candidates))))
+    # Every other flag fired before the first huddle played, as the school's flags had by then.
+    first_huddle = week_start - datetime.timedelta(weeks=weeks)
+    Flag.objects.filter(first_met__gte=first_huddle - datetime.timedelta(days=2)).exclude(student_id__in=fresh).update(
+        first_met=first_huddle - datetime.timedelta(days=3)
+    )
+    newest = list(Flag.objects.filter(student_id__in=fresh))
+    Flag.objects.filter(pk__in=[flag.pk for flag in newest]).delete()
+    for back in range(weeks, 0, -1):
+        monday = week_start - datetime.timedelta(weeks=back)
+        huddle = services.huddle_generate(district=district, school=school, week_start=monday)
+        referred = 0
+        rows = huddle.rows.select_related("student", "huddle__school").filter(outcome=HuddleRow.Outcome.OPEN)
+        for row in rows.order_by("position", "pk"):
+            if row.section == Section.ON_TRACK:
+                continue
+            chair = team[0]
+            services.huddle_row_mark_discussed(row=row, by=chair)
+            if row.section == Section.TIER3:
+                if referred < TIER3_REFERRALS:
+                    referred += 1
+                    services.huddle_row_escalate(
+                        row=row, by=chair, reason="Over 20% absent; needs the counselor.", on=monday
+                    )
+                    continue
+                tier3 = Flag.objects.filter(pk__in=row.flag_links.values("flag_id"), tier=3)
+                lifecycle.flags_resolve(flags=tier3, reason=lifecycle.Resolution.PLAN_IN_PLACE, on=monday, by=chair,
+                                        note="Supports continue: mentor check-ins just started.")  # fmt: skip
+            owner = row.owner or rng.choice(team)
+            slipped = rng.random() < SLIPPED
+            due = week_start + datetime.timedelta(days=rng.choice([-3, 1, 3] if slipped else [8, 10, 14, 17, 21]))
+            _contacts(row, owner, monday, due, rng)
+            services.huddle_row_plan(
+                row=row, by=chair, owner=owner, next_step=rng.choice(NEXT_STEPS), next_step_due=due
+            )
+    # Rules that stopped holding three weeks ago: the team closes these, or keeps them open.
+    open_tier2 = (
+        Flag.objects.filter(status__in=Flag.OPEN_STATUSES, student__enrollments__school=school)
+        .exclude(student__flags__tier=3)
+        .values_list("student_id", flat=True)
+        .distinct()
+    )
+    improving = rng.sample(sorted(open_tier2), min(READY_TO_CLOSE, len(open_tier2)))
+    Flag.objects.filter(student_id__in=improving).update(
+        currently_met=False, last_met=week_start - datetime.timedelta(days=21)
+    )
+    for flag in newest:
+        flag.pk = None
+    Flag.objects.bulk_create(newest)
+    return services.huddle_generate(district=district, school=school, week_start=week_start)
+
+
+def _contacts(row, owner, monday, due, rng) -> None:
+    """The week's Tier 2 steps for a row: a check-in and a family contact offering a support on a
+    student's first week on the agenda (one call in five goes unanswered), a follow-up after."""
+    from outreach import services
+    from outreach.models import OutreachAction
+
+    def log(method, reached, **extra):
+        services.outreach_action_create(
+            student=row.student, author=owner, attempt_date=monday + datetime.timedelta(days=rng.randint(0, 3)),
+            method=method, reached=reached, follow_up_date=due, huddle_row=row, **extra,
+        )  # fmt: skip
+
+    logged = OutreachAction.objects.filter(student=row.student)
+    barrier = rng.choice(list(SUPPORTS))
+    if not logged.exists():
+        log("student_check_in", True)
+        log(rng.choice(["call", "text"]), rng.random() < 0.8, barrier=barrier, support_offered=SUPPORTS[barrier])
+    elif not logged.filter(reached=True).exclude(method="student_check_in").exists():  # last week's call unanswered
+        log("call", True, barrier=barrier, support_offered=SUPPORTS[barrier])
+    else:
+        log(rng.choice(["call", "student_check_in", "home_visit"]), True)

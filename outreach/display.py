@@ -344,7 +344,11 @@ def huddle_page(
     today: datetime.date,
     csrf_token: str = "",
     filters: HuddleFilters = HuddleFilters(),
+    on_track_as_lines: bool = False,
 ) -> HuddlePage:
+    """`on_track_as_lines`: the page prints an on-track row as one line (its full row opens on
+    demand), so those rows skip the contacts, guardians, sparkline and checklist; the exports
+    print every row in full."""
     rows = selectors.huddle_rows_for_page(access=access, huddle=huddle)
     before, after = selectors.huddle_weeks(huddle=huddle)
     # A past week is a record: the work goes on in the newest huddle, where its open rows carried.
@@ -352,8 +356,9 @@ def huddle_page(
     mentees = permissions.mentee_ids(access) if latest else frozenset()
     can_run = latest and permissions.runs_huddle(access, huddle.school_id)
     views = row_views(
-        access=access, huddle=huddle, rows=rows, today=today, mentees=mentees, can_run=can_run, csrf_token=csrf_token
-    )
+        access=access, huddle=huddle, rows=rows, today=today, mentees=mentees, can_run=can_run, csrf_token=csrf_token,
+        lines=frozenset(row.pk for row in rows if row.section == Section.ON_TRACK) if on_track_as_lines else frozenset(),
+    )  # fmt: skip
     by_section = defaultdict(list)
     kept = [view for view in views if filters.keeps(view)]
     for view in kept:
@@ -387,10 +392,13 @@ def row_views(
     mentees,
     can_run: bool,
     csrf_token: str = "",
+    lines: frozenset[int] = frozenset(),
 ) -> list[RowView]:
-    """The display of many rows at once: one query each for actions, guardians and the calendar."""
-    ids = [row.student_id for row in rows]
-    since_dates = [row.tier2_since for row in rows if row.tier2_since]
+    """The display of many rows at once: one query each for actions, guardians and the calendar.
+    Rows in `lines` (ids) are printed as one line: only their own fields, none of the lookups."""
+    full_rows = [row for row in rows if row.pk not in lines]
+    ids = [row.student_id for row in full_rows]
+    since_dates = [row.tier2_since for row in full_rows if row.tier2_since]
     earliest = min(since_dates, default=huddle.week_start) - datetime.timedelta(days=120)
     actions = defaultdict(list)
     for action in selectors.outreach_actions_for_students(student_ids=ids, since=earliest):
@@ -417,6 +425,14 @@ def row_views(
 
     views = []
     for row in rows:
+        if row.pk in lines:
+            views.append(
+                RowView(
+                    row=row, guardians=[], sparkline="", last_contact=None, checklist=[], can_work=works(row),
+                    can_run=can_run and row.is_open, today=today, urls=links.for_row(row), csrf_token=csrf_token,
+                )
+            )  # fmt: skip
+            continue
         mine = actions.get(row.student_id, [])
         views.append(
             RowView(

@@ -76,8 +76,9 @@ def huddle_detail(request, district, huddle_id):
 def _render_huddle(request, huddle):
     filters = display.HuddleFilters.from_query(request.GET)
     page = display.huddle_page(
-        access=request.access, huddle=huddle, today=_today(), csrf_token=get_token(request), filters=filters
-    )
+        access=request.access, huddle=huddle, today=_today(), csrf_token=get_token(request), filters=filters,
+        on_track_as_lines=True,
+    )  # fmt: skip
     shown = [view.row.student_id for section in page.sections for view in section.views]
     students_shown(request, shown, what="huddle", obj=huddle, rows=len(shown))
     context = {

@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django_scopes import scope, scopes_disabled
 
-from bench.generate_huddle_school import build_huddle_school
+from bench.generate_huddle_school import build_huddle_school, work_the_weeks
 from districts.models import AuditEvent, Role
 from outreach import services
 from outreach.models import Escalation, HuddleAttendance, HuddleRow, OutreachAction
@@ -284,6 +284,26 @@ def test_the_huddle_of_800_students_renders_within_20_queries(tenant_a, login, d
     with django_assert_max_num_queries(20):
         response = client.get(_url("huddle_detail", huddle, huddle_id=huddle.pk))
     assert response.status_code == 200 and response.content.decode().count("data-row-focus") == rows
+
+
+def test_week_14_of_a_worked_school_is_a_short_agenda_within_20_queries(tenant_a, login, django_assert_max_num_queries):
+    """The benchmark's default school (bench/bench_huddle.py): three huddles held before this one."""
+    week = services.week_start_of(timezone.localdate(timezone=tenant_a.district.tzinfo))
+    with scope(district=tenant_a.district):
+        me = lead(tenant_a)
+        build_huddle_school(district=tenant_a.district, school=tenant_a.school, author=me, week_start=week, flagged=90)
+        huddle = work_the_weeks(district=tenant_a.district, school=tenant_a.school, team=[me], week_start=week)
+        rows = list(huddle.rows.values_list("section", flat=True))
+        assert huddle.rows.filter(discussed=False, huddle__week_start__lt=week).count() == 0
+    agenda = sum(1 for section in rows if section not in ("on_track", "ready_to_close"))
+    assert 10 <= agenda <= 60 and rows.count("on_track") > agenda and rows.count("ready_to_close") >= 1
+    client = login(tenant_a.user(Role.ATTENDANCE_LEAD))
+    url = _url("huddle_detail", huddle, huddle_id=huddle.pk)
+    client.get(url)
+    with django_assert_max_num_queries(20):
+        body = client.get(url).content.decode()
+    assert body.count("data-row-focus") == len(rows) - rows.count("on_track")
+    assert body.count('class="on-track__item"') == rows.count("on_track")
 
 
 def test_a_past_weeks_huddle_is_a_record_and_takes_no_changes(tenant_a, huddle, login):

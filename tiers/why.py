@@ -8,11 +8,12 @@ JSON: numbers as numbers, dates as ISO strings, a person's own words as they wro
 """
 
 import datetime
+import functools
 
 import pandas as pd
 from django.utils import dateformat, formats, translation
+from django.utils.translation import get_language, ngettext, pgettext
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext, pgettext
 
 from .policy import Policy
 
@@ -103,6 +104,12 @@ def days(count) -> str:
 
 def short_date(day: datetime.date) -> str:
     """ "Oct 14" / "14 oct": a day of this school year, in the reader's words."""
+    return _short_date(day, get_language())
+
+
+@functools.lru_cache(maxsize=2048)
+def _short_date(day: datetime.date, language: str | None) -> str:
+    """Cached per language: a huddle page prints some 700 dates, most of them the same few weeks'."""
     return dateformat.format(day, pgettext("date format: short month and day, see Django's date filter", "M j"))
 
 

@@ -14,12 +14,12 @@ import datetime
 
 import pandas as pd
 
-from cases.models import Intervention, InterventionKind
+from cases.models import Case, Intervention, InterventionKind
 from cases.progress import attendance_days, data_window
 from cases.selectors import case_list_visible
 from districts.access import DistrictAccess
 from districts.models import District
-from outreach.models import Barrier, Method
+from outreach.models import Barrier, Method, OutreachAction
 from outreach.selectors import outreach_action_list_visible
 
 WINDOW = 20
@@ -42,16 +42,14 @@ class EffectRow:
         return self.rate_after - self.rate_before
 
 
-def events_frame(*, access: DistrictAccess) -> pd.DataFrame:
+def events_frame(*, access: DistrictAccess | None = None) -> pd.DataFrame:
     """(student_id, date, dimension, code): every outreach attempt by method and by barrier,
-    every Tier 3 intervention by kind."""
-    actions = list(
-        outreach_action_list_visible(access=access).values_list("student_id", "attempt_date", "method", "barrier")
-    )
+    every Tier 3 intervention by kind; those `access` may see, or the whole district's."""
+    actions = OutreachAction.objects.all() if access is None else outreach_action_list_visible(access=access)
+    cases = Case.objects.all() if access is None else case_list_visible(access=access)
+    actions = list(actions.values_list("student_id", "attempt_date", "method", "barrier"))
     interventions = list(
-        Intervention.objects.filter(case__in=case_list_visible(access=access)).values_list(
-            "case__student_id", "start_date", "kind"
-        )
+        Intervention.objects.filter(case__in=cases).values_list("case__student_id", "start_date", "kind")
     )
     rows = [(s, d, "method", m) for s, d, m, _b in actions]
     rows += [(s, d, "barrier", b) for s, d, _m, b in actions if b]
@@ -116,7 +114,13 @@ def effect_rows(events: pd.DataFrame, days: pd.DataFrame) -> list[EffectRow]:
     return sorted(rows, key=lambda row: (order[row.dimension], -row.students, row.label))
 
 
-def effectiveness_report(*, access: DistrictAccess, district: District) -> list[EffectRow]:
+def effectiveness_current(*, access: DistrictAccess, district: District) -> list[EffectRow]:
+    """What the review page and the board report show: district-wide figures, for the
+    district-wide roles that may see every student's supports."""
+    return effectiveness_report(access=access, district=district)
+
+
+def effectiveness_report(*, access: DistrictAccess | None, district: District) -> list[EffectRow]:
     events = events_frame(access=access)
     if events.empty:
         return []

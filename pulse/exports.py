@@ -35,6 +35,7 @@ def render_board_pdf(export: ExportRequest) -> ExportFile:
     small-cell suppression at the district's minimum."""
     from . import selectors
     from .board_report import board_report
+    from .board_review import review_tables
 
     if not export.access.has_role(Role.DISTRICT_ADMIN, Role.DISTRICT_STAFF):
         raise PermissionDenied("The district pulse is for district staff and admins.")
@@ -47,10 +48,13 @@ def render_board_pdf(export: ExportRequest) -> ExportFile:
             raise Http404("No figures yet.")
         min_cell = min_cell_of(export.district) if outside else 0
         report = board_report(copy.deepcopy(board), district=export.district, min_cell=min_cell)
+        export.progress(25, _("Reading follow-through, equity, data quality and effectiveness"))
+        review = review_tables(access=export.access, district=export.district, board=report.board, min_cell=min_cell)
         export.progress(40, _("Laying out the report"))
         html = render_to_string(
-            "pulse/board_pdf.html", {"report": report, "board": report.board, "district": export.district,
-                                     "outside": outside, "min_cell": min_cell, "LANGUAGE_CODE": language},
+            "pulse/board_pdf.html", {"report": report, "board": report.board, "review": review,
+                                     "district": export.district, "outside": outside, "min_cell": min_cell,
+                                     "LANGUAGE_CODE": language},
         )  # fmt: skip
         from weasyprint import HTML  # loading Pango costs ~0.3 s: only exports need it
 

@@ -82,6 +82,11 @@ class FollowThroughReport:
     schools: list[SchoolFollowThrough]
     district: SchoolFollowThrough
 
+    @property
+    def rows(self) -> list[SchoolFollowThrough]:
+        """Each school, then the district as a whole."""
+        return [*self.schools, self.district]
+
 
 def school_calendars(*, school_ids: list[int], start: datetime.date, end: datetime.date) -> dict[int, SchoolDays]:
     """Each school's instructional days, its own rows winning over the district default: one query."""

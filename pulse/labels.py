@@ -35,3 +35,13 @@ def group_label(row: GroupRow, school_name: str | None = None) -> str:
         answer = _("yes") if value == "Y" else _("no")
         return f"{SUBGROUP_LABELS[field]}: {answer}"
     return f"{SUBGROUP_LABELS[field]}: {value}"
+
+
+def subgroup_label(row) -> str:
+    """An equity row (pulse.equity.EquityRow): its field and value, or the whole district."""
+    if row.dimension == "district":
+        return _("Whole district")
+    name = SUBGROUP_LABELS[row.dimension]
+    if row.dimension in BOOLEAN_SUBGROUPS:
+        return f"{name}: {_('yes') if row.value == 'Y' else _('no')}"
+    return f"{name}: {row.value}"

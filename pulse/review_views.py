@@ -9,19 +9,17 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from cases.selectors import case_list_visible
 from districts.access import role_required
 from districts.csvfiles import csv_response
 from districts.models import AuditEvent, Role
 from districts.services import audit_record
 from outreach.families.selectors import language_gaps
-from outreach.selectors import escalated_student_ids
-from tiers.selectors import student_classification
 
 from . import data_quality, effectiveness, equity, follow_through
 from .bars import bar_chart
-from .figures import BOOLEAN_SUBGROUPS, min_cell_of
-from .labels import SUBGROUP_LABELS
+from .board_review import equity_current, year_start
+from .figures import min_cell_of
+from .labels import subgroup_label
 
 REVIEW_ROLES = (Role.DISTRICT_STAFF, Role.DISTRICT_ADMIN)
 PERIODS = {
@@ -38,9 +36,7 @@ def _period(request) -> tuple[str, datetime.date]:
     today, chosen = _today(), request.GET.get("period", "6w")
     if chosen != "year":
         return "6w", today - datetime.timedelta(weeks=6)
-    year_start = request.district.school_year_start
-    start = year_start if year_start and year_start <= today else today - datetime.timedelta(days=120)
-    return "year", start
+    return "year", year_start(request.district, today)
 
 
 def _export(request, what: str, label: str, **detail) -> None:
@@ -126,23 +122,8 @@ EQUITY_COLUMNS = [
 ]  # fmt: skip
 
 
-def subgroup_label(row) -> str:
-    if row.dimension == "district":
-        return _("Whole district")
-    name = SUBGROUP_LABELS[row.dimension]
-    if row.dimension in BOOLEAN_SUBGROUPS:
-        return f"{name}: {_('yes') if row.value == 'Y' else _('no')}"
-    return f"{name}: {row.value}"
-
-
 def _equity(request, *, min_cell: int = 0):
-    classified = student_classification(district=request.district)
-    if classified is None:
-        return None
-    escalated = escalated_student_ids() | set(
-        case_list_visible(access=request.access).values_list("student_id", flat=True)
-    )
-    return equity.equity_report(classified.students, escalated=escalated, min_cell=min_cell)
+    return equity_current(access=request.access, district=request.district, min_cell=min_cell)
 
 
 def _equity_chart(report, measure: str, title: str):
@@ -271,7 +252,7 @@ def _four(value) -> str:
 @role_required(*REVIEW_ROLES)
 def effectiveness_page(request, district):
     """What happened to attendance after each kind of support: descriptive, not causal."""
-    rows = effectiveness.effectiveness_report(access=request.access, district=request.district)
+    rows = effectiveness.effectiveness_current(access=request.access, district=request.district)
     sections = []
     for dimension, title in DIMENSION_TITLES.items():
         members = [row for row in rows if row.dimension == dimension]
@@ -285,7 +266,7 @@ def effectiveness_page(request, district):
 
 @role_required(*REVIEW_ROLES)
 def effectiveness_csv(request, district):
-    rows = effectiveness.effectiveness_report(access=request.access, district=request.district)
+    rows = effectiveness.effectiveness_current(access=request.access, district=request.district)
     _export(request, "pulse_effectiveness", "Intervention effectiveness (descriptive)")
     body = [
         [row.dimension, row.code, row.students, _four(row.rate_before), _four(row.rate_after), _four(row.change)]

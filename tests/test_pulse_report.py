@@ -2,6 +2,7 @@
 tests/pulse_data.py: started from the dashboard, rendered in a task, every panel on paper, and
 small groups blank when it is marked for outside the district."""
 
+import datetime
 import io
 
 import pytest
@@ -77,3 +78,101 @@ def test_school_roles_cannot_start_it(client, district, tenant_a, role, django_c
 
 def test_before_the_first_run_there_is_nothing_to_print(client, tenant_a, django_capture_on_commit_callbacks):
     assert report(client, tenant_a, django_capture_on_commit_callbacks).status_code == 404
+
+
+# ----------------------------------------------------------------------------- the review tables
+
+
+def _follow_through_week(data, tenant):
+    """A huddle held at the middle school in the week of the figures (Sep 15): casey discussed,
+    dale not; the school's weeks are Aug 25, Sep 1, Sep 8 and this one, so 1 of 4 held."""
+    from outreach.models import Huddle, HuddleRow, Section
+    from outreach.services import huddle_attendance_record
+
+    from .outreach_support import lead
+
+    with scope(district=data.district):
+        huddle = Huddle.objects.create(
+            district=data.district, school=data.middle, week_start=datetime.date(2025, 9, 15),
+            generated_at=datetime.datetime(2025, 9, 14, tzinfo=datetime.UTC),
+        )  # fmt: skip
+        for name, discussed in [("casey", True), ("dale", False)]:
+            HuddleRow.objects.create(
+                district=data.district, huddle=huddle, student=data.students[name], section=Section.NEW,
+                discussed=discussed,
+            )  # fmt: skip
+        by = lead(tenant)
+        huddle_attendance_record(huddle=huddle, members=[by], by=by)
+
+
+def test_the_report_prints_follow_through_equity_and_data_quality(
+    client, district, tenant_a, django_capture_on_commit_callbacks
+):
+    _follow_through_week(district, tenant_a)
+    report(client, tenant_a, django_capture_on_commit_callbacks)
+    text = text_of(finished_job(tenant_a))
+    # Follow-through: the middle school held 1 of its 4 weeks' huddles and discussed 1 of 2 rows.
+    assert "Follow-through by school" in text and "25.0% (1 of 4 weeks)" in text and "50.0% (1 of 2)" in text
+    # Equity: every absence of the district is unexcused (ratio 1 to itself); casey is the one English learner.
+    assert (
+        "Equity by subgroup" in text
+        and "Whole district 7 100.0% 1.00×" in text
+        and "English learners: yes 1 100.0%" in text
+    )
+    # Data quality: the last attendance received at the middle school is casey's absence of Sep 18.
+    assert "Data quality by school" in text and "Alpha County Schools Middle 09/18/2025" in text
+
+
+def test_for_outside_the_review_tables_blank_small_schools(
+    client, district, tenant_a, django_capture_on_commit_callbacks
+):
+    """The high school has 2 students with membership: under 3 it is blank, and the middle
+    school with it (its complement), in follow-through and data quality as on the school table."""
+    _follow_through_week(district, tenant_a)
+    district.district.settings = {"pulse_min_cell": 3}
+    district.district.save()
+    report(client, tenant_a, django_capture_on_commit_callbacks, outside=True)
+    text = text_of(finished_job(tenant_a))
+    assert "1 of 4 weeks" not in text and "09/18/2025" not in text
+    assert "Follow-through by school" in text and "Data quality by school" in text
+
+
+@pytest.fixture
+def supported(tenant_a):
+    """The pulse district computed as of Friday Oct 17 (40 school days), with calls to casey and
+    dale on Monday Sep 22, their 21st day: before it casey missed 4 of 20 days and dale 6, after
+    it neither missed a day. Together: 30 of 40 before (75.0%), 40 of 40 after (100.0%)."""
+    from django.core.cache import cache
+
+    from outreach.services import outreach_action_create
+    from tiers.services import compute_metrics
+
+    from .outreach_support import lead
+    from .pulse_data import pulse_district
+
+    cache.clear()
+    data = pulse_district(tenant_a)
+    with scope(district=data.district):
+        by = lead(tenant_a)
+        for name in ["casey", "dale"]:
+            outreach_action_create(
+                student=data.students[name], author=by, attempt_date=datetime.date(2025, 9, 22), method="call",
+                reached=True,
+            )  # fmt: skip
+        compute_metrics(district=data.district, as_of=datetime.date(2025, 10, 17))
+    return data
+
+
+def test_the_report_prints_what_followed_each_support(client, supported, tenant_a, django_capture_on_commit_callbacks):
+    report(client, tenant_a, django_capture_on_commit_callbacks)
+    text = text_of(finished_job(tenant_a))
+    assert "What followed each support" in text and "Descriptive, not causal." in text
+    assert "Phone call 2 75.0% 100.0% +25.0 pts" in text
+
+
+def test_for_outside_a_small_support_is_blank(client, supported, tenant_a, django_capture_on_commit_callbacks):
+    supported.district.settings = {"pulse_min_cell": 3}
+    supported.district.save()
+    report(client, tenant_a, django_capture_on_commit_callbacks, outside=True)
+    text = text_of(finished_job(tenant_a))
+    assert "Phone call Small group: not shown" in text and "Phone call 2" not in text

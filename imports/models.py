@@ -105,6 +105,10 @@ class ImportRun(models.Model):
     school_year = models.CharField(max_length=7, blank=True)
     # True once its added, changed and removed rows are kept (ImportChange): it can be undone.
     journaled = models.BooleanField(default=False)
+    # What the import read and left behind, hashed (imports.unchanged): {"entities": {entity:
+    # hash of its files and reading}, "tables": {table: hash of the district's stored rows}}, so
+    # that the same files imported again are found unchanged without being compared row by row.
+    fingerprints = models.JSONField(default=dict, blank=True)
     undoes = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     undone_by = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)

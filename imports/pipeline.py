@@ -23,6 +23,7 @@ from districts.tenancy import district_sql
 from students.models import AttendanceCode
 from students.services import attendance_codes_install_defaults
 
+from . import unchanged
 from .loading import Counts, Journal, load_entity
 from .models import ImportChange, ImportRun, QuarantinedRow
 from .models import QuarantineReason as Reason
@@ -77,11 +78,25 @@ class Outcome:
 def import_parsed(*, run: ImportRun, parsed: ParsedImport, install_default_codes: bool, progress: Progress) -> Outcome:
     """Load a parsed import. Raises ImportRejected (nothing written) if a file cannot be read,
     and RemovalsNeedConfirmation (nothing written) when the removal guard stops it."""
-    progress(stage="Reading files", rows_read=parsed.rows_read)
-    typed = parsed.typed()
+    progress(stage="Reading files")
+    district = run.district
+    index = DistrictIndex(district, school_year=run.school_year)
+    hashing = unchanged.enabled()
+    digests = (
+        unchanged.file_digests(
+            parsed, district=district, window=index.window, today=index.today, school_year=run.school_year
+        )
+        if hashing
+        else {}
+    )
+    previous = unchanged.previous_imports(district, digests) if digests else {}
+    # Text that hashes as an earlier import's read without error then and reads the same now:
+    # it is typed only if the entity turns out to need loading after all.
+    typed = parsed.typed(skip=set(previous))
+    progress(rows_read=parsed.rows_read)
+    present = {table.entity for table in parsed.tables}
     raw_rows = _RawRows(parsed)
     outcome = Outcome()
-    district = run.district
     journal = Journal(district.pk, run.pk, guard_rows=GUARD_ROWS)
     removals: dict[str, Counts] = {}
     with transaction.atomic():
@@ -90,10 +105,18 @@ def import_parsed(*, run: ImportRun, parsed: ParsedImport, install_default_codes
             if install_default_codes and not AttendanceCode.objects.exists():
                 attendance_codes_install_defaults(district=district)
             _install_standard_codes(district, parsed.standard_codes)
-        index = DistrictIndex(district, school_year=run.school_year)
-        entities = [entity for entity in LOAD_ORDER if entity in typed]
+        # The stored rows' hashes, kept current as entities load (None: written by this import).
+        states = unchanged.table_states(district) if previous else {}
+        entities = [entity for entity in LOAD_ORDER if entity in present]
         for step, entity in enumerate(entities, start=1):
             progress(stage=f"Loading {ENTITIES[entity].label.lower()}", step=step - 1, steps=len(entities))
+            if unchanged.unchanged(entity, previous.get(entity), states):
+                outcome.entities[entity] = _as_before(previous[entity], entity)
+                raw_rows.release(entity)
+                progress(step=step)
+                continue
+            if entity not in typed:
+                typed.update(parsed.typed(only={entity}))
             raw_rows.start(entity)
             result = outcome.entities.setdefault(entity, EntityOutcome())
             for frame, scope in typed.pop(entity):
@@ -103,6 +126,8 @@ def import_parsed(*, run: ImportRun, parsed: ParsedImport, install_default_codes
                 removed += counts
                 result.add(_record(run, entity, frame, placement, counts, raw_rows.get))
                 index.forget(*_CHANGES[entity])
+            if result.added or result.changed or result.removed or not states:
+                states[unchanged.ENTITY_TABLES[entity]] = None
             raw_rows.release(entity)
             progress(
                 rows_written=outcome.total("added") + outcome.total("changed"),
@@ -112,7 +137,17 @@ def import_parsed(*, run: ImportRun, parsed: ParsedImport, install_default_codes
         outcome.removals = removal_report(removals)
         if not run.allow_removals and any(entry["over"] for entry in outcome.removals):
             raise RemovalsNeedConfirmation(outcome.removals)
+        if hashing:
+            known = {table: state for table, state in states.items() if state is not None}
+            missing = [table for table in unchanged.ALL_TABLES if table not in known]
+            run.fingerprints = {"entities": digests, "tables": {**known, **unchanged.table_states(district, missing)}}
     return outcome
+
+
+def _as_before(previous: ImportRun, entity: str) -> EntityOutcome:
+    """An unchanged entity's figures: what the same rows read to before, nothing written."""
+    counts = previous.entity_counts[entity]
+    return EntityOutcome(read=counts.get("read", 0), dropped=counts.get("dropped", 0))
 
 
 def removal_report(removals: dict[str, Counts]) -> list[dict]:

@@ -1,8 +1,10 @@
 """The canonical CSV format (SPEC §4): files named after what they hold, our own headers."""
 
+import functools
+
 from ..messages import said
 from ..schema import ENTITIES, ROW
-from .csvread import read_csv_text
+from .csvread import file_digest, read_csv_text
 from .dates import ISO
 from .errors import ImportRejected
 from .sources import SourceFile
@@ -18,9 +20,16 @@ def parse_canonical(files: list[SourceFile], notes: list[str]) -> ParsedImport:
         if entity is None:
             notes.append(f"Skipped {source.path}: not one of the canonical files ({', '.join(FILE_ENTITIES)}).")
             continue
-        text = read_csv_text(source, usecols=ENTITIES[entity].columns)
-        text.columns = [column if column == ROW else column.lower() for column in text.columns]
-        tables.append(SourceTable(entity, source.name, text, date_default=ISO))
+        tables.append(
+            SourceTable(
+                entity,
+                source.name,
+                None,
+                date_default=ISO,
+                reader=functools.partial(_read, source, entity),
+                source_digest=file_digest(source),
+            )
+        )
     if not tables:
         expected = ", ".join(FILE_ENTITIES)
         raise ImportRejected.one(
@@ -30,3 +39,9 @@ def parse_canonical(files: list[SourceFile], notes: list[str]) -> ParsedImport:
             said("no_canonical_files", expected=expected),
         )
     return ParsedImport(tables, notes)
+
+
+def _read(source: SourceFile, entity: str):
+    text = read_csv_text(source, usecols=ENTITIES[entity].columns)
+    text.columns = [column if column == ROW else column.lower() for column in text.columns]
+    return text

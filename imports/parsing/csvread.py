@@ -5,6 +5,7 @@ again with the csv module to name the exact row (pandas' messages do not always 
 """
 
 import csv
+import hashlib
 import io
 import warnings
 
@@ -45,6 +46,15 @@ def read_csv_text(source: SourceFile, *, usecols: list[str] | None = None) -> pd
         frame[column] = frame[column].str.strip()
     blank = (frame.drop(columns=ROW) == "").all(axis=1)
     return frame[~blank].reset_index(drop=True) if blank.any() else frame
+
+
+def file_digest(source: SourceFile) -> str:
+    """SHA-256 of the file's bytes (imports.unchanged compares it with the last import's)."""
+    digest = hashlib.sha256()
+    with source.open() as handle:
+        while chunk := handle.read(1024 * 1024):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def header_of(source: SourceFile) -> list[str]:

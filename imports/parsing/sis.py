@@ -7,11 +7,14 @@ most of the rest) takes it. Dates are detected per column and per file unless th
 their order; attendance may be absences only or one row per student per day, present included.
 """
 
+import hashlib
+import json
+
 import pandas as pd
 
 from ..messages import said
 from ..schema import ENTITIES, ROW
-from .csvread import header_of, read_csv_text
+from .csvread import file_digest, header_of, read_csv_text
 from .dates import AUTO
 from .errors import ImportRejected
 from .sources import SourceFile
@@ -54,7 +57,16 @@ def match_entity(header: list[str], columns: dict) -> str | None:
 
 
 def _table(source: SourceFile, entity: str, fields: dict, formats: dict) -> SourceTable:
+    """The file's table, read when first needed (the mapping's fields are part of its hash)."""
     fields = {field: header for field, header in fields.items() if header and field in ENTITIES[entity].columns}
+    table = SourceTable(entity, source.name, None, formats=formats, date_default=AUTO)
+    table.reader = lambda: _read(source, entity, fields, table)
+    reading = json.dumps(sorted(fields.items())).encode()
+    table.source_digest = hashlib.sha256(file_digest(source).encode() + reading).hexdigest()
+    return table
+
+
+def _read(source: SourceFile, entity: str, fields: dict, table: SourceTable) -> pd.DataFrame:
     text = read_csv_text(source, usecols=list(fields.values()))
     by_lower = {column.lower(): column for column in text.columns}
     for field, header in fields.items():
@@ -70,5 +82,5 @@ def _table(source: SourceFile, entity: str, fields: dict, formats: dict) -> Sour
         if column is not None:
             canonical[field] = text[column]
             headers[field] = column
-    frame = pd.DataFrame(canonical)
-    return SourceTable(entity, source.name, frame, headers=headers, formats=formats, date_default=AUTO)
+    table.headers = headers
+    return pd.DataFrame(canonical)

@@ -1,6 +1,7 @@
 """What every parser produces: tables of canonical columns, still text, with their origin."""
 
 import dataclasses
+from collections.abc import Callable
 
 import pandas as pd
 
@@ -13,22 +14,33 @@ from .typing import typed_frame
 class SourceTable:
     entity: str
     file: str
-    text: pd.DataFrame  # canonical columns as text, plus ROW
+    # Canonical columns as text, plus ROW; None until `reader` reads them (a CSV file is read
+    # only when its entity needs loading: imports.unchanged may find it unchanged by its hash).
+    text: pd.DataFrame | None
     headers: dict[str, str] = dataclasses.field(default_factory=dict)  # canonical → the file's own header
     formats: dict[str, str] = dataclasses.field(default_factory=dict)
     date_default: str = ISO
     # What the file is the whole truth about (imports.schema.SCOPE_COLUMNS); None: it only adds
     # and updates. Formats whose files are deltas by nature (Ed-Fi events) choose their own.
     scope: str | None = DEFAULT
+    reader: Callable[[], pd.DataFrame] | None = dataclasses.field(default=None, repr=False)
+    # A hash of the file's bytes and of how they are read, for a table read lazily.
+    source_digest: str = ""
 
     def __post_init__(self):
         if self.scope == DEFAULT:
             self.scope = DEFAULT_SCOPES.get(self.entity)
 
+    def loaded(self) -> pd.DataFrame:
+        if self.text is None:
+            self.text = self.reader()
+        return self.text
+
     def raw_row(self, position: int) -> dict:
         """The row as the file had it, under the file's own headers, for the admin to recognise."""
-        values = self.text.iloc[position]
-        return {self.headers.get(column, column): str(values[column]) for column in self.text.columns if column != ROW}
+        text = self.loaded()
+        values = text.iloc[position]
+        return {self.headers.get(column, column): str(values[column]) for column in text.columns if column != ROW}
 
 
 @dataclasses.dataclass
@@ -40,15 +52,21 @@ class ParsedImport:
 
     @property
     def rows_read(self) -> int:
-        return sum(len(table.text) for table in self.tables)
+        """Rows of the files read so far."""
+        return sum(len(table.text) for table in self.tables if table.text is not None)
 
-    def typed(self) -> dict[str, list[tuple[pd.DataFrame, str | None]]]:
+    def typed(self, *, skip=(), only=None) -> dict[str, list[tuple[pd.DataFrame, str | None]]]:
         """(typed frame, scope) per entity: files of one entity with the same columns and scope
         are one frame; files carrying different columns of it (names in one, demographics in
         another) stay apart and load one after the other, so neither blanks what the other
-        brought. Raises ImportRejected before anything is written when any file cannot be read."""
+        brought. Raises ImportRejected before anything is written when any file cannot be read.
+        Entities in `skip` (or not in `only`) are left untyped: text that hashes the same as text
+        already imported once reads the same way again (imports.unchanged)."""
         shapes: dict[tuple[str, tuple, str | None], list[pd.DataFrame]] = {}
-        for table in self.tables:
+        wanted = [table for table in self.tables if table.entity not in skip and (only is None or table.entity in only)]
+        for table in wanted:  # every file is read before any is typed, as when reading was eager
+            table.loaded()
+        for table in wanted:
             text = table.text
             if table.entity in COMPLETE_ENTITIES:
                 fields = ENTITIES[table.entity].fields
@@ -77,7 +95,7 @@ class ParsedImport:
         for table in self.tables:
             if table.entity != entity:
                 continue
-            for position, row in enumerate(table.text[ROW].tolist()):
+            for position, row in enumerate(table.loaded()[ROW].tolist()):
                 lookup[(table.file, row)] = (table, position)
         return lookup
 

@@ -16,7 +16,7 @@ from districts.api import DistrictAPIMixin
 from districts.models import Role
 
 from . import selectors, services
-from .messages import error_text
+from .messages import error_text, note_text
 from .models import ImportFormat, ImportRun, QuarantinedRow, reason_words
 
 
@@ -42,6 +42,7 @@ class ImportRunSerializer(serializers.ModelSerializer):
     )
     progress = serializers.SerializerMethodField()
     errors = serializers.SerializerMethodField()
+    notes = serializers.SerializerMethodField()
 
     class Meta:
         model = ImportRun
@@ -55,6 +56,11 @@ class ImportRunSerializer(serializers.ModelSerializer):
 
     def get_progress(self, run) -> dict:
         return selectors.import_progress(run=run)
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_notes(self, run) -> list[str]:
+        """What the import read or skipped, in the reader's language."""
+        return [note_text(note) for note in run.notes]
 
     @extend_schema_field(ImportErrorSerializer(many=True))
     def get_errors(self, run) -> list[dict]:

@@ -14,6 +14,7 @@ import re
 
 from django.utils import formats, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from .models import QuarantineReason as Reason
 
@@ -77,6 +78,21 @@ def error_line(error: dict) -> str:
 def rejected_text(rejected) -> str:
     """An ImportRejected's errors in the active language, one after the other."""
     return "; ".join(error_line(error.as_dict()) for error in rejected.errors)
+
+
+def note_dict(note) -> dict | str:
+    """A note on what an import read or skipped, as ImportRun.notes keeps it (a code and its
+    figures; prose without a code as written)."""
+    if isinstance(note, ImportMessage):
+        return {"code": note.code, "params": note.params}
+    return str(note)
+
+
+def note_text(note) -> str:
+    """A stored note in the active language (one stored as prose before codes, as written)."""
+    if isinstance(note, dict):
+        return render(note.get("code", ""), note.get("params") or {})
+    return str(note)
 
 
 def held_text(reason: str, params: dict) -> str:
@@ -222,6 +238,36 @@ _TEXTS = {
             "choose M/D/YYYY or D/M/YYYY for this column in the column mapping"
         )
         % {"value": _q(p["value"])}
+    ),
+    # --- notes on what was read or skipped (ImportRun.notes) ---
+    "note_not_data": lambda p: _("Skipped %(path)s: not a CSV, JSON or XML file.") % {"path": p["path"]},
+    "note_not_canonical": lambda p: (
+        _("Skipped %(path)s: not one of the canonical files (%(expected)s).")
+        % {"path": p["path"], "expected": p["expected"]}
+    ),
+    "note_sis_not_csv": lambda p: _("Skipped %(path)s: an SIS export is read as CSV.") % {"path": p["path"]},
+    "note_sis_no_entity": lambda p: (
+        _("Skipped %(path)s: its headers match no entity of the column mapping.") % {"path": p["path"]}
+    ),
+    "note_edfi_json_suffix": lambda p: _("Skipped %(path)s: Ed-Fi JSON files end in .json.") % {"path": p["path"]},
+    "note_edfi_xml_suffix": lambda p: _("Skipped %(path)s: Ed-Fi XML files end in .xml.") % {"path": p["path"]},
+    "note_edfi_skipped": lambda p: (
+        ngettext(
+            "Skipped %(count)s %(resource)s resource: not used for attendance.",
+            "Skipped %(count)s %(resource)s resources: not used for attendance.",
+            p["count"],
+        )
+        % {"count": p["count"], "resource": p["resource"]}
+    ),
+    "note_oneroster_no_manifest": lambda p: _("No manifest.csv: read as OneRoster 1.1."),
+    "note_oneroster_version": lambda p: _("OneRoster %(version)s export.") % {"version": p["version"]},
+    "note_oneroster_tobedeleted": lambda p: (
+        ngettext(
+            "%(file)s: left out %(count)s row marked tobedeleted.",
+            "%(file)s: left out %(count)s rows marked tobedeleted.",
+            p["count"],
+        )
+        % {"file": p["file"], "count": p["count"]}
     ),
     # --- an import that did not run to the end ---
     "queue_failed": lambda p: (

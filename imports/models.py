@@ -96,6 +96,8 @@ class ImportRun(models.Model):
     # the run failed: imports.messages renders the code in the reader's language. Errors stored
     # before codes existed have a "message" in English instead, shown as written.
     errors = models.JSONField(default=list, blank=True)
+    # What it read or skipped: [{"code": …, "params": {…}}] (imports.messages), or English prose
+    # stored before codes existed.
     notes = models.JSONField(default=list, blank=True)
     # The removal guard: [{"entity", "school_id", "school", "removed", "covered", "over"}] per
     # entity and school, what the import would remove (status CONFIRM) or removed once allowed.

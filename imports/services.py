@@ -26,7 +26,7 @@ from districts.services import audit_record
 from districts.tenancy import district_cache_key, district_storage_path
 from students.models import AttendanceCategory, AttendanceCode
 
-from .messages import error_dict, rejected_text, said
+from .messages import error_dict, note_dict, rejected_text, said
 from .models import ColumnMapping, ImportFormat, ImportRun, QuarantinedRow, QuarantineReason, SchoolAlias
 from .parsing import ImportRejected, parse_source
 from .pipeline import EntityOutcome, Outcome, RemovalsNeedConfirmation, import_parsed, replay_held
@@ -144,7 +144,7 @@ def import_run_process(*, run: ImportRun) -> ImportRun:
         else:
             with _stored_file(run) as path:
                 parsed = parse_source(path, format=run.format, **_mapping_args(run))
-                run.notes = parsed.notes
+                run.notes = [note_dict(note) for note in parsed.notes]
                 outcome = import_parsed(
                     run=run,
                     parsed=parsed,

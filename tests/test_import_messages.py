@@ -113,3 +113,18 @@ def test_a_message_reads_as_english_text_where_text_is_expected():
 
     assert message == "5 values in a row under a header of 4 columns"
     assert (message.code, message.params) == ("too_many_values", {"count": 5, "width": 4})
+
+
+def test_notes_on_what_was_skipped_read_in_the_readers_language(tenant_a, tmp_path, login):
+    folder = write_csv(tmp_path / "upload", "schools.csv", "school_id,name", [("MS1", "Maple Middle")])
+    (folder / "readme.pdf").write_bytes(b"%PDF")
+    run = run_import(tenant_a.district, folder)
+    assert run.notes == [{"code": "note_not_data", "params": {"path": "readme.pdf"}}]
+
+    client = login(tenant_a.user(Role.DISTRICT_ADMIN))
+    url = reverse("imports:run_detail", kwargs={"district": "alpha", "import_run_id": run.pk})
+    assert "Se omitió readme.pdf: no es un archivo CSV, JSON ni XML." in client.get(url, **SPANISH).content.decode()
+    api = reverse("api:import_detail", kwargs={"district": "alpha", "import_run_id": run.pk})
+    assert client.get(api, HTTP_ACCEPT_LANGUAGE="en").json()["notes"] == [
+        "Skipped readme.pdf: not a CSV, JSON or XML file."
+    ]

@@ -18,7 +18,7 @@ def parse_canonical(files: list[SourceFile], notes: list[str]) -> ParsedImport:
     for source in files:
         entity = FILE_ENTITIES.get(source.name.lower())
         if entity is None:
-            notes.append(f"Skipped {source.path}: not one of the canonical files ({', '.join(FILE_ENTITIES)}).")
+            notes.append(said("note_not_canonical", path=source.path, expected=", ".join(FILE_ENTITIES)))
             continue
         tables.append(
             SourceTable(

@@ -258,9 +258,7 @@ def assemble(records: Iterable[Record], notes: list[str]) -> ParsedImport:
         # Grouped by the columns they carry: a student seen only in a program file must not
         # blank the race another file gave, nor be told "no" for characteristics nobody sent.
         rows.setdefault(("students", file, tuple(sorted(values))), []).append(values)
-    notes.extend(
-        f"Skipped {count} {name} resource(s): not used for attendance." for name, count in sorted(skipped.items())
-    )
+    notes.extend(said("note_edfi_skipped", count=count, resource=name) for name, count in sorted(skipped.items()))
     tables = [_table(entity, file, group) for (entity, file, *_), group in rows.items()]
     if not tables:
         raise ImportRejected.one(

@@ -14,7 +14,7 @@ def parse_edfi_json(files: list[SourceFile], notes: list[str]):
     records = []
     for source in files:
         if source.suffix not in {".json", ".jsonl", ".ndjson"}:
-            notes.append(f"Skipped {source.path}: Ed-Fi JSON files end in .json.")
+            notes.append(said("note_edfi_json_suffix", path=source.path))
             continue
         for resource, items in _resources(source):
             records.extend(

@@ -18,7 +18,7 @@ def parse_edfi_xml(files: list[SourceFile], notes: list[str]):
     records = []
     for source in files:
         if source.suffix != ".xml":
-            notes.append(f"Skipped {source.path}: Ed-Fi XML files end in .xml.")
+            notes.append(said("note_edfi_xml_suffix", path=source.path))
             continue
         records.extend(_records(source))
     return assemble(records, notes)

@@ -59,11 +59,11 @@ _READ = {"orgs.csv", "users.csv", "roles.csv", "demographics.csv", "enrollments.
 
 def _manifest(sheets: dict, notes: list[str]) -> dict[str, str]:
     if "manifest.csv" not in sheets:
-        notes.append("No manifest.csv: read as OneRoster 1.1.")
+        notes.append(said("note_oneroster_no_manifest"))
         return {}
     manifest = read_csv_text(sheets["manifest.csv"])
     properties = dict(zip(manifest.iloc[:, 0], manifest.iloc[:, 1])) if manifest.shape[1] >= 3 else {}
-    notes.append(f"OneRoster {properties.get('oneroster.version', '1.1')} export.")
+    notes.append(said("note_oneroster_version", version=properties.get("oneroster.version", "1.1")))
     return properties
 
 
@@ -76,7 +76,7 @@ def _active(frame: pd.DataFrame, name: str, notes: list[str]) -> pd.DataFrame:
         return frame
     deleted = frame["status"].str.lower() == "tobedeleted"
     if deleted.any():
-        notes.append(f"{name}: left out {int(deleted.sum())} row(s) marked tobedeleted.")
+        notes.append(said("note_oneroster_tobedeleted", file=name, count=int(deleted.sum())))
     return frame[~deleted]
 
 

@@ -27,12 +27,12 @@ def parse_sis(files: list[SourceFile], notes: list[str], *, columns: dict, forma
     tables = []
     for source in files:
         if source.suffix not in {".csv", ".txt"}:
-            notes.append(f"Skipped {source.path}: an SIS export is read as CSV.")
+            notes.append(said("note_sis_not_csv", path=source.path))
             continue
         header = header_of(source)
         entity = match_entity(header, columns)
         if entity is None:
-            notes.append(f"Skipped {source.path}: its headers match no entity of the column mapping.")
+            notes.append(said("note_sis_no_entity", path=source.path))
             continue
         tables.append(_table(source, entity, columns[entity], formats.get(entity, {})))
     if not tables:

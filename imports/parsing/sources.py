@@ -59,7 +59,7 @@ def _folder_files(folder: Path) -> tuple[list[SourceFile], list[str]]:
         if item.suffix.lower() in DATA_SUFFIXES:
             files.append(SourceFile(item.name, relative, lambda item=item: open(item, "rb")))
         else:
-            notes.append(f"Skipped {relative}: not a CSV, JSON or XML file.")
+            notes.append(said("note_not_data", path=relative))
     return files, notes
 
 
@@ -73,7 +73,7 @@ def _zip_files(path: Path) -> tuple[list[SourceFile], list[str]]:
         if PurePosixPath(name).suffix.lower() in DATA_SUFFIXES:
             files.append(SourceFile(name, info.filename, lambda info=info: archive.open(info)))
         else:
-            notes.append(f"Skipped {info.filename}: not a CSV, JSON or XML file.")
+            notes.append(said("note_not_data", path=info.filename))
     return files, notes
 
 

@@ -3,7 +3,7 @@ and machines)."""
 
 from django import template
 
-from imports.messages import error_text
+from imports.messages import error_text, note_text
 from imports.models import reason_words as _reason_words
 
 register = template.Library()
@@ -18,3 +18,9 @@ def reason_words(code: str) -> str:
 def error_words(error: dict) -> str:
     """A stored import error's message in the reader's language."""
     return error_text(error)
+
+
+@register.filter
+def note_words(note) -> str:
+    """A stored note on what an import read or skipped, in the reader's language."""
+    return note_text(note)

@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 from districts.models import District
 from districts.tenancy import district_scope
 from imports import services
-from imports.messages import error_text
+from imports.messages import error_text, note_text
 from imports.models import ColumnMapping, ImportFormat, ImportRun
 
 FORMATS = {
@@ -83,7 +83,7 @@ class Command(BaseCommand):
         write = self.stdout.write
         write(f"Import #{run.pk}: {run.get_status_display()} — {run.original_name} (sha256 {run.sha256[:12]}…)")
         for note in run.notes:
-            write(f"  note: {note}")
+            write(f"  note: {note_text(note)}")
         for error in run.errors:
             where = ", ".join(
                 part

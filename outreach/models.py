@@ -86,7 +86,8 @@ class Huddle(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.school} huddle, week of {self.week_start:%b %-d, %Y}"
+        # The day without a leading zero by hand: strftime's dash flag is glibc's alone (issue 13).
+        return f"{self.school} huddle, week of {self.week_start:%b} {self.week_start.day}, {self.week_start.year}"
 
     def clean(self):
         if self.week_start and self.week_start.weekday() != 0:

@@ -114,3 +114,21 @@ def test_makemessages_leaves_the_catalogue_as_polib_would_save_it(tmp_path):
     assert normalise_catalogue(path) is True
     assert path.read_text(encoding="utf-8") == catalogue_text(path) and 'msgid "A sentence long' not in path.read_text()
     assert normalise_catalogue(path) is False
+
+
+def test_no_date_is_formatted_with_glibcs_dash_flag():
+    """`%-d` and its kin work on glibc alone (issue 13: dates through Django's formats): a page
+    or file built with one fails on another C library."""
+    import re
+
+    root = Path(settings.BASE_DIR)
+    dash_flag = re.compile(r"%-[a-zA-Z]")
+    found = [
+        f"{path.relative_to(root)}:{number}"
+        for pattern in ("*.py", "*.html", "*.txt")
+        for path in root.rglob(pattern)
+        if not {".venv", "node_modules", "tests", "media", "staticfiles"} & set(path.relative_to(root).parts)
+        for number, line in enumerate(path.read_text(encoding="utf-8", errors="replace").splitlines(), start=1)
+        if dash_flag.search(line)
+    ]
+    assert not found, "strftime's dash flag (use Django's date formats): " + ", ".join(found)

@@ -419,7 +419,9 @@ def _backfill_weeks(run: MetricsRun, inputs, policy: Policy, year: SchoolYear) -
     )
     for index, checkpoint in enumerate(checkpoints):
         _progress(
-            run, f"Replaying week of {_week_start(checkpoint):%b %-d}", 5 + 25 * index // max(len(checkpoints), 1)
+            run,
+            f"Replaying week of {_week_start(checkpoint):%b} {_week_start(checkpoint).day}",
+            5 + 25 * index // max(len(checkpoints), 1),
         )
         result = engine.compute(inputs, as_of=checkpoint, policy=policy)
         with transaction.atomic():

@@ -198,6 +198,9 @@ CELERY_TASK_TIME_LIMIT = 35 * 60
 # task's hard limit, so a slow task is never run twice at once.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 2 * 60 * 60}
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# A district of more than one chunk of students (tiers.services.CHUNK_STUDENTS) runs its chunks as
+# a Celery chord across the workers (tiers.tasks); off, one task computes them one after another.
+METRICS_CHUNK_TASKS = envbool("METRICS_CHUNK_TASKS", True)
 CELERY_TIMEZONE = "UTC"
 # Beat only ticks; tiers.tasks.nightly_dispatch starts each district's run once its own clock has
 # passed 02:00, so one schedule serves Honolulu and Raleigh alike and a missed tick catches up.

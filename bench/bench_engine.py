@@ -145,6 +145,11 @@ def floor(district: District) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--students", type=int, nargs="+", default=[20_000, 100_000, 200_000])
+    parser.add_argument(
+        "--keep",
+        action="store_true",
+        help="reuse a district built by an earlier run (no flush; building 200k takes minutes)",
+    )
     parser.add_argument("--measure", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.measure:
@@ -156,11 +161,13 @@ def main() -> None:
         sys.exit("Refusing to run: the benchmark empties its database; use one named *bench*.")
     ensure_database()
     call_command("migrate", verbosity=0)
-    call_command("flush", interactive=False, verbosity=0)  # TRUNCATE: leftovers of earlier runs
+    if not args.keep:
+        call_command("flush", interactive=False, verbosity=0)  # TRUNCATE: leftovers of earlier runs
     table = []
     for students in args.students:
         print(f"{students:,} students")
-        district = build(students)
+        district = District.objects.filter(slug=f"bench-{students}").first() if args.keep else None
+        district = district or build(students)
         child = subprocess.run(
             [sys.executable, __file__, "--measure", district.slug], capture_output=True, text=True, env=os.environ
         )

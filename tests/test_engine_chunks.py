@@ -92,3 +92,105 @@ def test_a_nightly_run_in_chunks_stores_what_one_pass_stores(tenant_a, tenant_b,
         )
     assert stored["chunks"] == stored["one pass"]
     assert stored["one pass"][0] and stored["one pass"][1]
+
+
+# --- past one worker: the chunks as a Celery chord ----------------------------------------------
+
+
+def _stored(district, run, students):
+    from .test_tiers_services import flag_rows, metric_rows, snapshot_rows
+
+    ids = {student.pk: index for index, student in enumerate(students)}
+    return (
+        [(ids[row[0]], *row[2:]) for row in metric_rows(district, run)],
+        sorted((ids[row[2]], *row[3:10], row[11], row[12]) for row in flag_rows(district)),
+        sorted((ids[row[0]], *row[1:]) for row in snapshot_rows(district)),
+    )
+
+
+def _nights(district, monkeypatch, *, chunk_students, redeliver=()):
+    """The first run (one pass, it replays the year), then two nights through the task, with a
+    flag resolved in between: what the district stores after each night."""
+    from tiers import services, tasks
+    from tiers.lifecycle import flags_resolve
+    from tiers.models import Flag, MetricsRun
+
+    from .test_tiers_services import DEC_12, NOV_28, compute
+
+    monkeypatch.setattr(services, "CHUNK_STUDENTS", chunk_students)
+    chunk_calls = []
+    real_chunk = tasks.metrics_run_chunk
+
+    def chunk(**kwargs):
+        chunk_calls.append(kwargs["chunk"])
+        if kwargs["chunk"] in redeliver:  # delivered twice: the second replaces the first's rows
+            real_chunk(**kwargs)
+        return real_chunk(**kwargs)
+
+    monkeypatch.setattr(tasks, "metrics_run_chunk", chunk)
+    compute(district, OCT_31)
+    nights = []
+    for as_of in (NOV_28, DEC_12):
+        with scope(district=district):
+            run = services.metrics_run_create(district=district, as_of=as_of, trigger=MetricsRun.Trigger.NIGHTLY)
+        tasks.compute_district_metrics.apply(args=(district.pk, as_of.isoformat()), kwargs={"run_id": run.pk})
+        with scope(district=district):
+            run.refresh_from_db()
+            assert run.status == MetricsRun.Status.SUCCEEDED and run.is_current, run.error
+            nights.append(run)
+            first = Flag.objects.filter(status=Flag.Status.NEW).order_by("student_id", "rule").first()
+            if as_of == NOV_28 and first is not None:
+                flags_resolve(flags=Flag.objects.filter(pk=first.pk), reason="other", note="met the family", on=as_of)
+    return nights, chunk_calls
+
+
+@pytest.mark.parametrize("chunk_students,redeliver", [(2, ()), (1, (0, 3))])
+def test_a_night_as_a_chord_of_chunk_tasks_stores_what_one_process_stores(
+    tenant_a, tenant_b, monkeypatch, settings, chunk_students, redeliver
+):
+    settings.METRICS_CHUNK_TASKS = True
+    whole_year = tiers_year(tenant_a, prefix="T")
+    whole, calls = _nights(whole_year.district, monkeypatch, chunk_students=50_000)
+    assert calls == []  # one chunk: one task computes it
+    chord_year = tiers_year(tenant_b, prefix="T")
+    chord, calls = _nights(chord_year.district, monkeypatch, chunk_students=chunk_students, redeliver=redeliver)
+    count = 5 // chunk_students + (5 % chunk_students > 0)
+    assert sorted(calls) == sorted(list(range(count)) * 2)  # a task per chunk and night
+    for one, other in zip(whole, chord):
+        assert other.students == one.students == 5
+        assert other.flags_created == one.flags_created
+    assert _stored(chord_year.district, chord[-1], chord_year.students) == _stored(
+        whole_year.district, whole[-1], whole_year.students
+    )
+
+
+def test_a_chunk_task_that_fails_fails_the_run_and_the_previous_run_stays_current(tenant_a, monkeypatch, settings):
+    from tiers import selectors, services, tasks
+    from tiers.models import Flag, MetricsRun, StudentMetrics
+
+    from .test_tiers_services import NOV_28, compute, flag_rows
+
+    settings.METRICS_CHUNK_TASKS = True
+    year = tiers_year(tenant_a)
+    first = compute(year.district, OCT_31)
+    flags_before = flag_rows(year.district)
+    monkeypatch.setattr(services, "CHUNK_STUDENTS", 2)
+    real_chunk = tasks.metrics_run_chunk
+
+    def chunk(**kwargs):
+        if kwargs["chunk"] == 1:
+            raise RuntimeError("worker lost its chunk")
+        return real_chunk(**kwargs)
+
+    monkeypatch.setattr(tasks, "metrics_run_chunk", chunk)
+    with scope(district=year.district):
+        run = services.metrics_run_create(district=year.district, as_of=NOV_28, trigger=MetricsRun.Trigger.NIGHTLY)
+    with pytest.raises(RuntimeError, match="lost its chunk"):
+        tasks.compute_district_metrics.apply(args=(year.district.pk, NOV_28.isoformat()), kwargs={"run_id": run.pk})
+    with scope(district=year.district):
+        run.refresh_from_db()
+        assert run.status == MetricsRun.Status.FAILED and "lost its chunk" in run.error
+        assert selectors.current_run() == first
+        assert not StudentMetrics.objects.filter(run=run).exists()
+        assert Flag.objects.exists()
+    assert flag_rows(year.district) == flags_before

@@ -6,13 +6,13 @@ Readers follow the current run, so a crash at any point leaves the previous resu
 """
 
 import contextlib
+import dataclasses
 import datetime
 import json
 import logging
 import math
 import time
 
-import numpy as np
 import pandas as pd
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
@@ -21,13 +21,12 @@ from districts.models import District
 from districts.runs import BROKER_ERRORS, enqueue_or_fail, stuck
 from districts.tenancy import district_fetchall, district_sql
 
-from . import chunks, engine, hooks, lifecycle, partitions
+from . import chunks, engine, flag_candidates, hooks, lifecycle, partitions
 from .engine_io import EngineResult
 from .loading import SchoolYear, load_year
-from .models import CalculationPolicy, Flag, MetricsRun, StudentMetrics, StudentSchoolMetrics, WeeklySnapshot
-from .policy import RULE_TIERS, Policy
-from .why import why_params
-from .writing import insert_frame, json_lines, update_rows
+from .models import CalculationPolicy, MetricsRun, StudentMetrics, StudentSchoolMetrics, WeeklySnapshot
+from .policy import Policy
+from .writing import insert_frame, json_lines
 
 logger = logging.getLogger(__name__)
 phase_logger = logging.getLogger("tiers.phases")  # "<phase> <seconds>" per run step (bench reads it)
@@ -104,73 +103,144 @@ def metrics_run_create(*, district: District, as_of: datetime.date, trigger: str
 
 def metrics_run_execute(*, run: MetricsRun, backfill: bool | None = None) -> MetricsRun:
     """Compute and swap in one run. Re-running the same as-of date gives identical results.
-    `backfill` replays earlier weeks first; by default only on the district's first run."""
+    `backfill` replays earlier weeks first; by default only on the district's first run.
+
+    The district is computed chunk by chunk (tiers.chunks); each chunk's rows are written as soon
+    as they are computed and its fired rules staged for the flag sync, then its frames are let
+    go: what the process holds at once is one chunk, whatever the district's size."""
+    try:
+        plan = metrics_run_prepare(run=run, backfill=backfill)
+        students = 0
+        for chunk in range(plan.chunks):
+            students += metrics_run_chunk(run=run, chunk=chunk, plan=plan)
+        plan.inputs = None
+        return metrics_run_finish(run=run, students=students)
+    except Exception as error:
+        metrics_run_failed(run=run, error=error)
+        raise
+
+
+@dataclasses.dataclass
+class RunPlan:
+    """What every chunk of a run shares: plain values, so a chunk task elsewhere can rebuild it."""
+
+    chunks: int
+    year: SchoolYear
+    inputs: object = None  # the whole year, when a replay already loaded it (then one chunk)
+
+
+def metrics_run_prepare(*, run: MetricsRun, backfill: bool | None = None) -> RunPlan:
+    """Everything before the chunks: old rows discarded, the run's own tables created (empty,
+    unattached, so nobody reads them yet), and on a district's first run the replayed weeks."""
     district = run.district
     _progress(run, "Loading attendance", 5, status=MetricsRun.Status.RUNNING, started_at=timezone.now())
-    try:
-        with _phase(run, "discard"):
-            _discard_unfinished_results(run)
-        policy = run.policy.as_policy()
-        year = SchoolYear.containing(district, run.as_of)
-        replay = (not _has_results(district)) if backfill is None else backfill
-        count = _chunk_count(district)
-        if replay or count == 1:
-            with _phase(run, "load"):
-                inputs = load_year(district, year)
-            if replay:
-                _backfill_weeks(run, inputs, policy, year)
-        _progress(run, "Computing metrics", 30)
-        with _phase(run, "load_and_engine" if count > 1 and not replay else "engine"):
-            plans = hooks.tier2_plans(district=district, as_of=run.as_of)  # outreach's supports, via its hook
-            if count > 1 and not replay:
-                result = chunks.compute_in_chunks(
-                    lambda chunk, n: load_year(district, year, chunk=(chunk, n)),
-                    chunks=count, as_of=run.as_of, policy=policy, tier2_plans=plans,
-                )  # fmt: skip
-            else:
-                result = engine.compute(inputs, as_of=run.as_of, policy=policy, tier2_plans=plans)
-        _progress(run, "Writing results", 60)
-        with _phase(run, "write"), transaction.atomic():
+    with _phase(run, "discard"):
+        _discard_unfinished_results(run)
+    year = SchoolYear.containing(district, run.as_of)
+    replay = (not _has_results(district)) if backfill is None else backfill
+    with _phase(run, "prepare"):
+        _results_create(run)
+    plan = RunPlan(chunks=_chunk_count(district), year=year)
+    if replay:
+        with _phase(run, "load"):
+            plan.inputs = load_year(district, year)
+        _backfill_weeks(run, plan.inputs, run.policy.as_policy(), year)
+        plan.chunks = 1
+    _progress(run, "Computing metrics", 30)
+    return plan
+
+
+def metrics_run_chunk(*, run: MetricsRun, chunk: int, plan: RunPlan, redo: bool = False) -> int:
+    """Load, compute and write one chunk of the run's students (`student_id mod chunks`), and
+    stage its fired rules; returns its number of students. The chunk's rows are written in one
+    transaction; with `redo` (a chunk task delivered again) any rows it wrote before go first."""
+    district, policy = run.district, run.policy.as_policy()
+    part = (chunk, plan.chunks)
+    with _phase(run, "load"):
+        inputs = plan.inputs if plan.inputs is not None else load_year(district, plan.year, chunk=part)
+    with _phase(run, "engine"):
+        plans = hooks.tier2_plans(district=district, as_of=run.as_of)  # outreach's supports, via its hook
+        if plans is not None and plan.chunks > 1:
+            plans = plans[chunks.chunk_of(plans["student_id"], plan.chunks) == chunk]
+        result = engine.compute(inputs, as_of=run.as_of, policy=policy, tier2_plans=plans)
+    del inputs
+    with transaction.atomic():
+        if redo:
+            _chunk_rows_delete(run, part)
+        with _phase(run, "write"):
             _write_results(run, result)
-        _progress(run, "Updating flags and snapshots", 85)
-        with _phase(run, "swap_transaction"), transaction.atomic():
-            newer = _newer_current_run(run)
-            created, replaced = 0, []
-            if newer is None:
-                with _phase(run, "flags"):
-                    created = flags_sync(
-                        district=district, result=result, as_of=run.as_of, policy=policy, version=run.policy.version
-                    )
-                with _phase(run, "snapshot"):
-                    snapshot_from_run(run=run)
-                with _phase(run, "swap"):
-                    replaced = _swap_current(run)
-            MetricsRun.objects.filter(pk=run.pk).update(
-                status=MetricsRun.Status.SUCCEEDED,
-                step="Done" if newer is None else f"Done; run {newer.pk} as of {newer.as_of} stays current",
-                progress=100,
-                students=len(result.students),
-                flags_created=created,
-                finished_at=timezone.now(),
-            )
-        with _phase(run, "discard_replaced"):
-            _discard_replaced(replaced)
-        if newer is not None:
-            _discard_run_results(run)  # superseded: nobody will read them
-    except Exception as error:
-        logger.exception("metrics run %s failed", run.pk)
-        _progress(
-            run,
-            "Failed",
-            run.progress,
-            status=MetricsRun.Status.FAILED,
-            error=str(error)[:2000],
+        with _phase(run, "stage_flags"):
+            flag_candidates.stage(district, run.pk, result, policy, chunk=part)
+    return len(result.students)
+
+
+def _chunk_rows_delete(run: MetricsRun, part: tuple[int, int]) -> None:
+    params = {"run_id": run.pk, "chunk": part[0], "chunks": part[1]}
+    tables = [
+        partitions.run_partition(model._meta.db_table, run.pk)
+        if partitions.partitioned(model._meta.db_table)
+        else model._meta.db_table
+        for model in (StudentMetrics, StudentSchoolMetrics)
+    ]
+    with connection.cursor() as cursor:
+        for table in tables:
+            cursor.execute(*district_sql(run.district, CHUNK_ROWS_DELETE_SQL.format(table=table), params))
+    flag_candidates.delete_chunk(run.pk, part)
+
+
+CHUNK_ROWS_DELETE_SQL = """
+    DELETE FROM "{table}"
+    WHERE district_id = %(district_id)s AND run_id = %(run_id)s AND (student_id %% %(chunks)s) = %(chunk)s
+"""
+
+
+def metrics_run_finish(*, run: MetricsRun, students: int) -> MetricsRun:
+    """After every chunk: attach the run's tables, then in one transaction sync the flags from
+    the staged candidates, write the week's snapshot and make the run current. A crash anywhere
+    before that commit leaves the previous run current and its flags as they were."""
+    district = run.district
+    _progress(run, "Updating flags and snapshots", 85)
+    with _phase(run, "attach"), transaction.atomic():
+        _results_attach(run)
+    with _phase(run, "swap_transaction"), transaction.atomic():
+        newer = _newer_current_run(run)
+        created, replaced = 0, []
+        if newer is None:
+            with _phase(run, "flags"):
+                created = flags_sync(district=district, run=run, as_of=run.as_of)
+            with _phase(run, "snapshot"):
+                snapshot_from_run(run=run)
+            with _phase(run, "swap"):
+                replaced = _swap_current(run)
+        MetricsRun.objects.filter(pk=run.pk).update(
+            status=MetricsRun.Status.SUCCEEDED,
+            step="Done" if newer is None else f"Done; run {newer.pk} as of {newer.as_of} stays current",
+            progress=100,
+            students=students,
+            flags_created=created,
             finished_at=timezone.now(),
         )
-        _discard_run_results(run)  # a failed run's rows are never read: don't keep them
-        raise
+    with _phase(run, "discard_replaced"):
+        flag_candidates.drop([run.pk])
+        _discard_replaced(replaced)
+    if newer is not None:
+        _discard_run_results(run)  # superseded: nobody will read them
     run.refresh_from_db()
     return run
+
+
+def metrics_run_failed(*, run: MetricsRun, error: Exception) -> None:
+    """A failed run records why and leaves nothing behind: its rows are never read."""
+    logger.error("metrics run %s failed", run.pk, exc_info=error)
+    _progress(
+        run,
+        "Failed",
+        MetricsRun.objects.filter(pk=run.pk).values_list("progress", flat=True).first() or 0,
+        status=MetricsRun.Status.FAILED,
+        error=str(error)[:2000],
+        finished_at=timezone.now(),
+    )
+    _discard_run_results(run)
 
 
 # Students per engine chunk: a chunk's records and the engine's work on them are what a run holds
@@ -309,6 +379,7 @@ def _discard_results_of(run_ids) -> None:
     run_ids = [int(pk) for pk in run_ids or []]
     if not run_ids:
         return
+    flag_candidates.drop(run_ids)
     for model in (StudentMetrics, StudentSchoolMetrics):
         if partitions.partitioned(model._meta.db_table):
             partitions.drop_run_partitions(model._meta.db_table, run_ids)
@@ -395,15 +466,26 @@ def _write_results(run: MetricsRun, result: EngineResult) -> None:
 
 
 def _insert_run_rows(run: MetricsRun, model, frame: pd.DataFrame) -> None:
-    """On PostgreSQL the run's rows go into a partition of their own (tiers.partitions), attached
-    when complete; elsewhere into the table. Readers see neither until the swap."""
+    """On PostgreSQL into the run's own table (tiers.partitions), attached once every chunk has
+    written; elsewhere into the table. Readers see neither until the swap."""
     table = model._meta.db_table
-    if not partitions.partitioned(table):
-        insert_frame(run.district, model, frame)
-        return
-    part = partitions.create_run_partition(table, run.pk)
+    part = partitions.run_partition(table, run.pk) if partitions.partitioned(table) else None
     insert_frame(run.district, model, frame, table=part)
-    partitions.attach_run_partition(table, run.pk)
+
+
+def _results_create(run: MetricsRun) -> None:
+    """The run's empty tables: a partition-to-be per results table, and its flag candidates."""
+    for model in (StudentMetrics, StudentSchoolMetrics):
+        if partitions.partitioned(model._meta.db_table):
+            partitions.create_run_partition(model._meta.db_table, run.pk)
+    flag_candidates.create(run.pk)
+
+
+def _results_attach(run: MetricsRun) -> None:
+    for model in (StudentMetrics, StudentSchoolMetrics):
+        if partitions.partitioned(model._meta.db_table):
+            partitions.attach_run_partition(model._meta.db_table, run.pk)
+    flag_candidates.index(run.pk)
 
 
 # ----------------------------------------------------------------------------- history
@@ -424,11 +506,13 @@ def _backfill_weeks(run: MetricsRun, inputs, policy: Policy, year: SchoolYear) -
             5 + 25 * index // max(len(checkpoints), 1),
         )
         result = engine.compute(inputs, as_of=checkpoint, policy=policy)
+        flag_candidates.clear(run.pk)
+        flag_candidates.stage(run.district, run.pk, result, policy)
+        flag_candidates.index(run.pk)
         with transaction.atomic():
-            flags_sync(
-                district=run.district, result=result, as_of=checkpoint, policy=policy, version=run.policy.version
-            )
+            flags_sync(district=run.district, run=run, as_of=checkpoint)
             snapshot_write(district=run.district, result=result, as_of=checkpoint)
+    flag_candidates.clear(run.pk)
 
 
 def _week_start(day: datetime.date) -> datetime.date:
@@ -512,85 +596,20 @@ def snapshot_from_run(*, run: MetricsRun) -> None:
 # ----------------------------------------------------------------------------- flags
 
 
-def flags_sync(*, district: District, result: EngineResult, as_of: datetime.date, policy: Policy, version: int) -> int:
+def flags_sync(*, district: District, run: MetricsRun, as_of: datetime.date) -> int:
     """Open a flag for every newly fired rule, keep the open ones current, and mark those whose
-    rule no longer holds. Returns the number of new flags. Never duplicates an open flag. Which
-    fired rules may open a flag again after the team closed one is lifecycle.flags_openable's call.
+    rule no longer holds — from the run's staged candidates (tiers.flag_candidates), set-based
+    in SQL (tiers.lifecycle.flags_sync_from_candidates has the rules). Returns the number of new
+    flags. Never duplicates an open flag.
 
     A flag's "why" tells why it was raised: written when the flag opens, and again when a lapsed
     flag holds once more (a new episode). Today's figures live in StudentMetrics beside it.
     Rewriting every open flag's text each night would cost most of a run at 200,000 students
     for text nobody reads differently.
     """
-    fired = result.students["rules"].explode().dropna().rename("rule").reset_index()
-    open_flags = pd.DataFrame(
-        list(Flag.objects.filter(status__in=Flag.OPEN_STATUSES).values("id", "student_id", "rule", "currently_met")),
-        columns=["id", "student_id", "rule", "currently_met"],
+    return lifecycle.flags_sync_from_candidates(
+        district_id=district.pk,
+        candidates=flag_candidates.table_name(run.pk),
+        as_of=as_of,
+        policy_version=run.policy.version,
     )
-    merged = fired.merge(open_flags, on=["student_id", "rule"], how="outer", indicator=True)
-    new = lifecycle.flags_openable(
-        merged[merged["_merge"] == "left_only"][["student_id", "rule"]], fired, result.absences
-    )
-    held_again = merged[(merged["_merge"] == "both") & ~merged["currently_met"].astype(bool)]
-    lapsed = merged[(merged["_merge"] == "right_only") & merged["currently_met"].astype(bool)]
-
-    whys = _whys(pd.concat([new, held_again]), result.students, result.absences, policy)
-    new_whys, again_whys = whys[: len(new)], whys[len(new) :]
-    Flag.objects.bulk_create(
-        [
-            Flag(
-                district=district,
-                student_id=student,
-                rule=rule,
-                tier=RULE_TIERS[rule],
-                first_met=as_of,
-                last_met=as_of,
-                why_code=rule,
-                why_params=params,
-                policy_version=version,
-                follows_id=None if pd.isna(follows) else int(follows),
-            )
-            for student, rule, follows, params in zip(new["student_id"], new["rule"], new["follows_id"], new_whys)
-        ],
-        batch_size=2000,
-    )
-    update_rows(
-        district,
-        Flag,
-        pd.DataFrame(
-            {
-                "id": held_again["id"].astype("int64"),
-                "why_code": held_again["rule"],
-                "why_params": [json.dumps(params) for params in again_whys],
-                "last_met": as_of,
-                "currently_met": True,
-            }
-        ),
-    )
-    Flag.objects.filter(pk__in=[int(pk) for pk in lapsed["id"]]).update(currently_met=False)
-    # One set-based statement moves "last met" for every flag that still holds.
-    Flag.objects.filter(status__in=Flag.OPEN_STATUSES, currently_met=True).exclude(last_met=as_of).update(
-        last_met=as_of
-    )
-    return len(new)
-
-
-def _whys(pairs: pd.DataFrame, students: pd.DataFrame, absences: pd.DataFrame, policy: Policy) -> list[dict]:
-    needed = absences[absences["student_id"].isin(pairs["student_id"])]
-    membership = students["membership_days"].reindex(needed["student_id"]).to_numpy()
-    recent_window = policy.rule("t2_recent_absences").window
-    early_window = policy.rule("t2_first_10_days").window
-    recent = _dates_by_student(needed[needed["ordinal"].to_numpy() > membership - recent_window])
-    early = _dates_by_student(needed[needed["ordinal"] <= early_window])
-    rows = students.loc[pairs["student_id"]]
-    return [
-        why_params(rule, row, recent.get(student, []), early.get(student, []), policy)
-        for rule, student, row in zip(pairs["rule"], pairs["student_id"], rows.itertuples())
-    ]
-
-
-def _dates_by_student(absences: pd.DataFrame) -> dict[int, list]:
-    ordered = absences.sort_values(["student_id", "date"], kind="stable")
-    students, starts = np.unique(ordered["student_id"].to_numpy(), return_index=True)
-    chunks = np.split(ordered["date"].to_numpy(), starts[1:])
-    return dict(zip(students.tolist(), (list(chunk) for chunk in chunks)))

@@ -8,8 +8,10 @@ a second tick the same night does nothing.
 
 import datetime
 import logging
+import resource
 
-from celery import shared_task
+from celery import chord, group, shared_task
+from django.conf import settings
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
@@ -19,8 +21,19 @@ from districts.tenancy import district_scope
 
 from .aggregates import district_aggregates
 from .hooks import after_nightly_run_callbacks
+from .loading import SchoolYear
 from .models import MetricsRun
-from .services import metrics_run_create, metrics_run_execute, metrics_run_start, metrics_runs_fail_stuck
+from .services import (
+    RunPlan,
+    metrics_run_chunk,
+    metrics_run_create,
+    metrics_run_execute,
+    metrics_run_failed,
+    metrics_run_finish,
+    metrics_run_prepare,
+    metrics_run_start,
+    metrics_runs_fail_stuck,
+)
 
 NIGHTLY_HOUR = 2
 logger = logging.getLogger(__name__)
@@ -44,6 +57,8 @@ def compute_district_metrics(
         # on (its retry is a new run): the run is done either way.
         return run.pk
     try:
+        if _in_chunk_tasks(run):
+            return _start_chunk_tasks(run, trigger)
         run = metrics_run_execute(run=run)
     except RETRYABLE_ERRORS:
         if self.request.retries < self.max_retries:  # DistrictTask retries it after a backoff
@@ -51,10 +66,82 @@ def compute_district_metrics(
                 status=MetricsRun.Status.QUEUED, step="Waiting to retry after a database error", finished_at=None
             )
         raise
-    if trigger == MetricsRun.Trigger.NIGHTLY:
+    _after_run(district, run, trigger)
+    return run.pk
+
+
+def _after_run(district: District, run: MetricsRun, trigger: str) -> None:
+    if trigger == MetricsRun.Trigger.NIGHTLY and run.status == MetricsRun.Status.SUCCEEDED:
         _warm_aggregates(district, run)
         _after_nightly_run(district, run)
+
+
+# ----------------------------------------------------------------------------- past one worker
+#
+# A district of more than one chunk (tiers.services.CHUNK_STUDENTS) runs as a Celery chord when
+# METRICS_CHUNK_TASKS is on: the run is prepared here (its empty tables, any replay), each chunk is
+# a task that any worker takes — it loads, computes and writes its students' rows and stages their
+# fired rules — and the chord's callback attaches the tables, syncs the flags, writes the snapshot
+# and swaps, in one transaction as in one process. Results are identical to the one-process run
+# (tests/test_engine_chunks.py); a worker holds one chunk at a time, whatever the district's size.
+
+
+def _in_chunk_tasks(run: MetricsRun) -> bool:
+    from .services import _chunk_count, _has_results
+
+    return settings.METRICS_CHUNK_TASKS and _chunk_count(run.district) > 1 and _has_results(run.district)
+
+
+def _start_chunk_tasks(run: MetricsRun, trigger: str) -> int:
+    try:
+        plan = metrics_run_prepare(run=run, backfill=False)
+    except RETRYABLE_ERRORS:
+        raise
+    except Exception as error:
+        metrics_run_failed(run=run, error=error)
+        raise
+    year = [plan.year.start.isoformat(), plan.year.end.isoformat()]
+    header = group(
+        compute_metrics_chunk.si(run.district_id, run.pk, chunk, plan.chunks, year) for chunk in range(plan.chunks)
+    )
+    chord(header)(finish_metrics_run.s(run.district_id, run.pk, trigger))
     return run.pk
+
+
+@shared_task(base=DistrictTask, bind=True, soft_time_limit=30 * 60, time_limit=COMPUTE_TIME_LIMIT)
+def compute_metrics_chunk(self, district, run_id: int, chunk: int, chunks: int, year: list[str]) -> dict:
+    """One chunk of a run (see above). A redelivered or retried chunk replaces its own rows."""
+    run = MetricsRun.objects.get(pk=run_id)
+    if run.status != MetricsRun.Status.RUNNING:
+        raise RuntimeError(f"Run {run_id} is {run.status}: chunk {chunk} of {chunks} not computed.")
+    plan = RunPlan(chunks=chunks, year=SchoolYear(*map(datetime.date.fromisoformat, year)))
+    try:
+        students = metrics_run_chunk(run=run, chunk=chunk, plan=plan, redo=True)
+    except RETRYABLE_ERRORS:
+        raise
+    except Exception as error:
+        metrics_run_failed(run=run, error=error)
+        raise
+    return {"students": students, "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+
+
+@shared_task(bind=True, soft_time_limit=30 * 60, time_limit=COMPUTE_TIME_LIMIT, acks_late=True)
+def finish_metrics_run(self, chunks: list[dict], district_id: int, run_id: int, trigger: str) -> int:
+    """The chord's callback: every chunk is written; attach, sync flags, snapshot, swap."""
+    district = District.objects.get(pk=district_id)
+    with district_scope(district):
+        run = MetricsRun.objects.get(pk=run_id)
+        if run.status != MetricsRun.Status.RUNNING:
+            return run.pk  # failed by a chunk, or finished by an earlier delivery of this callback
+        try:
+            run = metrics_run_finish(run=run, students=sum(chunk["students"] for chunk in chunks))
+        except Exception as error:
+            metrics_run_failed(run=run, error=error)
+            raise
+        logger.info("run %s: %s chunks, peak RSS per chunk task %s MB", run.pk, len(chunks),
+                    [round(chunk["peak_rss_mb"]) for chunk in chunks])  # fmt: skip
+        _after_run(district, run, trigger)
+        return run.pk
 
 
 @shared_task

@@ -36,6 +36,18 @@ def insert_frame(district: District, model, frame: pd.DataFrame, *, table: str |
     return len(frame)
 
 
+def insert_frame_into(table: str, frame: pd.DataFrame) -> int:
+    """Rows into a table of the run's own (no model, so no district check to make: the caller
+    built the frame from one district's result)."""
+    if frame.empty:
+        return 0
+    if connection.vendor == "postgresql":
+        _copy(table, list(frame.columns), frame)
+    else:
+        _insert_many(table, list(frame.columns), frame)
+    return len(frame)
+
+
 def update_rows(district: District, model, frame: pd.DataFrame) -> int:
     """Set the frame's columns on the rows whose `id` it names, in one statement per table on
     PostgreSQL (COPY into a temporary table, then UPDATE … FROM) — per-row statements cost a

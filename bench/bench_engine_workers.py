@@ -1,0 +1,130 @@
+"""Benchmark of the nightly run past one worker (issue 14): the chunks as a Celery chord.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/attendnc_bench REDIS_URL=redis://127.0.0.1:6379/4 \\
+        .venv/bin/python bench/bench_engine_workers.py --students 1000000 --workers 1 2
+
+Builds (or with --keep reuses) a synthetic district as bench_engine.py does, runs a first night
+in one process, then for each worker count starts that many Celery worker processes (one task at
+a time each, on a queue of the benchmark's own) and times a real next night through the broker:
+the run's task prepares it, the chunk tasks spread over the workers, the chord's callback swaps.
+Prints wall time and each worker process's peak RSS (solo pool: tasks run in the worker itself), with
+the machine's load average and the SQL floor of the same data.
+"""
+
+import argparse
+import datetime
+import math
+import os
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "attendnc.settings")
+os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "0")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.conf import settings  # noqa: E402
+from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
+
+from attendnc.celery import app as celery_app  # noqa: E402
+from bench.bench_engine import AS_OF, build, floor  # noqa: E402
+from bench.database import ensure_database  # noqa: E402
+from districts.models import District  # noqa: E402
+from districts.tenancy import district_scope  # noqa: E402
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--students", type=int, default=1_000_000)
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--keep", action="store_true", help="reuse the district an earlier run built")
+    args = parser.parse_args()
+    if connection.vendor != "postgresql" or "bench" not in connection.settings_dict["NAME"]:
+        sys.exit("Needs PostgreSQL and a database named *bench* (DATABASE_URL).")
+    if not settings.REDIS_URL:
+        sys.exit("Needs a broker: set REDIS_URL.")
+    ensure_database()
+    call_command("migrate", verbosity=0)
+    district = District.objects.filter(slug=f"bench-{args.students}").first() if args.keep else None
+    if district is None:
+        print(f"building {args.students:,} students")
+        district = build(args.students)
+
+    from tiers.models import MetricsRun
+    from tiers.services import compute_metrics
+
+    with district_scope(district):
+        if not MetricsRun.objects.filter(status=MetricsRun.Status.SUCCEEDED).exists():
+            started = time.perf_counter()
+            compute_metrics(district=district, as_of=AS_OF - datetime.timedelta(days=2), backfill=False)
+            print(f"  first run (one process, creates every flag): {time.perf_counter() - started:.1f}s")
+    floor_s = floor(district)
+    for night, workers in enumerate(args.workers):
+        as_of = AS_OF - datetime.timedelta(days=1) + datetime.timedelta(days=night % 2)
+        figures = night_through_workers(district, as_of, workers)
+        load = os.getloadavg()
+        print(
+            f"  {workers} worker(s): nightly run {figures['wall_s']:.1f}s ({figures['wall_s'] / floor_s:.1f}× the floor "
+            f"{floor_s:.1f}s), {figures['chunks']} chunks, peak RSS per worker process max {max(figures['peaks']):.0f} MB "
+            f"(all: {', '.join(f'{p:.0f}' for p in figures['peaks'])}); load average {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f}"
+        )
+
+
+def night_through_workers(district: District, as_of: datetime.date, workers: int) -> dict:
+    from tiers.models import MetricsRun
+    from tiers.services import CHUNK_STUDENTS, metrics_run_create
+    from tiers.tasks import compute_district_metrics
+
+    queue = f"bench-{uuid.uuid4().hex[:8]}"
+    celery_app.conf.update(task_default_queue=queue, task_always_eager=False)
+    env = {**os.environ, "CELERY_TASK_ALWAYS_EAGER": "0", "METRICS_CHUNK_TASKS": "1"}
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "attendnc", "worker", "--pool=solo", f"--queues={queue}", f"--hostname=bench{index}-{queue}@%h", "--loglevel=WARNING",
+             "--without-gossip", "--without-mingle", "--without-heartbeat"],
+            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=open(f"/tmp/{queue}-{index}.log", "w"),
+        )
+        for index in range(workers)
+    ]  # fmt: skip
+    try:
+        time.sleep(8)  # the workers start (Django set-up) before the clock does
+        with district_scope(district):
+            run = metrics_run_create(district=district, as_of=as_of, trigger=MetricsRun.Trigger.MANUAL)
+        started = time.perf_counter()
+        compute_district_metrics.apply_async(args=(district.pk, as_of.isoformat()), kwargs={"run_id": run.pk})
+        with district_scope(district):
+            while True:
+                run.refresh_from_db()
+                if run.status in (MetricsRun.Status.SUCCEEDED, MetricsRun.Status.FAILED):
+                    break
+                time.sleep(0.5)
+        wall = time.perf_counter() - started
+        if run.status != MetricsRun.Status.SUCCEEDED:
+            sys.exit(f"run {run.pk} failed: {run.error}")
+        peaks = [_peak_rss_mb(proc.pid) for proc in procs]  # solo pool: the task ran in this process
+        chunks = run.students and math.ceil(run.students / CHUNK_STUDENTS)
+    finally:
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            proc.wait(timeout=60)
+    return {"wall_s": wall, "chunks": chunks, "peaks": peaks}
+
+
+def _peak_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+if __name__ == "__main__":
+    main()

@@ -47,6 +47,9 @@ class ExportJob(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     expired_at = models.DateTimeField(null=True, blank=True)  # the file was removed (retention)
+    # The language the requester read the site in when they asked: the worker writes the job's
+    # steps and errors in it, so a Spanish-speaking lead watches the progress in Spanish.
+    language = models.CharField(max_length=16, blank=True)
 
     objects = ScopedManager(district="district")
 

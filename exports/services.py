@@ -19,7 +19,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.http import Http404
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from districts.access import DistrictAccess
@@ -35,8 +35,9 @@ def export_job_start(*, access: DistrictAccess, renderer: str, params: dict, tit
     if not is_registered(renderer):
         raise LookupError(f"No export renderer is registered as {renderer!r}.")
     job = ExportJob.objects.create(
-        district=access.district, requested_by=access.membership, renderer=renderer, params=params, title=title[:200]
-    )
+        district=access.district, requested_by=access.membership, renderer=renderer, params=params,
+        title=title[:200], language=translation.get_language() or "",
+    )  # fmt: skip
     export_job_enqueue(job=job)
     return job
 
@@ -70,8 +71,14 @@ def export_job_retry(*, job: ExportJob) -> ExportJob:
 
 
 def export_job_execute(*, job_id: int) -> ExportJob:
-    """The task's body. A job already finished is left alone (a message delivered twice)."""
+    """The task's body, in the requester's language. A job already finished is left alone (a
+    message delivered twice)."""
     job = ExportJob.objects.select_related("district", "requested_by__user", "requested_by__district").get(pk=job_id)
+    with translation.override(job.language or None):
+        return _execute(job)
+
+
+def _execute(job: ExportJob) -> ExportJob:
     if job.is_finished:
         return job
     job.status, job.started_at, job.attempts = ExportJob.Status.RUNNING, timezone.now(), job.attempts + 1
@@ -171,5 +178,6 @@ def export_jobs_fail_stuck() -> int:
     """Jobs no worker took, or whose worker died with them: failed, with the retry button."""
     jobs = list(stuck(ExportJob.objects.all(), running_limit=RUNNING_LIMIT))
     for job in jobs:
-        _fail(job, _("The file was not prepared in time (the worker stopped or never took it). Try again."))
+        with translation.override(job.language or None):
+            _fail(job, _("The file was not prepared in time (the worker stopped or never took it). Try again."))
     return len(jobs)

@@ -4,6 +4,7 @@ import logging
 
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django_scopes import scopes_disabled
 
@@ -23,12 +24,14 @@ def render_export(district, job_id: int) -> str:
         raise  # DistrictTask retries these with backoff; the job stays "being prepared" meanwhile
     except SoftTimeLimitExceeded:
         job = ExportJob.objects.get(pk=job_id)
-        return services.export_job_fail(job=job, error=_("Preparing the file took too long.")).status
+        with translation.override(job.language or None):
+            return services.export_job_fail(job=job, error=_("Preparing the file took too long.")).status
     except Exception as error:
         logger.exception("export job %s failed", job_id)
         job = ExportJob.objects.get(pk=job_id)
-        message = _("The file could not be prepared (%(error)s).") % {"error": f"{type(error).__name__}: {error}"}
-        return services.export_job_fail(job=job, error=message).status
+        with translation.override(job.language or None):
+            message = _("The file could not be prepared (%(error)s).") % {"error": f"{type(error).__name__}: {error}"}
+            return services.export_job_fail(job=job, error=message).status
 
 
 @shared_task

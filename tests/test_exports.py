@@ -193,3 +193,30 @@ def test_old_files_are_removed_and_can_be_prepared_again(
     with scope(district=tenant_a.district):
         job.refresh_from_db()
     assert job.is_downloadable and len(calls) == 2
+
+
+def test_the_worker_writes_a_jobs_steps_and_errors_in_the_requesters_language(
+    tenant_a, records_a, django_capture_on_commit_callbacks
+):
+    from django.utils import translation
+
+    with translation.override("es"):
+        job = _start(tenant_a, capture=django_capture_on_commit_callbacks)
+    assert job.language == "es" and job.status == "succeeded"
+    with scope(district=tenant_a.district):
+        membership = tenant_a.user(Role.ATTENDANCE_LEAD).memberships.get()
+        spanish = ExportJob.objects.create(
+            district=tenant_a.district, requested_by=membership, renderer=RENDERER, title="x", language="es"
+        )
+        english = ExportJob.objects.create(
+            district=tenant_a.district, requested_by=membership, renderer=RENDERER, title="x"
+        )
+        membership.is_active = False
+        membership.save()
+    for queued in (spanish, english):
+        tasks.render_export.delay(tenant_a.district.pk, queued.pk)
+    with scope(district=tenant_a.district):
+        spanish.refresh_from_db()
+        english.refresh_from_db()
+    assert spanish.error == "La persona que pidió este archivo ya no trabaja en este distrito."
+    assert english.error == "The person who asked for this file no longer works in this district."

@@ -50,16 +50,16 @@ class MultipleFileField(forms.FileField):
 
 
 class UploadForm(forms.Form):
-    format = forms.ChoiceField(choices=ImportFormat.choices, initial=ImportFormat.CSV, label="Format")
+    format = forms.ChoiceField(choices=ImportFormat.choices, initial=ImportFormat.CSV, label=_("Format"))
     mapping = forms.ModelChoiceField(
         queryset=ColumnMapping.objects.none(),
         required=False,
-        label="Column mapping",
-        help_text="For an SIS CSV export: the saved mapping of its headers.",
+        label=_("Column mapping"),
+        help_text=_("For an SIS CSV export: the saved mapping of its headers."),
     )
     files = MultipleFileField(
-        label="Files",
-        help_text="A zip of the export, one CSV/JSON/XML file, or several files of one export.",
+        label=_("Files"),
+        help_text=_("A zip of the export, one CSV/JSON/XML file, or several files of one export."),
     )
     school_year = forms.ChoiceField(
         choices=[("", "")],
@@ -85,14 +85,16 @@ class UploadForm(forms.Form):
     def clean(self):
         cleaned = super().clean()
         if cleaned.get("format") == ImportFormat.SIS_CSV and not cleaned.get("mapping"):
-            self.add_error("mapping", "An SIS export needs a column mapping: choose one, or create it first.")
+            self.add_error("mapping", _("An SIS export needs a column mapping: choose one, or create it first."))
         return cleaned
 
 
 class CodeMapForm(forms.Form):
     code = forms.CharField(max_length=32, widget=forms.HiddenInput)
-    category = forms.ChoiceField(choices=[("", "Choose a category…"), *AttendanceCategory.choices], label="Category")
-    description = forms.CharField(max_length=200, required=False, label="Description")
+    category = forms.ChoiceField(
+        choices=[("", _("Choose a category…")), *AttendanceCategory.choices], label=_("Category")
+    )
+    description = forms.CharField(max_length=200, required=False, label=_("Description"))
 
 
 class HeldFilterForm(forms.Form):
@@ -136,19 +138,19 @@ class SchoolCreateForm(forms.Form):
 
 class MappingCreateForm(forms.Form):
     name = forms.CharField(
-        max_length=100, label="Name", help_text="e.g. “PowerSchool nightly”. Imports choose it by this name."
+        max_length=100, label=_("Name"), help_text=_("e.g. “PowerSchool nightly”. Imports choose it by this name.")
     )
 
 
 class SampleForm(forms.Form):
     entity = forms.ChoiceField(
-        choices=[(name, entity.label) for name, entity in ENTITIES.items()], label="This file holds"
+        choices=[(name, entity.label) for name, entity in ENTITIES.items()], label=_("This file holds")
     )
-    sample = forms.FileField(label="Sample export file (CSV)", help_text="Only its header row is read.")
+    sample = forms.FileField(label=_("Sample export file (CSV)"), help_text=_("Only its header row is read."))
 
 
-DATE_CHOICES = [(AUTO, "Detect"), (ISO, FORMAT_LABELS[ISO]), (MDY, FORMAT_LABELS[MDY]), (DMY, FORMAT_LABELS[DMY])]
-BOOL_CHOICES = [("", "Y/N, 1/0 or true/false"), (NONBLANK, "Any value means yes")]
+DATE_CHOICES = [(AUTO, _("Detect")), (ISO, FORMAT_LABELS[ISO]), (MDY, FORMAT_LABELS[MDY]), (DMY, FORMAT_LABELS[DMY])]
+BOOL_CHOICES = [("", _("Y/N, 1/0 or true/false")), (NONBLANK, _("Any value means yes"))]
 
 
 class ColumnMappingForm(forms.Form):
@@ -161,12 +163,13 @@ class ColumnMappingForm(forms.Form):
             headers = mapping.headers.get(name) or []
             if not headers:
                 continue
-            choices = [("", "— not in this export —"), *((header, header) for header in headers)]
+            choices = [("", _("— not in this export —")), *((header, header) for header in headers)]
             section = {"entity": entity, "fields": []}
             for field in entity.fields:
                 key = f"{name}__{field.name}"
                 self.fields[key] = forms.ChoiceField(
-                    choices=choices, required=False, label=field.title + (" (required)" if field.required else ""),
+                    choices=choices, required=False,
+                    label=_("%(field)s (required)") % {"field": field.title} if field.required else field.title,
                     initial=mapping.columns.get(name, {}).get(field.name, ""),
                 )  # fmt: skip
                 entry = {"column": self[key]}
@@ -183,7 +186,7 @@ class ColumnMappingForm(forms.Form):
         self.fields[key] = forms.ChoiceField(
             choices=DATE_CHOICES if field.kind == DATE else BOOL_CHOICES,
             required=False,
-            label=f"{field.title}: how to read it",
+            label=_("%(field)s: how to read it") % {"field": field.title},
             initial=mapping.formats.get(entity, {}).get(field.name, AUTO if field.kind == DATE else ""),
         )
         return key
@@ -196,7 +199,7 @@ class ColumnMappingForm(forms.Form):
             if any(chosen.values()):
                 for name in entity.required:
                     if not chosen.get(name):
-                        self.add_error(f"{entity.name}__{name}", f"{entity.label} need this field; choose its header.")
+                        self.add_error(f"{entity.name}__{name}", _("Imports need this field; choose its header."))
         return cleaned
 
     def mapping_values(self) -> tuple[dict, dict]:

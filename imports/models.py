@@ -8,17 +8,18 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_scopes import ScopedManager
 
 from districts.models import District
 
 
 class ImportFormat(models.TextChoices):
-    CSV = "csv", "Canonical CSV"
-    SIS_CSV = "sis_csv", "SIS CSV export (column mapping)"
-    ONEROSTER = "oneroster", "OneRoster 1.1 / 1.2 CSV"
-    EDFI_JSON = "edfi-json", "Ed-Fi JSON (API resources)"
-    EDFI_XML = "edfi-xml", "Ed-Fi XML (interchange)"
+    CSV = "csv", _("Canonical CSV")
+    SIS_CSV = "sis_csv", _("SIS CSV export (column mapping)")
+    ONEROSTER = "oneroster", _("OneRoster 1.1 / 1.2 CSV")
+    EDFI_JSON = "edfi-json", _("Ed-Fi JSON (API resources)")
+    EDFI_XML = "edfi-xml", _("Ed-Fi XML (interchange)")
 
 
 class ColumnMapping(models.Model):
@@ -51,23 +52,23 @@ class ImportRun(models.Model):
     """One import (or replay of held rows): its file, progress and outcome."""
 
     class Status(models.TextChoices):
-        QUEUED = "queued", "Queued"
-        RUNNING = "running", "Running"
-        SUCCEEDED = "succeeded", "Imported"
-        REJECTED = "rejected", "Rejected"
-        FAILED = "failed", "Failed"
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        SUCCEEDED = "succeeded", _("Imported")
+        REJECTED = "rejected", _("Rejected")
+        FAILED = "failed", _("Failed")
         # Stopped before writing: it would remove more than the guard lets through unasked.
         CONFIRM = "confirm", _("Waiting for confirmation")
 
     class Kind(models.TextChoices):
-        IMPORT = "import", "Import"
-        REPLAY = "replay", "Replay of held rows"
+        IMPORT = "import", pgettext_lazy("what a run did", "Import")
+        REPLAY = "replay", _("Replay of held rows")
         UNDO = "undo", _("Undo of an import")
 
     class Source(models.TextChoices):
-        UPLOAD = "upload", "Browser upload"
-        COMMAND = "command", "Command line"
-        API = "api", "API"
+        UPLOAD = "upload", _("Browser upload")
+        COMMAND = "command", _("Command line")
+        API = "api", _("API")
 
     district = models.ForeignKey(District, on_delete=models.CASCADE, related_name="+")
     kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.IMPORT)

@@ -128,3 +128,15 @@ def test_notes_on_what_was_skipped_read_in_the_readers_language(tenant_a, tmp_pa
     assert client.get(api, HTTP_ACCEPT_LANGUAGE="en").json()["notes"] == [
         "Skipped readme.pdf: not a CSV, JSON or XML file."
     ]
+
+
+def test_the_import_pages_forms_and_statuses_read_in_spanish(tenant_a, tmp_path, login):
+    run = _rejected_run(tenant_a.district, tmp_path)
+    client = login(tenant_a.user(Role.DISTRICT_ADMIN))
+
+    index = client.get(reverse("imports:index", kwargs={"district": "alpha"}), **SPANISH).content.decode()
+    for spanish in ("Formato", "CSV canónico", "Exportación CSV del SIS (correspondencia de columnas)", "Archivos"):
+        assert spanish in index, spanish
+    assert "Canonical CSV" not in index and "Browser upload" not in index
+    url = reverse("imports:run_detail", kwargs={"district": "alpha", "import_run_id": run.pk})
+    assert "Rechazada" in client.get(url, **SPANISH).content.decode()

@@ -14,7 +14,7 @@ import re
 
 from django.utils import formats, translation
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext, pgettext_lazy
 
 from .models import QuarantineReason as Reason
 
@@ -93,6 +93,22 @@ def note_text(note) -> str:
     if isinstance(note, dict):
         return render(note.get("code", ""), note.get("params") or {})
     return str(note)
+
+
+_ENTITY_WORDS = {
+    "schools": pgettext_lazy("kind of imported data", "Schools"),
+    "students": pgettext_lazy("kind of imported data", "Students"),
+    "enrollments": pgettext_lazy("kind of imported data", "Enrollments"),
+    "calendar": pgettext_lazy("kind of imported data", "Calendar"),
+    "guardians": pgettext_lazy("kind of imported data", "Guardians"),
+    "prior_year": pgettext_lazy("kind of imported data", "Prior years"),
+    "attendance": pgettext_lazy("kind of imported data", "Attendance"),
+}
+
+
+def entity_words(name: str) -> str:
+    """What an import's entity holds, in the active language (one we no longer know: its name)."""
+    return str(_ENTITY_WORDS.get(name, name.replace("_", " ").capitalize()))
 
 
 def held_text(reason: str, params: dict) -> str:

@@ -140,3 +140,10 @@ def test_the_import_pages_forms_and_statuses_read_in_spanish(tenant_a, tmp_path,
     assert "Canonical CSV" not in index and "Browser upload" not in index
     url = reverse("imports:run_detail", kwargs={"district": "alpha", "import_run_id": run.pk})
     assert "Rechazada" in client.get(url, **SPANISH).content.decode()
+
+    done = run_import(tenant_a.district, CANONICAL)
+    url = reverse("imports:run_detail", kwargs={"district": "alpha", "import_run_id": done.pk})
+    page = client.get(url, **SPANISH).content.decode()
+    for spanish in ("Años anteriores", "Padres, madres o tutores", "Inscripciones", "Asistencia"):
+        assert f'<th scope="row">{spanish}</th>' in page, spanish
+    assert "Prior_year" not in page

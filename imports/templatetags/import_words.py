@@ -3,6 +3,7 @@ and machines)."""
 
 from django import template
 
+from imports.messages import entity_words as _entity_words
 from imports.messages import error_text, note_text
 from imports.models import reason_words as _reason_words
 
@@ -24,3 +25,9 @@ def error_words(error: dict) -> str:
 def note_words(note) -> str:
     """A stored note on what an import read or skipped, in the reader's language."""
     return note_text(note)
+
+
+@register.filter
+def entity_words(name: str) -> str:
+    """An import's entity ("prior_year") as people say it, in their language."""
+    return _entity_words(name)

@@ -6,10 +6,11 @@ from django.utils.translation import gettext_lazy as _
 
 from districts.models import Role
 
-# The first role a user holds decides the page they land on after signing in.
+# The first role a user holds decides the page they land on after signing in (and where the
+# AttendNC link in the header takes them). District staff watch the district's pulse.
 HOME_BY_ROLE = [
     (Role.DISTRICT_ADMIN, "districts:people"),
-    (Role.DISTRICT_STAFF, "students:schools"),
+    (Role.DISTRICT_STAFF, "pulse:dashboard"),
     (Role.ATTENDANCE_LEAD, "outreach:huddle_current"),
     (Role.COUNSELOR, "cases:caseload"),
     (Role.MENTOR, "outreach:roster"),

@@ -4,8 +4,9 @@
     ... bench/bench_pulse.py --students 50000 --requests 30
 
 Builds (once; kept for the next run) a synthetic district with bench/generate_engine_district.py,
-runs the metrics as of a January Friday and then the pulse app's share of the nightly run (the
-dashboard's figures and the pulse checks, tiers.hooks), timed. Then, as a district staff member
+runs the metrics as of a January Friday, logs outreach for a share of the students (--supported),
+and runs the pulse app's share of the nightly run (the dashboard's figures, the pulse checks and
+intervention effectiveness, tiers.hooks), timed, with effectiveness timed alone beside it. Then, as a district staff member
 through Django's test client (middleware, view, template: the server's whole work), it times the
 dashboard and the other pulse pages, and `export_pulse` for every --by.
 Targets at 200,000 students: dashboard ≤ 300 ms p95 after the nightly run; export_pulse ≤ 5 s.
@@ -40,6 +41,7 @@ from districts.models import District, Role  # noqa: E402
 from districts.services import district_create, member_add  # noqa: E402
 from districts.tenancy import district_scope  # noqa: E402
 from pulse.figures import LEVELS  # noqa: E402
+from pulse.services import effectiveness_figures_store  # noqa: E402
 from tiers.models import MetricsRun  # noqa: E402
 from tiers.services import compute_metrics  # noqa: E402
 from tiers.tasks import _after_nightly_run  # noqa: E402
@@ -53,6 +55,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--students", type=int, default=200_000)
     parser.add_argument("--requests", type=int, default=30)
+    parser.add_argument(
+        "--supported", type=float, default=0.1, help="share of students with logged outreach (default 0.1)"
+    )
     parser.add_argument(
         "--backfill",
         action="store_true",
@@ -73,13 +78,52 @@ def main() -> None:
             print(f"metrics as of {AS_OF}: {time.perf_counter() - started:.1f} s")
         from django.core.cache import cache
 
+        _supports(district, user, options.supported)
         cache.clear()
         started = time.perf_counter()
         _after_nightly_run(district, run)
-        print(f"pulse nightly work (board figures + pulse checks): {time.perf_counter() - started:.1f} s")
+        print(
+            f"pulse nightly work (board figures + pulse checks + effectiveness): {time.perf_counter() - started:.1f} s"
+        )
+        started, started_cpu = time.perf_counter(), time.process_time()
+        stored = effectiveness_figures_store(district=district, run=run)
+        print(
+            f"  of which intervention effectiveness: {time.perf_counter() - started:.1f} s "
+            f"(Python CPU {time.process_time() - started_cpu:.1f} s), {len(stored.rows)} rows stored for {run.as_of}"
+        )
     _pages(district, user, options.requests)
     _exports(district)
     print(f"load average after: {os.getloadavg()}")
+
+
+def _supports(district, user, share: float) -> None:
+    """Outreach for `share` of the students, once: one to three attempts each between October and
+    January (method, and a barrier on every third), what intervention effectiveness reads."""
+    import random
+
+    from districts.models import Membership
+    from outreach.models import Barrier, Method, OutreachAction
+    from students.models import Student
+
+    if OutreachAction.objects.exists():
+        return
+    started = time.perf_counter()
+    rng = random.Random(12)
+    author = Membership.objects.get(user=user)
+    ids = list(Student.objects.values_list("pk", flat=True))
+    chosen = rng.sample(ids, int(len(ids) * share))
+    methods, barriers = [m for m, _ in Method.choices], [b for b, _ in Barrier.choices]
+    actions = [
+        OutreachAction(
+            district=district, student_id=student_id, author=author, method=rng.choice(methods), reached=True,
+            attempt_date=datetime.date(2025, 10, 1) + datetime.timedelta(days=rng.randrange(110)),
+            barrier=rng.choice(barriers) if index % 3 == 0 else "",
+        )
+        for student_id in chosen
+        for index in range(rng.randint(1, 3))
+    ]  # fmt: skip
+    OutreachAction.objects.bulk_create(actions, batch_size=5000)
+    print(f"outreach for {len(chosen):,} students ({len(actions):,} attempts) in {time.perf_counter() - started:.1f} s")
 
 
 def _district(students: int):
@@ -119,6 +163,7 @@ def _pages(district, user, requests: int) -> None:
         ("groups by subgroup", base + "groups/?by=subgroup"),
         ("school drill-down", f"{base}schools/{school.pk}/"),
         ("pulse checks", base + "checks/"),
+        ("effectiveness (stored)", base + "effectiveness/"),
     ]:
         for _ in range(3):  # warm: templates, session, connection
             assert client.get(url).status_code == 200, url

@@ -8,7 +8,8 @@ last year would have on record, so every panel of the dashboard has last year be
 - This year's week-2 and week-4 pulse checks, counted from the demo's attendance by the service
   the nightly run uses, and last year's as last year's nightly run stored them: the same schools
   and grades, with shares drawn near this year's.
-- The dashboard's figures for the current run, computed and cached.
+- The dashboard's figures for the current run, computed and cached, and intervention
+  effectiveness stored for its date, as the nightly run does (pulse.nightly).
 
 Deterministic for the same `today` (its own random.Random) and safe to replay: it replaces what
 it wrote before.
@@ -28,7 +29,7 @@ from tiers.selectors import current_run, policy_shown
 
 from .board import board_compute
 from .models import PulseCheck
-from .services import pulse_checks_take
+from .services import effectiveness_figures_store, pulse_checks_take
 
 A_YEAR = datetime.timedelta(days=364)  # 52 weeks: last year's same weekday
 
@@ -39,13 +40,19 @@ def demo_pulse(*, district: District, today: datetime.date, calendar) -> dict[st
     taken = pulse_checks_take(district=district, as_of=today - datetime.timedelta(days=1), replace=True)
     earlier = _last_year_checks(district, calendar, rng)
     run = current_run()
+    effects = 0
     if run is not None:
         from django.core.cache import cache
 
         from districts.tenancy import district_cache_key
 
         cache.set(district_cache_key(district, "pulse", "board", run.pk), board_compute(district=district, run=run))
-    return {"last year's weekly figures": weeks, "pulse checks": sum(taken.values()) + earlier}
+        effects = len(effectiveness_figures_store(district=district, run=run).rows)
+    return {
+        "last year's weekly figures": weeks,
+        "pulse checks": sum(taken.values()) + earlier,
+        "effectiveness rows": effects,
+    }
 
 
 def _last_year_snapshots(district: District, calendar, rng: random.Random) -> int:

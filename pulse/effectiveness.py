@@ -13,6 +13,7 @@ import dataclasses
 import datetime
 
 import pandas as pd
+from django.core.exceptions import PermissionDenied
 
 from cases.models import Case, Intervention, InterventionKind
 from cases.progress import attendance_days, data_window
@@ -21,6 +22,10 @@ from districts.access import DistrictAccess
 from districts.models import District
 from outreach.models import Barrier, Method, OutreachAction
 from outreach.selectors import outreach_action_list_visible
+from tiers.models import MetricsRun
+from tiers.selectors import current_run
+
+from .models import EffectivenessFigures
 
 WINDOW = 20
 DIMENSIONS = ["method", "barrier", "intervention"]
@@ -28,6 +33,8 @@ DIMENSIONS = ["method", "barrier", "intervention"]
 
 @dataclasses.dataclass(frozen=True)
 class EffectRow:
+    """One support's figures; `as_stored` is what EffectivenessFigures keeps of it."""
+
     dimension: str
     code: str
     label: str
@@ -40,6 +47,12 @@ class EffectRow:
         if self.rate_before is None or self.rate_after is None:
             return None
         return self.rate_after - self.rate_before
+
+    def as_stored(self) -> dict:
+        return {
+            "dimension": self.dimension, "code": self.code, "students": self.students,
+            "rate_before": self.rate_before, "rate_after": self.rate_after,
+        }  # fmt: skip
 
 
 def events_frame(*, access: DistrictAccess | None = None) -> pd.DataFrame:
@@ -94,19 +107,14 @@ def effect_rows(events: pd.DataFrame, days: pd.DataFrame) -> list[EffectRow]:
     grouped = placed.groupby(["dimension", "code"]).agg(
         students=("student_id", "nunique"), before=("before", "sum"), after=("after", "sum")
     )
-    labels = {
-        "method": dict(Method.choices),
-        "barrier": dict(Barrier.choices),
-        "intervention": dict(InterventionKind.choices),
-    }
     rows = [
         EffectRow(
             dimension=dimension,
             code=code,
-            label=str(labels[dimension].get(code, code)),
+            label=label_of(dimension, code),
             students=int(row.students),
-            rate_before=1 - row.before / (row.students * WINDOW),
-            rate_after=1 - row.after / (row.students * WINDOW),
+            rate_before=float(1 - row.before / (row.students * WINDOW)),
+            rate_after=float(1 - row.after / (row.students * WINDOW)),
         )  # fmt: skip
         for (dimension, code), row in grouped.iterrows()
     ]
@@ -115,15 +123,40 @@ def effect_rows(events: pd.DataFrame, days: pd.DataFrame) -> list[EffectRow]:
 
 
 def effectiveness_current(*, access: DistrictAccess, district: District) -> list[EffectRow]:
-    """What the review page and the board report show: district-wide figures, for the
-    district-wide roles that may see every student's supports."""
-    return effectiveness_report(access=access, district=district)
+    """What the review page and the board report show: the district-wide figures the nightly run
+    stored for the current run's date (computed and stored here when that night's step has not
+    run, e.g. a run started by hand). For district-wide roles only: they see every student's
+    supports, and these figures are all of them."""
+    from .services import effectiveness_figures_store
+
+    if not access.sees_all_schools:
+        raise PermissionDenied("Intervention effectiveness is for district-wide roles.")
+    run = current_run()
+    if run is None:
+        return []
+    stored = EffectivenessFigures.objects.filter(as_of=run.as_of).first()
+    if stored is None:
+        stored = effectiveness_figures_store(district=district, run=run)
+    return stored_rows(stored.rows)
 
 
-def effectiveness_report(*, access: DistrictAccess | None, district: District) -> list[EffectRow]:
+def stored_rows(rows: list[dict]) -> list[EffectRow]:
+    """EffectivenessFigures.rows as EffectRows, labelled in the reader's language."""
+    return [EffectRow(label=label_of(row["dimension"], row["code"]), **row) for row in rows]
+
+
+def label_of(dimension: str, code: str) -> str:
+    labels = {"method": Method.choices, "barrier": Barrier.choices, "intervention": InterventionKind.choices}
+    return str(dict(labels[dimension]).get(code, code))
+
+
+def effectiveness_report(
+    *, access: DistrictAccess | None, district: District, run: MetricsRun | None = None
+) -> list[EffectRow]:
+    """Computed now, through `run`'s date (default: the current run's)."""
     events = events_frame(access=access)
     if events.empty:
         return []
-    window = data_window(district=district)
+    window = data_window(district=district, run=run)
     days = attendance_days(window=window, student_ids=sorted(events["student_id"].unique().tolist()))
     return effect_rows(events, days_frame(days))

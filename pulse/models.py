@@ -149,3 +149,24 @@ class SupportComment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} on {self.request_id}"
+
+
+class EffectivenessFigures(models.Model):
+    """Intervention effectiveness (pulse.effectiveness) for the district as of a nightly run's
+    date, written by the nightly run: the before/after windows read every supported student's
+    attendance, seconds at 200,000 students, so the page only reads this row. `rows` holds codes
+    and figures ({"dimension", "code", "students", "rate_before", "rate_after"}); the words are
+    put on them when shown, in the reader's language."""
+
+    district = models.ForeignKey(District, on_delete=models.CASCADE, related_name="+")
+    as_of = models.DateField()
+    computed_at = models.DateTimeField(auto_now=True)
+    rows = models.JSONField(default=list)
+
+    objects = ScopedManager(district="district")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["district", "as_of"], name="effectiveness_unique_as_of")]
+
+    def __str__(self) -> str:
+        return f"effectiveness as of {self.as_of}: {len(self.rows)} rows"

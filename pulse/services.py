@@ -1,13 +1,15 @@
-"""Writes of the pulse app: the pulse checks' dated snapshots."""
+"""Writes of the pulse app: the pulse checks' dated snapshots, the stored effectiveness figures."""
 
 import datetime
 
 from django.db import transaction
 
 from districts.models import District
+from tiers.models import MetricsRun
 
 from .checks import CHECKPOINTS, pulse_check_rows, school_year_label, school_year_of
-from .models import PulseCheck
+from .effectiveness import effectiveness_report
+from .models import EffectivenessFigures, PulseCheck
 
 
 def pulse_checks_take(*, district: District, as_of: datetime.date, replace: bool = False) -> dict[int, int]:
@@ -38,3 +40,13 @@ def pulse_checks_take(*, district: District, as_of: datetime.date, replace: bool
             )  # fmt: skip
         written[checkpoint] = len(rows)
     return written
+
+
+def effectiveness_figures_store(*, district: District, run: MetricsRun) -> EffectivenessFigures:
+    """Intervention effectiveness for the whole district through the run's date, replacing what
+    was stored for that date (a run redone after a late import)."""
+    rows = effectiveness_report(access=None, district=district, run=run)
+    figures, _created = EffectivenessFigures.objects.update_or_create(
+        district=district, as_of=run.as_of, defaults={"rows": [row.as_stored() for row in rows]}
+    )
+    return figures

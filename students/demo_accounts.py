@@ -10,7 +10,7 @@ DEMO_PASSWORD = "attend-demo-2026"
 # (email, role, school SIS id for school roles, the page the role lands on after sign-in)
 DEMO_ACCOUNTS = [
     ("admin@demo.attendnc.org", Role.DISTRICT_ADMIN, None, "districts:people"),
-    ("staff@demo.attendnc.org", Role.DISTRICT_STAFF, None, "students:schools"),
+    ("staff@demo.attendnc.org", Role.DISTRICT_STAFF, None, "pulse:dashboard"),
     ("lead@demo.attendnc.org", Role.ATTENDANCE_LEAD, "MS-200", "outreach:huddle_current"),
     ("counselor@demo.attendnc.org", Role.COUNSELOR, "MS-200", "cases:caseload"),
     ("mentor@demo.attendnc.org", Role.MENTOR, None, "outreach:roster"),

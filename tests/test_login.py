@@ -15,7 +15,7 @@ def _sign_in(client, email, password):
     "role, landing",
     [
         (Role.DISTRICT_ADMIN, "districts:people"),
-        (Role.DISTRICT_STAFF, "students:schools"),
+        (Role.DISTRICT_STAFF, "pulse:dashboard"),
         (Role.ATTENDANCE_LEAD, "outreach:huddle_current"),
         (Role.COUNSELOR, "cases:caseload"),
         (Role.MENTOR, "outreach:roster"),

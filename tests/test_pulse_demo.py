@@ -9,7 +9,7 @@ from django.urls import reverse
 from django_scopes import scope
 
 from districts.models import District, Role, User
-from pulse.models import PulseCheck
+from pulse.models import EffectivenessFigures, PulseCheck
 from pulse.priority import priority_schools
 from pulse.selectors import board_current
 from students.demo_accounts import DEMO_ACCOUNTS, DEMO_DISTRICT_SLUG
@@ -36,6 +36,9 @@ def test_every_panel_has_figures_and_last_year(demo, client):
         # Last year's snapshots stay out of a student's own trend, which is this year's.
         first = WeeklySnapshot.objects.order_by("week_start").first()
         assert first.week_start < board.this_year[0].week_start
+        # Intervention effectiveness is stored for the run's date, as the nightly run does.
+        stored = EffectivenessFigures.objects.get(as_of=board.as_of)
+        assert {"method", "barrier"} <= {row["dimension"] for row in stored.rows}
     client.force_login(User.objects.get(email=STAFF))
     for name in ["pulse:dashboard", "pulse:groups", "pulse:checks"]:
         page = client.get(reverse(name, kwargs={"district": demo.slug}))

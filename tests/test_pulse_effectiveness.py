@@ -68,3 +68,57 @@ def test_the_page_says_descriptive_not_causal_and_is_404_elsewhere(tenant_a, ten
     csv = reverse("pulse_review:effectiveness_csv", kwargs={"district": tenant_a.district.slug})
     assert login(tenant_b.user(Role.DISTRICT_ADMIN)).get(csv).status_code == 404
     assert login(tenant_a.user(Role.MENTOR)).get(url).status_code == 403
+
+
+# ----------------------------------------------------------------------------- stored each night
+
+
+def test_the_nightly_run_stores_the_figures_and_the_page_reads_them(tenant_a, login):
+    """The page shows what the night stored for the run's date: a call logged after the night
+    waits for the next one (then both calls' students count)."""
+    from django_scopes import scope
+
+    from outreach.services import outreach_action_create
+    from pulse.models import EffectivenessFigures
+    from pulse.nightly import after_nightly_run
+    from tiers.models import MetricsRun
+
+    from .outreach_support import lead
+    from .pulse_data import SUPPORT_CALLED, SUPPORTED_AS_OF, supported_pulse_district
+
+    data = supported_pulse_district(tenant_a)
+    with scope(district=data.district):
+        run = MetricsRun.objects.get(is_current=True)
+        assert not EffectivenessFigures.objects.exists()
+        after_nightly_run(district=data.district, run=run)
+        (stored,) = EffectivenessFigures.objects.all()
+        assert stored.as_of == SUPPORTED_AS_OF
+        assert stored.rows == [
+            {"dimension": "method", "code": "call", "students": 2, "rate_before": 0.75, "rate_after": 1.0}
+        ]
+        outreach_action_create(
+            student=data.students["brook"], author=lead(tenant_a), attempt_date=SUPPORT_CALLED, method="call",
+            reached=True,
+        )  # fmt: skip
+    url = reverse("pulse_review:effectiveness", kwargs={"district": tenant_a.district.slug})
+    staff = login(tenant_a.user(Role.DISTRICT_STAFF))
+    assert ">2</td>" in staff.get(url).content.decode()  # the stored two, not three
+    with scope(district=data.district):
+        after_nightly_run(district=data.district, run=run)  # the same date again: replaced, not added
+        assert EffectivenessFigures.objects.get().rows[0]["students"] == 3
+    assert ">3</td>" in staff.get(url).content.decode()
+
+
+def test_without_a_stored_night_the_page_computes_and_stores_once(tenant_a, login):
+    from django_scopes import scope
+
+    from pulse.models import EffectivenessFigures
+
+    from .pulse_data import supported_pulse_district
+
+    data = supported_pulse_district(tenant_a)
+    url = reverse("pulse_review:effectiveness", kwargs={"district": tenant_a.district.slug})
+    page = login(tenant_a.user(Role.DISTRICT_ADMIN)).get(url).content.decode()
+    assert "Phone call" in page and "75%" in page and "100%" in page
+    with scope(district=data.district):
+        assert EffectivenessFigures.objects.count() == 1

@@ -13,7 +13,7 @@ from pypdf import PdfReader
 from districts.models import Role
 from exports.models import ExportJob
 
-from .pulse_data import computed_pulse_district
+from .pulse_data import computed_pulse_district, supported_pulse_district
 
 
 @pytest.fixture
@@ -139,28 +139,7 @@ def test_for_outside_the_review_tables_blank_small_schools(
 
 @pytest.fixture
 def supported(tenant_a):
-    """The pulse district computed as of Friday Oct 17 (40 school days), with calls to casey and
-    dale on Monday Sep 22, their 21st day: before it casey missed 4 of 20 days and dale 6, after
-    it neither missed a day. Together: 30 of 40 before (75.0%), 40 of 40 after (100.0%)."""
-    from django.core.cache import cache
-
-    from outreach.services import outreach_action_create
-    from tiers.services import compute_metrics
-
-    from .outreach_support import lead
-    from .pulse_data import pulse_district
-
-    cache.clear()
-    data = pulse_district(tenant_a)
-    with scope(district=data.district):
-        by = lead(tenant_a)
-        for name in ["casey", "dale"]:
-            outreach_action_create(
-                student=data.students[name], author=by, attempt_date=datetime.date(2025, 9, 22), method="call",
-                reached=True,
-            )  # fmt: skip
-        compute_metrics(district=data.district, as_of=datetime.date(2025, 10, 17))
-    return data
+    return supported_pulse_district(tenant_a)
 
 
 def test_the_report_prints_what_followed_each_support(client, supported, tenant_a, django_capture_on_commit_callbacks):

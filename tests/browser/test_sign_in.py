@@ -40,7 +40,7 @@ NAV_BY_ROLE = {
 # The headings of the pages the roles land on (a landing page must say where you are).
 H1_BY_PAGE = {
     "districts:people": "People and roles",
-    "students:schools": "Schools",
+    "pulse:dashboard": "District pulse",
     "outreach:roster": "Students",
     "outreach:huddle_current": "Weekly huddle",
     "cases:caseload": "Tier 3 caseload",

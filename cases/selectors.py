@@ -22,6 +22,7 @@ from districts.access import DistrictAccess
 from districts.models import District, Role
 from outreach.models import Escalation, OutreachAction
 from students.models import Enrollment
+from tiers import lifecycle
 from tiers.models import Flag, StudentMetrics
 
 from . import permissions, progress
@@ -80,20 +81,31 @@ class QueueEntry:
         return min(flag.first_met for flag in self.flags)
 
 
-def case_queue(*, access: DistrictAccess) -> list[QueueEntry]:
-    """Tier 3 flags waiting for a case at the counselor's schools (the student's current school
-    in the latest figures), oldest first, with the Tier 2 history attached. Five queries."""
-    schools = permissions.counselor_school_ids(access)
-    if access.sees_all_schools:
-        at_school = StudentMetrics.objects.filter(run__is_current=True)
-    else:
-        at_school = StudentMetrics.objects.filter(run__is_current=True, current_school_id__in=schools)
+def _queue_scope(access: DistrictAccess):
+    """The current figures of students at the counselor's schools (every school for district roles)."""
+    at_school = StudentMetrics.objects.filter(run__is_current=True)
+    if not access.sees_all_schools:
+        at_school = at_school.filter(current_school_id__in=permissions.counselor_school_ids(access))
+    return at_school
+
+
+def _waiting_flags(at_school, today: datetime.date) -> QuerySet[Flag]:
+    """Open Tier 3 flags of students without an open case, less the triggers the attendance
+    team kept in Tier 2 for now (tiers.lifecycle.kept_in_tier2): those wait for their review."""
     with_case = Case.objects.filter(student_id=OuterRef("student_id"), status=Case.Status.OPEN)
-    flags = list(
+    return (
         Flag.objects.filter(tier=3, status__in=Flag.OPEN_STATUSES, student_id__in=at_school.values("student_id"))
         .exclude(Exists(with_case))
-        .select_related("student")
-        .order_by("first_met", "id")
+        .exclude(lifecycle.kept_in_tier2_q(on=today))
+    )
+
+
+def case_queue(*, access: DistrictAccess, today: datetime.date | None = None) -> list[QueueEntry]:
+    """Tier 3 flags waiting for a case at the counselor's schools (the student's current school
+    in the latest figures), oldest first, with the Tier 2 history attached. Five queries."""
+    at_school = _queue_scope(access)
+    flags = list(
+        _waiting_flags(at_school, today or timezone.localdate()).select_related("student").order_by("first_met", "id")
     )
     by_student: dict[int, list[Flag]] = defaultdict(list)
     for flag in flags:
@@ -120,15 +132,25 @@ def case_queue(*, access: DistrictAccess) -> list[QueueEntry]:
     ]
 
 
-def case_queue_count(*, access: DistrictAccess) -> int:
+def case_queue_count(*, access: DistrictAccess, today: datetime.date | None = None) -> int:
     """How many students wait in the queue (one query), for the navigation."""
-    schools = permissions.counselor_school_ids(access)
-    at_school = StudentMetrics.objects.filter(run__is_current=True)
-    if not access.sees_all_schools:
-        at_school = at_school.filter(current_school_id__in=schools)
+    waiting = _waiting_flags(_queue_scope(access), today or timezone.localdate())
+    return waiting.values("student_id").distinct().count()
+
+
+def case_queue_kept_in_tier2(*, access: DistrictAccess, today: datetime.date | None = None) -> list[Flag]:
+    """The Tier 3 triggers the attendance teams kept in Tier 2 for now, with the review date and
+    why: not in the queue, but a counselor should know they are coming (or why they are not)."""
     with_case = Case.objects.filter(student_id=OuterRef("student_id"), status=Case.Status.OPEN)
-    flags = Flag.objects.filter(tier=3, status__in=Flag.OPEN_STATUSES, student_id__in=at_school.values("student_id"))
-    return flags.exclude(Exists(with_case)).values("student_id").distinct().count()
+    return list(
+        Flag.objects.filter(
+            tier=3, status=Flag.Status.NEW, student_id__in=_queue_scope(access).values("student_id"),
+            kept_in_tier2_until__gt=today or timezone.localdate(),
+        )
+        .exclude(Exists(with_case))
+        .select_related("student")
+        .order_by("kept_in_tier2_until", "id")
+    )  # fmt: skip
 
 
 # ----------------------------------------------------------------------------- the caseload

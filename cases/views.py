@@ -137,7 +137,7 @@ def caseload(request, district):
 def queue(request, district):
     """Tier 3 flags waiting for a case at the counselor's schools, with their Tier 2 history."""
     access = request.access
-    entries = selectors.case_queue(access=access)
+    entries = selectors.case_queue(access=access, today=_today())
     students_shown(request, [entry.student.pk for entry in entries], what="case_queue", label="Tier 3 queue")
     forms = {}
     for entry in entries:
@@ -149,7 +149,10 @@ def queue(request, district):
                 auto_id=f"id_open{entry.student.pk}_%s",
             )  # fmt: skip
     rows = [(entry, forms.get(entry.student.pk)) for entry in entries]
-    return render(request, "cases/queue.html", {"rows": rows, **_nav(access)})
+    kept = selectors.case_queue_kept_in_tier2(access=access, today=_today())
+    if kept:
+        students_shown(request, [flag.student_id for flag in kept], what="case_queue", label="Tier 3 queue")
+    return render(request, "cases/queue.html", {"rows": rows, "kept": kept, **_nav(access)})
 
 
 def _case_open(request, district):

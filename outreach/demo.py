@@ -6,9 +6,11 @@ Monday huddle generated, and the team's work on it through the services (owners 
 check-ins and family contacts with barriers and supports, follow-ups, flags closed when their
 rule stopped holding). Tier 3 candidates are answered as a team would: the most severe (20%+
 absent now) and those still chronic after Tier 2 supports are referred to the counselors, one or
-two a week; for the others the team notes why Tier 2 continues (the Tier 3 trigger closed as
-"family engaged, plan working", the Tier 2 work going on), so the counselors' queue holds
-referrals, not every student a Tier 3 rule ever fired for. A few follow-ups slip, as they do, so this week shows
+two a week; for one more a week the team answers "keep in Tier 2 for now" with a reason and a
+review two or three weeks out (the trigger leaves the agenda and the queue until then, and comes
+back if its rule still holds); the rest the team closes saying why Tier 2 continues ("family
+engaged, plan working"), so the counselors' queue holds referrals, not every student a Tier 3
+rule ever fired for. A few follow-ups slip, as they do, so this week shows
 some overdue. This week's huddle is generated and left for Monday's meeting.
 
 Deterministic for the same `today` (one random.Random seeded with it); the roster is rebuilt by
@@ -65,6 +67,7 @@ TIER2_CONTINUES = [
 ]
 SEVERE_BANDS = ("severe", "acute")  # 20%+ absent now
 REFERRALS_PER_WEEK = 2  # a school's team refers one or two students a week, not every candidate
+KEPT_IN_TIER2_PER_WEEK = 1  # and keeps one in Tier 2 for now, with a review date
 KEEP_OPEN_REASONS = ["Family asked for another check-in before closing", "Attendance steadier, but only for two weeks"]
 TEAM_EMAIL = "lead.{}@demo.attendnc.org"
 
@@ -85,6 +88,7 @@ def play_huddles(*, district: District, today: datetime.date, calendar) -> dict[
     teams = {school.pk: _team(district, school) for school in schools}
     counts = {
         "huddles held": 0, "contacts logged": 0, "flags resolved": 0, "escalated to Tier 3": 0, "kept in Tier 2": 0,
+        "Tier 3 triggers closed": 0,
     }  # fmt: skip
     first = True
     for week in played:
@@ -132,7 +136,7 @@ def _meet(huddle, team: list[Membership], days: list[datetime.date], rng: random
     chair = team[0]
     services.huddle_attendance_record(huddle=huddle, members=team, by=chair)
     monday, later = days[0], days[1:] or days
-    referred = 0
+    referred = kept = 0
     rows = huddle.rows.select_related("student", "huddle__school").filter(outcome=HuddleRow.Outcome.OPEN)
     for row in rows.order_by("position", "pk"):  # Tier 3 candidates the most absent first
         if row.section == Section.ON_TRACK:
@@ -146,7 +150,8 @@ def _meet(huddle, team: list[Membership], days: list[datetime.date], rng: random
                 services.huddle_row_escalate(row=row, by=chair, reason=rng.choice(ESCALATION_REASONS), on=monday)
                 counts["escalated to Tier 3"] += 1
             else:
-                _tier2_continues(row, chair, team, monday, later, rng, counts)
+                _tier2_continues(row, chair, team, monday, later, rng, counts, keep=kept < KEPT_IN_TIER2_PER_WEEK)
+                kept += 1
         elif row.section == Section.FOLLOW_UP:
             if row.band in ("satisfactory", "at_risk") and row.carried_over_from_id and rng.random() < 0.35:
                 # Below the chronic line with the plan working: the team closes it.
@@ -166,15 +171,22 @@ def _needs_tier3(row) -> bool:
     return row.flag_links.filter(flag__rule=ESCALATION_RULE, flag__currently_met=True).exists()
 
 
-def _tier2_continues(row, chair, team, monday, later, rng, counts) -> None:
-    """The team answers the Tier 3 trigger without a referral, saying why Tier 2 continues (the
-    trigger closed with that note), and the Tier 2 work goes on."""
+def _tier2_continues(row, chair, team, monday, later, rng, counts, *, keep: bool) -> None:
+    """The team answers the Tier 3 trigger without a referral and the Tier 2 work goes on: with
+    `keep`, "keep in Tier 2 for now" until a review two or three weeks out; otherwise the trigger
+    closed with the reason Tier 2 continues."""
+    _first_contacts(row, chair, row.owner or rng.choice(team), later, rng, counts)
+    if keep:
+        services.huddle_row_keep_in_tier2(
+            row=row, by=chair, reason=rng.choice(TIER2_CONTINUES), school_days=rng.choice([10, 15]), on=monday
+        )
+        counts["kept in Tier 2"] += 1
+        return
     tier3 = Flag.objects.filter(pk__in=row.flag_links.values("flag_id"), tier=3)
     lifecycle.flags_resolve(
         flags=tier3, reason=Resolution.PLAN_IN_PLACE, note=rng.choice(TIER2_CONTINUES), on=monday, by=chair
     )
-    counts["kept in Tier 2"] += 1
-    _first_contacts(row, chair, row.owner or rng.choice(team), later, rng, counts)
+    counts["Tier 3 triggers closed"] += 1
 
 
 def _first_contacts(row, chair, owner, days, rng, counts) -> None:

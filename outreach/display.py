@@ -197,6 +197,11 @@ class RowView:
     def ready_to_close(self) -> bool:
         return fragments.ready_to_close(self.row)
 
+    @property
+    def tier3_candidate(self) -> bool:
+        """A Tier 3 escalation candidate: escalate, close, or keep in Tier 2 for now."""
+        return self.row.section == Section.TIER3
+
 
 class PageSection(NamedTuple):
     value: str

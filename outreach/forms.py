@@ -84,6 +84,26 @@ class KeepOpenForm(RowForm):
     )  # fmt: skip
 
 
+class KeepInTier2Form(RowForm):
+    """The form of "keep in Tier 2 for now" on a Tier 3 escalation candidate: why, and when it comes back."""
+
+    reason = forms.CharField(
+        label=_("Why does Tier 2 continue?"), max_length=300,
+        help_text=_("For example: the bus pass started last week, or the family asked for two more weeks."),
+    )  # fmt: skip
+    school_days = forms.IntegerField(
+        label=_("Back on the agenda after (school days)"), min_value=1, max_value=40, required=False, initial=10,
+        help_text=_("If the Tier 3 rule still holds then."),
+    )  # fmt: skip
+    review_on = forms.DateField(label=_("Or on this date"), required=False, widget=DATE)
+
+    def clean(self):
+        data = super().clean()
+        if not self.errors and data.get("school_days") is None and data.get("review_on") is None:
+            raise forms.ValidationError(_("Give a number of school days or a review date."))
+        return data
+
+
 class AttendanceForm(forms.Form):
     members = MembersChoiceField(
         label=_("Who is here"), queryset=Membership.objects.none(), widget=forms.CheckboxSelectMultiple

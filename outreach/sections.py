@@ -5,8 +5,12 @@ Only students with an open flag are listed (issue 10: a list that warns about tw
 school warns about nobody). A student appears once, in the first section that claims them:
 
 This week's agenda
-1. Tier 3 escalation candidates — an open Tier 3 flag no one has acted on yet (status new)
-   and no escalation already in the counselors' queue.
+1. Tier 3 escalation candidates — an open Tier 3 flag no one has acted on yet (status new),
+   not ready to close, and no escalation already in the counselors' queue. A Tier 3 trigger
+   whose rule has lapsed 10 school days is ready to close like any flag (the student is then
+   placed by their other flags, or in ready to close when every flag has lapsed). One the team
+   kept in Tier 2 for now is placed by the row's next step (its review date) until the review,
+   and comes back here then if its rule still holds.
 2. Chronic last year, missing again — the prior-year rule, on no earlier huddle.
 3. Newly flagged since the last huddle — any other flag on no earlier huddle of the school.
    A flag the team resolved that fired again with new absences is a new flag (tiers.lifecycle),
@@ -86,12 +90,15 @@ def place_students(
     listed_before: set[int] = frozenset(),
     owners: dict[int, int | None] | None = None,
     ready: Callable[[dict], bool] = lambda flag: False,
+    kept_in_tier2: Callable[[dict], bool] = lambda flag: False,
 ) -> list[Placement]:
     """`metrics` holds the students whose current school is the huddle's, keyed by student id;
     `follow_up_due` the earliest due date of each student with something due this week;
     `listed_before` the ids of flags already on an earlier huddle of the school; `owners` each
     student's owner carried in (default: the carried row's); `ready(flag)` whether a flag is
-    ready to close (tiers.lifecycle.ready_to_close with the school's calendar)."""
+    ready to close (tiers.lifecycle.ready_to_close with the school's calendar); `kept_in_tier2(flag)`
+    whether the team's "keep in Tier 2 for now" still holds a Tier 3 trigger off the agenda
+    (tiers.lifecycle.kept_in_tier2 at the end of the huddle's week)."""
     if owners is None:
         owners = {sid: row.owner_id for sid, row in carried_rows.items()}
     placed: list[Placement] = []
@@ -101,7 +108,7 @@ def place_students(
             continue
         rate = -metric["absence_rate"]
         fresh = [f for f in flags if f["id"] not in listed_before]
-        if any(f["tier"] == 3 and f["status"] == "new" for f in flags):
+        if any(f["tier"] == 3 and f["status"] == "new" and not ready(f) and not kept_in_tier2(f) for f in flags):
             section, key = Section.TIER3, (rate,)
         elif any(f["rule"] == PRIOR_YEAR_RULE for f in fresh):
             section, key = Section.PRIOR_CHRONIC, (rate,)
@@ -121,13 +128,11 @@ def place_students(
 
 
 def ready_test(*, as_of: datetime.date, school_days_between: Callable[[datetime.date, datetime.date], int]):
-    """`ready(flag)` for place_students: lifecycle's rule, with Tier 3 flags never "ready" here
-    (the counselors close those with their case)."""
+    """`ready(flag)` for place_students: lifecycle's rule (a Tier 3 flag of an open case is never
+    ready: its case closes it)."""
 
     def ready(flag: dict) -> bool:
-        return flag["tier"] == 2 and lifecycle.ready_to_close(
-            flag, as_of=as_of, school_days_between=school_days_between
-        )
+        return lifecycle.ready_to_close(flag, as_of=as_of, school_days_between=school_days_between)
 
     return ready
 

@@ -55,6 +55,7 @@ def huddle_inputs(*, school: School, week_start: datetime.date) -> HuddleInputs:
         "last_met",
         "currently_met",
         "kept_open_on",
+        "kept_in_tier2_until",
         "follows_id",
         "why_code",
         "why_params",

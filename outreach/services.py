@@ -66,6 +66,7 @@ def huddle_generate(*, district: District, school: School, week_start: datetime.
             follow_up_due=_follow_up_due(district, week_start, inputs, clocks, calendar),
             listed_before=set(inputs.first_listed),
             ready=sections.ready_test(as_of=as_of, school_days_between=calendar.between),
+            kept_in_tier2=lambda flag: lifecycle.kept_in_tier2(flag, on=week_start + datetime.timedelta(days=6)),
         )
         _rows_write(district, huddle, placements, inputs, clocks)
     huddle.refresh_from_db()
@@ -332,6 +333,42 @@ def huddle_row_keep_open(*, row: HuddleRow, by: Membership, reason: str, on: dat
     row.discussed, row.discussed_at = True, row.discussed_at or timezone.now()
     row.save(update_fields=["section", "next_step", "discussed", "discussed_at"])
     return row
+
+
+@transaction.atomic
+def huddle_row_keep_in_tier2(
+    *,
+    row: HuddleRow,
+    by: Membership,
+    reason: str,
+    review_on: datetime.date | None = None,
+    school_days: int | None = None,
+    on: datetime.date | None = None,
+) -> HuddleRow:
+    """The team's answer "keep in Tier 2 for now" to a Tier 3 escalation candidate: the Tier 3
+    trigger stays open but off the agenda and the counselors' queue until the review date (given,
+    or `school_days` school days from today on the school's calendar), recorded on the flag by
+    tiers.lifecycle; the row stays open with the review as its next step, so it comes back due."""
+    _same_district(row.district_id, by=by)
+    if not row.is_open:
+        raise ValidationError("This row is already closed.")
+    today = on or timezone.localdate()
+    if review_on is None and school_days:
+        review_on = _school_days_after(row.huddle.school, today, school_days)
+    lifecycle.flags_keep_in_tier2(
+        flags=Flag.objects.filter(pk__in=row.flag_links.values("flag_id")), reason=reason, until=review_on,
+        on=today, by=by,
+    )  # fmt: skip
+    row.section = Section.ON_TRACK if row.owner_id else Section.NO_OWNER
+    row.next_step, row.next_step_due = reason.strip()[:300], review_on
+    row.discussed, row.discussed_at = True, row.discussed_at or timezone.now()
+    row.save(update_fields=["section", "next_step", "next_step_due", "discussed", "discussed_at"])
+    return row
+
+
+def _school_days_after(school: School, start: datetime.date, count: int) -> datetime.date:
+    calendar = school_days(school=school, start=start, end=start + datetime.timedelta(days=2 * count + 30))
+    return calendar.after(start, count)
 
 
 def _close(row: HuddleRow, outcome: str, reason: str, by: Membership) -> HuddleRow:

@@ -16,7 +16,7 @@ from districts.access import DistrictAccess
 from districts.models import Role
 from students.models import AttendanceRecord, Student
 from tiers.loading import SchoolYear
-from tiers.models import Flag
+from tiers.models import Flag, FlagEvent
 from tiers.selectors import student_metrics_current
 from tiers.why import pct, short_date
 
@@ -32,7 +32,7 @@ ABSENT_KINDS = {"absent_excused", "absent_unexcused", "suspension_out_of_school"
 @dataclasses.dataclass
 class Event:
     date: datetime.date
-    kind: str  # absence, partial, flag, flag_closed, huddle, action, escalation
+    kind: str  # absence, partial, flag, flag_kept, flag_closed, huddle, action, escalation
     title: str
     detail: str = ""
     restricted: bool = False
@@ -78,7 +78,16 @@ def student_timeline(*, access: DistrictAccess, student: Student, today: datetim
     }
 
 
-_KIND_ORDER = {"escalation": 0, "flag_closed": 1, "action": 2, "huddle": 3, "flag": 4, "absence": 5, "partial": 6}
+_KIND_ORDER = {
+    "escalation": 0,
+    "flag_kept": 0,
+    "flag_closed": 1,
+    "action": 2,
+    "huddle": 3,
+    "flag": 4,
+    "absence": 5,
+    "partial": 6,
+}
 
 
 def _attendance_events(student: Student, year: SchoolYear):
@@ -96,6 +105,19 @@ def _attendance_events(student: Student, year: SchoolYear):
 
 
 def _flag_events(flags: list[Flag]):
+    kept = FlagEvent.objects.filter(flag__in=flags, kind=FlagEvent.Kind.KEPT_IN_TIER2).select_related(
+        "by__user", "flag"
+    )
+    for event in kept:  # one query: the team's "keep in Tier 2 for now" answers, with who and why
+        author = event.by.user.get_full_name() or event.by.user.email if event.by else ""
+        yield Event(
+            event.on, "flag_kept",
+            _("Kept in Tier 2 for now: %(rule)s") % {"rule": event.flag.label},
+            _("%(reason)s (review %(date)s)") % {
+                "reason": event.note, "date": short_date(datetime.date.fromisoformat(event.detail["until"]))
+            },
+            meta=_("by %(author)s") % {"author": author} if author else "",
+        )  # fmt: skip
     for flag in flags:
         title = _("Flagged, Tier %(tier)s: %(rule)s") % {"tier": flag.tier, "rule": flag.label}
         yield Event(flag.first_met, "flag", title, flag.why)

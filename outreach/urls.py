@@ -21,6 +21,7 @@ urlpatterns = [
     path("huddles/rows/<int:row_id>/escalate/", views.huddle_row_escalate, name="huddle_row_escalate"),
     path("huddles/rows/<int:row_id>/resolve/", views.huddle_row_resolve, name="huddle_row_resolve"),
     path("huddles/rows/<int:row_id>/keep-open/", views.huddle_row_keep_open, name="huddle_row_keep_open"),
+    path("huddles/rows/<int:row_id>/keep-in-tier2/", views.huddle_row_keep_tier2, name="huddle_row_keep_tier2"),
     path("students/<int:student_id>/timeline/", views.student_timeline, name="student_timeline"),
     path("students/<int:student_id>/actions/", views.student_action_create, name="student_action_create"),
     *family_patterns,

@@ -28,10 +28,18 @@ from students.selectors import student_get_visible
 from tiers.lifecycle import ResolutionContradicted
 
 from . import display, exports, permissions, selectors, services, timeline
-from .forms import AttendanceForm, EscalateForm, KeepOpenForm, OutreachActionForm, ResolveForm, RowPlanForm
+from .forms import (
+    AttendanceForm,
+    EscalateForm,
+    KeepInTier2Form,
+    KeepOpenForm,
+    OutreachActionForm,
+    ResolveForm,
+    RowPlanForm,
+)
 from .models import AGENDA_SECTIONS, HuddleRow, Section
 
-PANELS = ("plan", "action", "escalate", "resolve", "keep_open")
+PANELS = ("plan", "action", "escalate", "resolve", "keep_open", "keep_tier2")
 
 
 def _today():
@@ -163,6 +171,8 @@ def _may(request, row: HuddleRow, panel: str) -> bool:
         return False
     if panel == "keep_open" and row.section != Section.READY_TO_CLOSE:
         return False
+    if panel == "keep_tier2" and row.section != Section.TIER3:
+        return False
     if panel == "action":
         return permissions.works_on_student(
             request.access, school_id=row.huddle.school_id, student_id=row.student_id,
@@ -177,13 +187,18 @@ def _blank_form(row: HuddleRow, panel: str):
         return RowPlanForm(row=row, initial=initial, owners=selectors.owner_choices(school=row.huddle.school))
     if panel == "action":
         return OutreachActionForm(row=row, initial={"attempt_date": _today(), "method": "call", "reached": "yes"})
-    return {"escalate": EscalateForm, "resolve": ResolveForm, "keep_open": KeepOpenForm}[panel](row=row)
+    return {
+        "escalate": EscalateForm, "resolve": ResolveForm, "keep_open": KeepOpenForm, "keep_tier2": KeepInTier2Form
+    }[panel](row=row)  # fmt: skip
 
 
 def _bound_form(request, row: HuddleRow, panel: str):
     if panel == "plan":
         return RowPlanForm(request.POST, row=row, owners=selectors.owner_choices(school=row.huddle.school))
-    forms = {"action": OutreachActionForm, "escalate": EscalateForm, "resolve": ResolveForm, "keep_open": KeepOpenForm}
+    forms = {
+        "action": OutreachActionForm, "escalate": EscalateForm, "resolve": ResolveForm, "keep_open": KeepOpenForm,
+        "keep_tier2": KeepInTier2Form,
+    }  # fmt: skip
     return forms[panel](request.POST, row=row)
 
 
@@ -240,11 +255,27 @@ def _apply_keep_open(request, row, data):
     return _("Kept %(name)s open: %(reason)s") % {"name": row.student.full_name, "reason": data["reason"]}
 
 
+def _apply_keep_tier2(request, row, data):
+    services.huddle_row_keep_in_tier2(
+        row=row, by=request.access.membership, reason=data["reason"], review_on=data["review_on"],
+        school_days=data["school_days"],
+    )  # fmt: skip
+    row.refresh_from_db()
+    _audit(
+        request, AuditEvent.Action.CHANGE, "huddle_row", row, f"Kept {row.student.full_name} in Tier 2 for now",
+        review_on=row.next_step_due.isoformat(),
+    )  # fmt: skip
+    return _("Kept %(name)s in Tier 2 until %(date)s: %(reason)s") % {
+        "name": row.student.full_name, "date": date_format(row.next_step_due), "reason": data["reason"],
+    }  # fmt: skip
+
+
 huddle_row_plan = _row_post("plan", _apply_plan)
 huddle_row_action = _row_post("action", _apply_action)
 huddle_row_escalate = _row_post("escalate", _apply_escalate)
 huddle_row_resolve = _row_post("resolve", _apply_resolve)
 huddle_row_keep_open = _row_post("keep_open", _apply_keep_open)
+huddle_row_keep_tier2 = _row_post("keep_tier2", _apply_keep_tier2)
 
 
 @role_required(*permissions.HUDDLE_ROLES)

@@ -9,6 +9,8 @@ themselves. So the rules read in one place:
     Tier 2   new ──first contact──> in progress ──resolve──> resolved
               └──────────────escalate────────────┴──> escalated   (+ a Tier 3 referral flag)
     Tier 3   new ──case opened──> in progress ──case closed──> resolved
+              ├──keep in Tier 2 for now (a review date)──> new, off the agenda until then
+              └──rule lapsed 10 school days: ready to close──resolve──> resolved
 
 A closed flag (resolved or escalated) never reopens. "Resolved means resolved": once the team
 has resolved a student, a flag opens for them again only when a rule fires anew after the
@@ -39,6 +41,7 @@ from .why import CASE_OPENED, why_of
 
 ESCALATION_RULE = "t3_after_tier2"  # "Still chronic after Tier 2 supports": what the team decided
 READY_TO_CLOSE_DAYS = 10  # school days a flag's rule has not held before the team is asked to close it
+KEEP_IN_TIER2_MAX_DAYS = 62  # "keep in Tier 2 for now" is reviewed within two months (SPEC §6: reviews every 2-4 weeks)
 # Rules that keep holding all year once met: "improved" cannot make them lapse.
 HOLDS_ALL_YEAR = {"t2_first_10_days", "t2_prior_year_chronic"}
 # Tardies are not absences: a new tardy flag needs no new absence to open.
@@ -247,15 +250,73 @@ def flags_keep_open(
 def ready_to_close(flag, *, as_of: datetime.date, school_days_between: Callable[[datetime.date, datetime.date], int]):
     """An open flag whose rule has not held for READY_TO_CLOSE_DAYS school days up to `as_of`
     (counted again from the day the team last kept it open). `flag` is a Flag or a dict of its
-    fields; `school_days_between(a, b)` counts the school days after a, up to and including b."""
+    fields; `school_days_between(a, b)` counts the school days after a, up to and including b.
+
+    Tier 3 the same way, with one exception: a Tier 3 flag in progress belongs to an open case,
+    and the case's outcome closes it (flags_case_closed), never a lapse of its rule — a student
+    whose rate fell below 20% mid-plan is the plan working, not a reason to drop the case. A
+    Tier 3 trigger nobody has taken up yet (new) whose rule stopped holding is just a stale
+    trigger: left alone it would sit at the top of every huddle all year, so it is offered for
+    closing with its figures then and now, like a Tier 2 flag."""
     get = flag.get if isinstance(flag, dict) else lambda name: getattr(flag, name)
     if get("currently_met") or get("status") not in Flag.OPEN_STATUSES:
         return False
+    if get("tier") == 3 and get("status") != Flag.Status.NEW:
+        return False  # a case's flag
     since = max(filter(None, [get("last_met"), get("kept_open_on")]))
     return school_days_between(since, as_of) >= READY_TO_CLOSE_DAYS
 
 
 # ----------------------------------------------------------------------------- Tier 3: referrals and cases
+
+
+@transaction.atomic
+def flags_keep_in_tier2(
+    *,
+    flags: Iterable[Flag] | QuerySet,
+    reason: str,
+    until: datetime.date | None,
+    on: datetime.date | None = None,
+    by: Membership | None = None,
+) -> list[Flag]:
+    """The team's third answer to a Tier 3 escalation candidate, beside "escalate" and "close":
+    Tier 2 work continues for now (a support just started, the family asked for two weeks).
+    The waiting Tier 3 triggers among `flags` stay open but leave the escalation agenda and the
+    counselors' queue until `until`, the review date; they come back then if their rule still
+    holds (kept_in_tier2). Recorded on each flag, and as an event with who, when and why."""
+    on = on or _today()
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError({"reason": gettext("Say why Tier 2 continues for now.")})
+    if until is None or until <= on:
+        raise ValidationError({"until": gettext("Choose a review date after today.")})
+    if until > on + datetime.timedelta(days=KEEP_IN_TIER2_MAX_DAYS):
+        raise ValidationError(
+            {"until": gettext("Review within %(days)s days: a Tier 3 trigger is not put aside for longer.")
+             % {"days": KEEP_IN_TIER2_MAX_DAYS}}
+        )  # fmt: skip
+    targets = [flag for flag in _locked(flags, statuses=[Flag.Status.NEW]) if flag.tier == 3]
+    if not targets:
+        raise ValidationError(gettext("No Tier 3 trigger is waiting for this student."))
+    _same_district(by, targets)
+    return _move(
+        targets, to=Flag.Status.NEW, kind=FlagEvent.Kind.KEPT_IN_TIER2, on=on, by=by, note=reason,
+        detail={"until": until.isoformat()}, kept_in_tier2_until=until, kept_in_tier2_reason=reason[:300],
+    )  # fmt: skip
+
+
+def kept_in_tier2(flag, *, on: datetime.date) -> bool:
+    """Whether "keep in Tier 2 for now" still keeps this Tier 3 trigger off the escalation agenda
+    and the queue on `on`: before its review date, and after it while the rule does not hold
+    (it comes back only when the rule still holds at the review). `flag`: a Flag or a dict."""
+    get = flag.get if isinstance(flag, dict) else lambda name: getattr(flag, name)
+    until = get("kept_in_tier2_until")
+    return until is not None and (until > on or not get("currently_met"))
+
+
+def kept_in_tier2_q(*, on: datetime.date) -> models.Q:
+    """kept_in_tier2 as a filter, for the counselors' queue."""
+    return models.Q(kept_in_tier2_until__gt=on) | models.Q(kept_in_tier2_until__isnull=False, currently_met=False)
 
 
 @transaction.atomic

@@ -258,6 +258,10 @@ class Flag(models.Model):
     # "Keep open" on the ready-to-close list: not ready again until its rule has lapsed that long anew.
     kept_open_on = models.DateField(null=True, blank=True)
     kept_open_reason = models.CharField(max_length=300, blank=True)
+    # "Keep in Tier 2 for now" on a Tier 3 trigger: off the escalation agenda and the counselors'
+    # queue until this review date; back on the agenda then if its rule still holds.
+    kept_in_tier2_until = models.DateField(null=True, blank=True)
+    kept_in_tier2_reason = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -312,6 +316,7 @@ class FlagEvent(models.Model):
         CASE_OPENED = "case_opened", _("Case opened")
         CASE_CLOSED = "case_closed", _("Case closed")
         KEPT_OPEN = "kept_open", _("Kept open")
+        KEPT_IN_TIER2 = "kept_in_tier2", _("Kept in Tier 2 for now")
 
     district = models.ForeignKey(District, on_delete=models.CASCADE, related_name="+")
     flag = models.ForeignKey(Flag, on_delete=models.CASCADE, related_name="events")

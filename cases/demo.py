@@ -56,6 +56,20 @@ PARTNERS = [
          connection_definition="The family met a resource navigator."),
 ]  # fmt: skip
 
+# What each partner's confirmed connection looked like (its "counts as connected when").
+CONNECTED_OUTCOMES = {
+    "Piedmont Community Health Center": "First appointment kept",
+    "Hope Street Family Counseling": "Intake session completed",
+    "Piedmont Transit Family Pass": "Pass picked up",
+    "Triangle Housing Stability Network": "A case worker met the family",
+    "Big Futures Mentoring": "First mentoring session held",
+    "Eastside Family Resource Center": "Met a resource navigator",
+}
+REVIEW_NOTES = [
+    "Mornings are going better since the plan started. Keep the check-ins.",
+    "Still missing Mondays; the family will try the earlier alarm plan.",
+    "Attendance steadier since the referral connected. Review again in two weeks.",
+]
 HIGH_SCHOOL_COUNSELOR = ("counselor.hs@demo.attendnc.org", "Dana", "Whitaker")
 # Stages in the order candidates take them at each school (a smaller demo takes the first ones,
 # still every stage); the counselor has worked the queue for weeks, so most referrals have a case
@@ -192,23 +206,35 @@ def _play(stage, student, first_met, counselor, partners, days: Days, rng: rando
     )  # fmt: skip
     _refer(case, counselor, partners, barriers, days, stage, start, rng)
     if stage in ("reviewed", "closed"):
-        for after in range(10, 30 if stage == "closed" else len(days.elapsed), 10):
+        notes = rng.sample(REVIEW_NOTES, len(REVIEW_NOTES))  # a review says something new each time
+        for number, after in enumerate(range(10, 30 if stage == "closed" else len(days.elapsed), 10)):
             review_date = _after(days, start, after)
             if review_date < days.ago(1):
                 services.review_create(
-                    case=case, by=counselor, review_date=review_date,
-                    notes=rng.choice([
-                        "Mornings are going better since the bus change. Keep the check-ins.",
-                        "Still missing Mondays; the family will try the earlier alarm plan.",
-                        "Connected with the clinic; attendance steadier. Review again in two weeks.",
-                    ]),
+                    case=case, by=counselor, review_date=review_date, notes=notes[number % len(notes)]
                 )  # fmt: skip
     if stage == "closed":
-        services.case_close(
-            case=case, by=counselor, outcome="improved", closed_on=_after(days, start, 24),
-            note="Attending most days again; back to Tier 2 check-ins with the attendance team.",
-        )  # fmt: skip
+        closed_on = _after(days, start, 24)
+        outcome, note = _closing(case, start, closed_on)
+        services.case_close(case=case, by=counselor, outcome=outcome, closed_on=closed_on, note=note)
     return case
+
+
+def _closing(case: Case, start: datetime.date, closed_on: datetime.date) -> tuple[str, str]:
+    """The outcome the figures at closing support: a closed case never says "improved" for a
+    student who attended less after the plan than before it."""
+    window = progress.data_window(district=case.district)
+    days = progress.attendance_days(window=window, student_ids=[case.student_id]).get(case.student_id, {})
+    measured = progress.progress_of(days, plan_started_on=start, through=closed_on)
+    since, change = measured.rate_since, measured.change
+    if since is not None and case.goal_rate is not None and since >= case.goal_rate:
+        return "goal_met", "Goal reached and held for a month; back to Tier 2 check-ins with the attendance team."
+    if change is not None and change > 0:
+        return (
+            "improved",
+            "Attending more days than before the plan; back to Tier 2 check-ins with the attendance team.",
+        )
+    return "served_elsewhere", "The family chose the district's evening program, which takes over the attendance plan."
 
 
 def _refer(case, counselor, partners, barriers, days: Days, stage, start, rng: random.Random) -> None:
@@ -231,7 +257,7 @@ def _refer(case, counselor, partners, barriers, days: Days, stage, start, rng: r
                         days.ago(1))  # fmt: skip
         services.referral_update(
             referral=referral, by=counselor, connected_on=connected,
-            outcome=rng.choice(["First appointment kept", "Family enrolled in the program", "Pass picked up"]),
+            outcome=CONNECTED_OUTCOMES.get(partner.name, "Family connected to the service"),
         )  # fmt: skip
         if stage == "reviewed" and rng.random() < 0.5:
             # A second referral, weeks old and never confirmed: the caseload shows it overdue.

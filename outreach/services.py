@@ -280,13 +280,22 @@ def huddle_row_escalate(*, row: HuddleRow, by: Membership, reason: str, on: date
     escalation = Escalation.objects.create(
         district_id=row.district_id, student_id=row.student_id, row=row, tier3_flag=tier3, reason=reason.strip(),
         history=tier2_history_render_en(history), history_params=history, escalated_by=by,
-        escalated_at=timezone.now(),
+        escalated_at=_moment(on),
     )  # fmt: skip
     EscalationFlag.objects.bulk_create(
         [EscalationFlag(district_id=row.district_id, escalation=escalation, flag=f) for f in tier2]
     )
     _close(row, HuddleRow.Outcome.ESCALATED, reason, by)
     return escalation
+
+
+def _moment(on: datetime.date | None) -> datetime.datetime:
+    """Now, or, for a step recorded as of a past date (the demo plays past weeks), that day's
+    morning in the district's time zone: the referral reads "on Sep 21", not the day of entry."""
+    now = timezone.now()
+    if on is None or on == timezone.localdate():
+        return now
+    return timezone.make_aware(datetime.datetime.combine(on, datetime.time(9, 0)))
 
 
 RESOLUTION_REASONS = lifecycle.Resolution.choices

@@ -2,13 +2,17 @@
 looks like week 14 of a working year, with cases at different stages, a partner directory, a
 queue still holding students, and the figures and timers the app measured, never typed."""
 
+import datetime
 import io
 
 import pytest
 from django.core.management import call_command
 from django.urls import reverse
+from django.utils import timezone
 from django_scopes import scope
 
+from cases import progress
+from cases.demo import CONNECTED_OUTCOMES
 from cases.models import Case, Partner, Referral, Review
 from districts.models import District, Role, School, User
 from outreach.models import Escalation
@@ -50,6 +54,22 @@ def test_the_demo_has_cases_at_every_stage_and_students_still_waiting(demo, clie
         # Referrals tracked to connection: connected ones, consent recorded, one past its response time.
         assert Referral.objects.filter(connected_on__isnull=False).exists()
         assert not Referral.objects.filter(shares_records=True, consent_given_on__isnull=True).exists()
+        # What a counselor reads is true: a connection's outcome is the partner's kind of service
+        # (no "pass picked up" at a health clinic), a closed case's outcome agrees with its figures,
+        # and a referral is dated the day the team made it.
+        for referral in Referral.objects.filter(connected_on__isnull=False, partner__isnull=False).select_related(
+            "partner"
+        ):
+            assert referral.outcome == CONNECTED_OUTCOMES[referral.partner.name], referral.outcome
+        for case in Case.objects.filter(status=Case.Status.CLOSED):
+            window = progress.data_window(district=demo)
+            days = progress.attendance_days(window=window, student_ids=[case.student_id])[case.student_id]
+            measured = progress.progress_of(days, plan_started_on=case.plan_started_on, through=case.closed_on)
+            if case.outcome in ("goal_met", "improved"):
+                assert measured.change is not None and measured.change > 0, (case.outcome, measured)
+        for escalation in Escalation.objects.select_related("row__huddle"):
+            week = escalation.row.huddle.week_start
+            assert week <= timezone.localtime(escalation.escalated_at).date() < week + datetime.timedelta(days=7)
 
     # The demo counselor's caseload shows that work in progress.
     client.force_login(User.objects.get(email=COUNSELOR))
@@ -78,11 +98,15 @@ def _the_middle_school_queue_holds_a_handful(demo, client):
         ever_tier3 = Flag.objects.filter(tier=3, student_id__in=at_school).values("student_id").distinct().count()
         referred = Escalation.objects.filter(student_id__in=at_school).values("student_id").distinct().count()
         kept = FlagEvent.objects.filter(
-            kind=FlagEvent.Kind.RESOLVED,
+            kind__in=[FlagEvent.Kind.RESOLVED, FlagEvent.Kind.KEPT_IN_TIER2],
             flag__tier=3,
             flag__student_id__in=at_school,
             note__contains="Supports continue",
         ).count()
+        # "Keep in Tier 2 for now" is used, with a review date, for a student or two.
+        assert FlagEvent.objects.filter(
+            kind=FlagEvent.Kind.KEPT_IN_TIER2, flag__tier=3, detail__has_key="until"
+        ).exists()
     assert 1 <= queue <= 12, queue
     assert queue <= max(2, students * 12 // 360), (queue, students)  # about 3% of the school at most
     assert open_cases >= max(1, min(8, students * 8 // 360)), (open_cases, students)

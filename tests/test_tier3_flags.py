@@ -14,6 +14,7 @@ import datetime
 import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
+from django.utils import timezone
 from django_scopes import scope, scopes_disabled
 
 from cases import selectors as case_selectors
@@ -229,3 +230,33 @@ def test_another_districts_user_gets_404_on_keep_in_tier2(fortnight, tenant_b, l
         )
     with scopes_disabled():
         assert not FlagEvent.objects.filter(kind=FlagEvent.Kind.KEPT_IN_TIER2).exists()
+
+
+# ----------------------------------------------------------------------------- what the counselor reads
+
+
+def test_a_referral_played_on_a_past_date_is_dated_that_day_and_reads_with_one_period(fortnight, tenant_a):
+    _, _, last = fortnight
+    with scope(district=tenant_a.district):
+        escalation = services.huddle_row_escalate(
+            row=last["Holding"], by=lead(tenant_a), reason="Needs the counselor and a partner.", on=LAST_WEEK
+        )
+        assert timezone.localtime(escalation.escalated_at).date() == LAST_WEEK
+        why = escalation.tier3_flag.why
+        assert "and a partner. Tier 2" in why and ".." not in why
+
+
+def test_the_queue_says_a_rule_no_longer_holds_only_for_flags_the_rule_raised(tenant_a, login):
+    with scope(district=tenant_a.district):
+        weekday_calendar(tenant_a.school)
+        by_rule = _lapsed(flag(student_at(tenant_a.school, last_name="ByRule"), "t3_after_tier2", first_met=OCT_1))
+        Flag.objects.filter(pk=by_rule.pk).update(
+            why_code="t3_after_tier2", why_params={"rate": 0.156, "weeks": 4, "supports": 2}
+        )
+        referred = student_at(tenant_a.school, last_name="Referred")
+        _lapsed(lifecycle.flag_refer_to_tier3(student=referred, why="Family asked for more help", on=OCT_1))
+    page = login(tenant_a.user(Role.COUNSELOR)).get(reverse("cases:queue", kwargs={"district": "alpha"}))
+    body = page.content.decode()
+    by_rule_card, referred_card = body.split('class="card queue-entry"')[1:3]
+    assert "ByRule" in by_rule_card and "The rule no longer holds: last met Oct 31." in by_rule_card
+    assert "Referred" in referred_card and "no longer holds" not in referred_card

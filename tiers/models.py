@@ -290,6 +290,12 @@ class Flag(models.Model):
         return self.status in self.OPEN_STATUSES
 
     @property
+    def raised_by_its_rule(self) -> bool:
+        """Raised by the nightly run because its rule held, not by a person (a team's referral,
+        a case opened without a flag): only then does "the rule no longer holds" mean anything."""
+        return self.why_code == self.rule
+
+    @property
     def why(self) -> str:
         """The why in the active language."""
         return why_render(self.why_code, self.why_params)

@@ -161,7 +161,7 @@ def _escalated(p: dict) -> str:
     text = _("Escalated by the %(school)s attendance team on %(date)s: %(reason)s.") % {
         "school": p["school"],
         "date": formats.date_format(datetime.date.fromisoformat(p["date"]), "DATE_FORMAT"),
-        "reason": p["reason"],
+        "reason": p["reason"].rstrip(" .!"),  # the sentence's own period ends it: never "partner.."
     }
     history = tier2_history_render(p.get("history"))
     return f"{text} {history}" if history else text

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('tiers', '0005_partition_results_by_run'),
+        ('tiers', '0006_flag_fillfactor'),
     ]
 
     operations = [

@@ -470,10 +470,11 @@ FLAGS_TO_OPEN_SQL = """
 FLAGS_OPEN_SQL = """
     INSERT INTO tiers_flag (
         district_id, student_id, rule, tier, status, first_met, last_met, currently_met, why_code, why_params,
-        policy_version, resolved_on, resolution, follows_id, kept_open_on, kept_open_reason, created_at, updated_at
+        policy_version, resolved_on, resolution, follows_id, kept_open_on, kept_open_reason, kept_in_tier2_until,
+        kept_in_tier2_reason, created_at, updated_at
     )
     SELECT %(district_id)s, c.student_id, c.rule, c.tier, 'new', %(as_of)s, %(as_of)s, %(true)s, c.rule, {why},
-        %(version)s, NULL, '', c.follows_id, NULL, '', %(now)s, %(now)s
+        %(version)s, NULL, '', c.follows_id, NULL, '', NULL, '', %(now)s, %(now)s
     FROM {candidates} c
     WHERE c.opens = %(true)s
     ORDER BY c.student_id, c.rule

@@ -55,3 +55,36 @@ def test_a_lead_works_in_spanish(page, console, demo_district, sign_in, assert_a
 
     page.get_by_role("button", name="English").click()
     expect(page.locator("html")).to_have_attribute("lang", "en")
+
+
+# Words of the import pages that would show if a string, a label or a stored message had stayed English.
+IMPORTS_ENGLISH = re.compile(
+    r"\b(Upload|History|Held rows|Unknown schools|Column mappings|Import health|Imported|Rejected|Canonical CSV|"
+    r"Browser upload|Command line|Any reason|What each file did|Prior_year|Guardians|Enrollments|Code '|"
+    r"No school with SIS id|No student with SIS id|is not in the district's code map|Replay|Map and replay)\b"
+)
+
+
+def test_an_admin_reads_the_import_pages_in_spanish(page, console, demo_district, sign_in, assert_accessible):
+    from imports.models import ImportRun
+
+    sign_in(page, DEMO_EMAIL[Role.DISTRICT_ADMIN])
+    page.get_by_role("button", name="Español").click()
+    expect(page.locator("html")).to_have_attribute("lang", "es")
+    with scope(district=demo_district):
+        run = ImportRun.objects.filter(rows_quarantined__gt=0).first()
+    slug = demo_district.slug
+    for path in [
+        reverse("imports:index", kwargs={"district": slug}),
+        reverse("imports:run_detail", kwargs={"district": slug, "import_run_id": run.pk}),
+        reverse("imports:held", kwargs={"district": slug}),
+        reverse("imports:unknown_schools", kwargs={"district": slug}),
+        reverse("imports:codes", kwargs={"district": slug}),
+    ]:
+        page.goto(path)
+        expect(page.locator("html")).to_have_attribute("lang", "es")
+        leftover = IMPORTS_ENGLISH.findall(_visible_text(page))
+        assert not leftover, f"English left on {path}: {sorted({match for match in leftover})}"
+        assert_accessible(page)
+    page.goto(reverse("imports:held", kwargs={"district": slug}))
+    expect(page.get_by_text("No hay ninguna escuela con el número del SIS 'HMS'.").first).to_be_visible()

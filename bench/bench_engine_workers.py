@@ -5,7 +5,7 @@
 
 Builds (or with --keep reuses) a synthetic district as bench_engine.py does, runs a first night
 in one process, then for each worker count starts that many Celery worker processes (one task at
-a time each, on a queue of the benchmark's own) and times a real next night through the broker:
+a time each, on the default queue of its own Redis database) and times a real next night through the broker:
 the run's task prepares it, the chunk tasks spread over the workers, the chord's callback swaps.
 Prints wall time and each worker process's peak RSS (solo pool: tasks run in the worker itself), with
 the machine's load average and the SQL floor of the same data.
@@ -83,14 +83,17 @@ def night_through_workers(district: District, as_of: datetime.date, workers: int
     from tiers.services import CHUNK_STUDENTS, metrics_run_create
     from tiers.tasks import compute_district_metrics
 
-    queue = f"bench-{uuid.uuid4().hex[:8]}"
-    celery_app.conf.update(task_default_queue=queue, task_always_eager=False)
+    # The default queue of the broker's own Redis database (REDIS_URL): the chord's chunk tasks
+    # are sent by the workers themselves, to their default queue. Emptied first.
+    tag = uuid.uuid4().hex[:8]
+    celery_app.conf.update(task_always_eager=False)
+    celery_app.control.purge()
     env = {**os.environ, "CELERY_TASK_ALWAYS_EAGER": "0", "METRICS_CHUNK_TASKS": "1"}
     procs = [
         subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "attendnc", "worker", "--pool=solo", f"--queues={queue}", f"--hostname=bench{index}-{queue}@%h", "--loglevel=WARNING",
+            [sys.executable, "-m", "celery", "-A", "attendnc", "worker", "--pool=solo", f"--hostname=bench{index}-{tag}@%h", "--loglevel=WARNING",
              "--without-gossip", "--without-mingle", "--without-heartbeat"],
-            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=open(f"/tmp/{queue}-{index}.log", "w"),
+            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=open(f"/tmp/bench-workers-{tag}-{index}.log", "w"),
         )
         for index in range(workers)
     ]  # fmt: skip

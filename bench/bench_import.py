@@ -17,6 +17,7 @@ floor, the same files again ≤ 3×, peak RSS ≤ 1 GB at 200,000 students.
 import argparse
 import datetime
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -160,6 +161,12 @@ def load_average() -> str:
     return "load " + " ".join(f"{value:.2f}" for value in os.getloadavg())
 
 
+def _run_seconds(output: str) -> float | None:
+    """The run's own time, started to finished, from the command's summary line."""
+    found = re.search(r" in ([0-9.]+)s \(", output)
+    return float(found[1]) if found else None
+
+
 def bench(students: int) -> None:
     folder = DATA / f"district-{students}"
     if not (folder / "attendance.csv").exists():
@@ -182,6 +189,10 @@ def bench(students: int) -> None:
         )
         for line in summary:
             print("   ", line.strip())
+        run_seconds = _run_seconds(output)
+        if run_seconds is not None:
+            # Without the child's start (Python, Django, its checks) and the kept copy of the files.
+            print(f"    the import run itself: {run_seconds:.1f}s = {run_seconds / floor:.1f}× the floor")
     floor = copy_floor(folder)
     print(f"floor again, after the imports: {floor:.1f}s ({load_average()})")
 

@@ -186,18 +186,24 @@ def _pg_upsert(district, table: Table, rows: pd.DataFrame, update_columns: list[
             f"CREATE TEMP TABLE {temp} ON COMMIT DROP AS SELECT {', '.join(columns)} FROM {table.db_table} WITH NO DATA"
         )
         _copy_rows(cursor, temp, columns, rows)
-        cursor.execute(f"ANALYZE {temp}")
-        if scope is not None and len(scope):
+        # The district's first rows of this table (a first import): nothing can conflict (the
+        # placed rows are unique by key) or be removed, so they are inserted plainly, without
+        # the per-row conflict check and its extra write.
+        first = not _stored(cursor, district, table)
+        if not first:
+            cursor.execute(f"ANALYZE {temp}")
+        if scope is not None and len(scope) and not first:
             # Removals first: they depend only on what the file has, and counting what stays in
             # the scope right after them gives what the file covered before it was loaded.
             _pg_remove(cursor, district, table, temp, scope, journal, counts)
         if len(rows):
             journaled = journal is not None
-            if journaled and update_columns:
+            if journaled and update_columns and not first:
                 cursor.execute(
                     *district_sql(district, _journal_changed_sql(table, temp, update_columns), _ids(journal))
                 )
-            cursor.execute(*district_sql(district, _insert_sql(table, temp, update_columns, journaled), _ids(journal)))
+            sql = _insert_sql(table, temp, update_columns, journaled, first=first)
+            cursor.execute(*district_sql(district, sql, _ids(journal)))
             counts.added, counts.changed = (value or 0 for value in cursor.fetchone())
         if counts.added > ANALYZE_AFTER_ROWS:
             # Rows written in this transaction are invisible to the statistics; without fresh
@@ -205,6 +211,14 @@ def _pg_upsert(district, table: Table, rows: pd.DataFrame, update_columns: list[
             cursor.execute(f"ANALYZE {table.db_table}")
         cursor.execute(f"DROP TABLE {temp}")
     return counts
+
+
+def _stored(cursor, district, table: Table) -> bool:
+    """Whether the district has any row of the table."""
+    cursor.execute(
+        *district_sql(district, f"SELECT EXISTS (SELECT 1 FROM {table.db_table} WHERE district_id = %(district_id)s)")
+    )
+    return cursor.fetchone()[0]
 
 
 def _ids(journal: Journal | None) -> dict:
@@ -266,7 +280,9 @@ def _dates_as_days(table: pa.Table) -> pa.Table:
     return table
 
 
-def _insert_sql(table: Table, temp: str, update_columns: list[str], journaled: bool = False) -> str:
+def _insert_sql(
+    table: Table, temp: str, update_columns: list[str], journaled: bool = False, first: bool = False
+) -> str:
     columns = [*table.keys, *table.columns]
     insert_columns = ["district_id", *columns]
     selected = ["%(district_id)s", *columns]
@@ -295,12 +311,14 @@ def _insert_sql(table: Table, temp: str, update_columns: list[str], journaled: b
         if journaled
         else ""
     )
+    conflict = "" if first else f"ON CONFLICT {target} {action}"
+    inserted = "true" if first else "(t.xmax = 0)"
     return f"""
         WITH written AS (
             INSERT INTO {table.db_table} AS t ({", ".join(insert_columns)})
             SELECT {", ".join(selected)} FROM {temp}
-            ON CONFLICT {target} {action}
-            RETURNING t.id, (t.xmax = 0) AS inserted
+            {conflict}
+            RETURNING t.id, {inserted} AS inserted
         ){journal}
         SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM written
     """

@@ -26,15 +26,24 @@ class SourceTable:
     reader: Callable[[], pd.DataFrame] | None = dataclasses.field(default=None, repr=False)
     # A hash of the file's bytes and of how they are read, for a table read lazily.
     source_digest: str = ""
+    rows: int = 0  # rows of text, once read
 
     def __post_init__(self):
         if self.scope == DEFAULT:
             self.scope = DEFAULT_SCOPES.get(self.entity)
+        if self.text is not None:
+            self.rows = len(self.text)
 
     def loaded(self) -> pd.DataFrame:
         if self.text is None:
             self.text = self.reader()
+            self.rows = len(self.text)
         return self.text
+
+    def release(self) -> None:
+        """Let the text go once typed, when the file can be read again for a held row's raw values."""
+        if self.reader is not None:
+            self.text = None
 
     def raw_row(self, position: int) -> dict:
         """The row as the file had it, under the file's own headers, for the admin to recognise."""
@@ -53,7 +62,7 @@ class ParsedImport:
     @property
     def rows_read(self) -> int:
         """Rows of the files read so far."""
-        return sum(len(table.text) for table in self.tables if table.text is not None)
+        return sum(table.rows for table in self.tables)
 
     def typed(self, *, skip=(), only=None) -> dict[str, list[tuple[pd.DataFrame, str | None]]]:
         """(typed frame, scope) per entity: files of one entity with the same columns and scope
@@ -80,6 +89,8 @@ class ParsedImport:
                 date_default=table.date_default,
                 headers=table.headers,
             )
+            del text
+            table.release()
             columns = tuple(sorted(column for column in frame.columns if column not in (FILE, ROW)))
             shapes.setdefault((table.entity, columns, table.scope), []).append(frame)
         typed: dict[str, list[tuple[pd.DataFrame, str | None]]] = {}

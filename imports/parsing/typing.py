@@ -89,7 +89,10 @@ def _plain_text(values: pd.Series, rows, *, file: str, field, column: str) -> pd
     id (an id that displays as another must not pass silently)."""
     if values.empty:
         return values
-    array = pa.array(values.to_numpy(dtype=object), type=pa.string())
+    # pandas reads CSV text into Arrow-backed strings: handed over as they are, not copied out
+    # into Python objects (a year of attendance is millions of values per column).
+    arrow = hasattr(values.array, "__arrow_array__")
+    array = pa.array(values.array) if arrow else pa.array(values.to_numpy(dtype=object), type=pa.string())
     bad = pc.match_substring_regex(array, ID_CONTROL if field.kind == ID else CONTROL).to_numpy(zero_copy_only=False)
     if bad.any():
         position = int(np.argmax(bad))

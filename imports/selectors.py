@@ -164,6 +164,8 @@ def import_health(*, today: datetime.date) -> dict:
             "last_attendance": last_dates.get(school.pk),
             "school_days_since": age.get(school.pk),
             "stale": age.get(school.pk, 0) > STALE_SCHOOL_DAYS,
+            # Nothing ever received is not clean: it is the stalest feed of all (issue 10).
+            "no_attendance": school.pk not in last_dates,
             "discarded": discarded.get(school.sis_id, 0),
             "days_without_attendance": silent.get(school.pk, []),
             "unknown_codes": held.get(school.sis_id, {}).get("codes", {}),
@@ -175,7 +177,8 @@ def import_health(*, today: datetime.date) -> dict:
         row["clean"] = not any(
             row[key]
             for key in (
-                "stale", "days_without_attendance", "unknown_codes", "held", "gaps", "overlaps", "no_guardian_contact"
+                "stale", "no_attendance", "days_without_attendance", "unknown_codes", "held", "gaps", "overlaps",
+                "no_guardian_contact",
             )
         )  # fmt: skip
         rows.append(row)

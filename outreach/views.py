@@ -87,7 +87,13 @@ def _render_huddle(request, huddle):
         access=request.access, huddle=huddle, today=_today(), csrf_token=get_token(request), filters=filters,
         on_track_as_lines=True,
     )  # fmt: skip
-    shown = [view.row.student_id for section in page.sections for view in section.views]
+    if request.htmx and request.GET.get("part") == "on_track":
+        # The collapsed on-track list, opened: its lines only (display.huddle_page defers them).
+        section = page.on_track_section
+        views = section.views if section else []
+        students_shown(request, [view.row.student_id for view in views], what="huddle", obj=huddle, rows=len(views))
+        return render(request, "outreach/huddle.html#on_track_lines", {"section": section, "huddle": huddle})
+    shown = [view.row.student_id for view in page.shown_views]
     students_shown(request, shown, what="huddle", obj=huddle, rows=len(shown))
     context = {
         "page": page,

@@ -303,7 +303,9 @@ def test_week_14_of_a_worked_school_is_a_short_agenda_within_20_queries(tenant_a
     with django_assert_max_num_queries(20):
         body = client.get(url).content.decode()
     assert body.count("data-row-focus") == len(rows) - rows.count("on_track")
-    assert body.count('class="on-track__item"') == rows.count("on_track")
+    with django_assert_max_num_queries(20):
+        lines = client.get(url, {"part": "on_track"}, headers=HX).content.decode()
+    assert lines.count('class="on-track__item"') == rows.count("on_track")
 
 
 def test_a_past_weeks_huddle_is_a_record_and_takes_no_changes(tenant_a, huddle, login):
@@ -344,9 +346,17 @@ def test_the_on_track_list_is_one_line_a_student_and_the_page_stays_in_budget(te
     client = login(tenant_a.user(Role.ATTENDANCE_LEAD))
     url = _url("huddle_detail", huddle, huddle_id=huddle.pk)
     body = client.get(url).content.decode()
-    assert body.count("data-row-focus") == 30 and body.count('class="on-track__item"') == total - 30
+    assert body.count("data-row-focus") == 30 and 'class="on-track__item"' not in body
     assert len(body.encode()) <= 300 * 1024, f"{len(body.encode()) / 1024:.0f} KiB"
-    line = re.search(r'<li class="on-track__item".*?</li>', body, re.S).group(0)
+    # The collapsed list loads when opened (htmx), or as a filter without JavaScript.
+    assert f'hx-get="{url}?part=on_track"' in body and f'href="{url}?section=on_track"' in body
+    assert f"Show the {total - 30} students on track" in body
+    lines = client.get(url, {"part": "on_track"}, headers=HX).content.decode()
+    assert "<html" not in lines and "data-row-focus" not in lines
+    assert lines.count('class="on-track__item"') == total - 30
+    no_js = client.get(url, {"section": "on_track"}).content.decode()
+    assert no_js.count('class="on-track__item"') == total - 30 and 'id="section-on_track" open' in no_js
+    line = re.search(r'<li class="on-track__item".*?</li>', lines, re.S).group(0)
     assert len(line.encode()) < 1200 and "Check in with the family" in line and "Mark discussed" not in line
     # Still filtered by owner: nobody else owns an on-track student.
     with scope(district=tenant_a.district):
@@ -361,8 +371,9 @@ def test_an_on_track_line_opens_the_full_row_in_place(tenant_a, tenant_b, huddle
     with scope(district=tenant_a.district):
         HuddleRow.objects.filter(pk=row.pk).update(section="on_track", owner=lead(tenant_a), next_step="Call home")
     client = login(tenant_a.user(Role.ATTENDANCE_LEAD))
-    page = client.get(_url("huddle_detail", huddle, huddle_id=huddle.pk)).content.decode()
-    line = re.search(rf'<li class="on-track__item" id="on-track-{row.pk}">.*?</li>', page, re.S).group(0)
+    page = client.get(_url("huddle_detail", huddle, huddle_id=huddle.pk), {"part": "on_track"}, headers=HX)
+    line = re.search(rf'<li class="on-track__item" id="on-track-{row.pk}">.*?</li>', page.content.decode(), re.S)
+    line = line.group(0)
     row_url = _url("huddle_row", huddle, row_id=row.pk)
     assert f'href="{row_url}"' in line and f'hx-get="{row_url}?view=full"' in line and "Rivera," in line
 
@@ -373,6 +384,8 @@ def test_an_on_track_line_opens_the_full_row_in_place(tenant_a, tenant_b, huddle
     # Without htmx the same link is the row's own page, with every form.
     assert "<html" in client.get(row_url + "?view=full").content.decode()
     assert login(tenant_b.user(Role.ATTENDANCE_LEAD)).get(row_url + "?view=full", headers=HX).status_code == 404
+    lines_url = _url("huddle_detail", huddle, huddle_id=huddle.pk) + "?part=on_track"
+    assert login(tenant_b.user(Role.ATTENDANCE_LEAD)).get(lines_url, headers=HX).status_code == 404
 
 
 def test_a_students_name_is_escaped_in_the_row_the_on_track_line_and_the_pdf(tenant_a, huddle, login):
@@ -394,7 +407,10 @@ def test_a_students_name_is_escaped_in_the_row_the_on_track_line_and_the_pdf(ten
     escaped = "&lt;script&gt;alert(1)&lt;/script&gt;"
     assert evil not in page
     row = re.search(rf'<tbody id="row-{rivera.pk}".*?</tbody>', page, re.S).group(0)
-    line = re.search(rf'<li class="on-track__item" id="on-track-{okafor.pk}">.*?</li>', page, re.S).group(0)
+    lines = client.get(_url("huddle_detail", huddle, huddle_id=huddle.pk), {"part": "on_track"}, headers=HX)
+    assert evil not in lines.content.decode()
+    line = re.search(rf'<li class="on-track__item" id="on-track-{okafor.pk}">.*?</li>', lines.content.decode(), re.S)
+    line = line.group(0)
     assert escaped in row and line.count(escaped) >= 2  # the name and the next step
     opened = client.get(_url("huddle_row", huddle, row_id=okafor.pk) + "?view=full", headers=HX).content.decode()
     assert evil not in opened and escaped in opened

@@ -191,6 +191,14 @@ def test_the_stale_school_says_so_on_the_page(tenant_a, admin, imported):
     assert "stale" in page and "school days ago" in page
 
 
+def test_a_school_with_no_attendance_says_so_on_the_page(tenant_a, admin, imported):
+    with scope(district=tenant_a.district):
+        SchoolFactory(district=tenant_a.district, sis_id="S0", name="Silent Middle")
+    page = admin.get(_url("health", tenant_a)).content.decode()
+    heading = page[page.index("Silent Middle") :].split("</th>", 1)[0]
+    assert "no attendance received" in heading and "clean" not in heading
+
+
 def test_future_and_outside_year_rows_are_held_already(tenant_a, imported):
     """Verified, not redone: placing holds them (tests/test_import_dates.py covers each)."""
     from imports.models import QuarantineReason

@@ -122,3 +122,19 @@ def test_the_report_reads_only_its_own_district(tenant_a, tenant_b):
     report, rows = _report(tenant_a.district)
 
     assert "MS1" not in rows and report["unplaced"] == {}
+
+
+def test_a_school_with_no_attendance_at_all_is_not_clean(tenant_a):
+    """Issue 10: a school whose attendance never arrived is not "clean" (it was, having no date
+    to be stale from): it says "no attendance received"."""
+    _clean_school(tenant_a.district)
+    with scope(district=tenant_a.district):
+        silent = SchoolFactory(district=tenant_a.district, sis_id="S0", name="Silent Middle")
+        CalendarDayFactory(school=silent, date=D(2025, 9, 1))
+        EnrollmentFactory(student=StudentFactory(district=tenant_a.district), school=silent, entry_date=D(2025, 9, 1))
+
+    report, rows = _report(tenant_a.district)
+
+    assert rows["S0"]["last_attendance"] is None and rows["S0"]["no_attendance"]
+    assert not rows["S0"]["clean"] and not report["clean"]
+    assert rows["C1"]["clean"] and not rows["C1"]["no_attendance"]

@@ -260,3 +260,17 @@ def test_the_queue_says_a_rule_no_longer_holds_only_for_flags_the_rule_raised(te
     by_rule_card, referred_card = body.split('class="card queue-entry"')[1:3]
     assert "ByRule" in by_rule_card and "The rule no longer holds: last met Oct 31." in by_rule_card
     assert "Referred" in referred_card and "no longer holds" not in referred_card
+
+
+def test_a_referral_reads_once_in_the_queue(fortnight, tenant_a, login):
+    """The team's reason and Tier 2 history show under "referred by the attendance team"; the
+    referral flag's own why (the same words) is not repeated above it."""
+    _, _, last = fortnight
+    with scope(district=tenant_a.district):
+        services.huddle_row_escalate(
+            row=last["Holding"], by=lead(tenant_a), reason="Family asked for the counselor", on=LAST_WEEK
+        )
+    body = login(tenant_a.user(Role.COUNSELOR)).get(reverse("cases:queue", kwargs={"district": "alpha"})).content
+    card = next(c for c in body.decode().split('class="card queue-entry"')[1:] if "Holding" in c)
+    assert card.count("Family asked for the counselor") == 1
+    assert "Referred by the attendance team" in card

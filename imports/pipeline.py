@@ -83,9 +83,7 @@ def import_parsed(*, run: ImportRun, parsed: ParsedImport, install_default_codes
     index = DistrictIndex(district, school_year=run.school_year)
     hashing = unchanged.enabled()
     digests = (
-        unchanged.file_digests(
-            parsed, district=district, window=index.window, today=index.today, school_year=run.school_year
-        )
+        unchanged.file_digests(parsed, district=district, window=index.window, school_year=run.school_year)
         if hashing
         else {}
     )
@@ -110,7 +108,7 @@ def import_parsed(*, run: ImportRun, parsed: ParsedImport, install_default_codes
         entities = [entity for entity in LOAD_ORDER if entity in present]
         for step, entity in enumerate(entities, start=1):
             progress(stage=f"Loading {ENTITIES[entity].label.lower()}", step=step - 1, steps=len(entities))
-            if unchanged.unchanged(entity, previous.get(entity), states):
+            if unchanged.unchanged(entity, previous.get(entity), states, today=index.today):
                 outcome.entities[entity] = _as_before(previous[entity], entity)
                 raw_rows.release(entity)
                 progress(step=step)
@@ -140,7 +138,11 @@ def import_parsed(*, run: ImportRun, parsed: ParsedImport, install_default_codes
         if hashing:
             known = {table: state for table, state in states.items() if state is not None}
             missing = [table for table in unchanged.ALL_TABLES if table not in known]
-            run.fingerprints = {"entities": digests, "tables": {**known, **unchanged.table_states(district, missing)}}
+            run.fingerprints = {
+                "entities": digests,
+                "tables": {**known, **unchanged.table_states(district, missing)},
+                "today": index.today.isoformat(),
+            }
     return outcome
 
 

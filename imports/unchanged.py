@@ -7,7 +7,7 @@ alone (its rows are neither typed, placed nor written) when all of this holds:
 
 - its files' text hashes the same as in the last successful import that brought the entity,
   read the same way (file names, headers, date formats, scope) against the same district
-  settings (school year, exit-date rule, time zone, and for attendance the district's today);
+  settings (school year, exit-date rule, time zone), on the same day as that import or later;
 - that import held none of the entity's rows and collapsed no duplicates, so an import of the
   same rows would record nothing either;
 - the district's stored rows of the entity and of everything its rows are placed against
@@ -71,7 +71,7 @@ def inputs_of(entity: str) -> list[str]:
     return [*(ENTITY_TABLES[name] for name in before), *LOOKUP_TABLES]
 
 
-def file_digests(parsed: ParsedImport, *, district: District, window, today, school_year: str) -> dict[str, str]:
+def file_digests(parsed: ParsedImport, *, district: District, window, school_year: str) -> dict[str, str]:
     """entity → a hash of its files' text and of everything that decides how it is read and placed."""
     settings = {
         "school_year": school_year,
@@ -84,8 +84,7 @@ def file_digests(parsed: ParsedImport, *, district: District, window, today, sch
         digest = digests.get(table.entity)
         if digest is None:
             digest = digests[table.entity] = hashlib.sha256()
-            extra = {"today": today.isoformat()} if table.entity == "attendance" else {}
-            digest.update(json.dumps({**settings, **extra}, sort_keys=True).encode())
+            digest.update(json.dumps(settings, sort_keys=True).encode())
         how = [READING, table.file, table.scope, table.formats, table.date_default]
         if table.source_digest:  # a CSV file not read yet: its bytes and how they will be read
             how.append(table.source_digest)
@@ -133,13 +132,17 @@ def previous_imports(district: District, digests: dict[str, str]) -> dict[str, I
     return found
 
 
-def unchanged(entity: str, previous: ImportRun | None, states: dict[str, str | None]) -> bool:
+def unchanged(entity: str, previous: ImportRun | None, states: dict[str, str | None], *, today) -> bool:
     """Whether importing the entity again would write and hold nothing (see the module's doc).
     `states` holds the tables' hashes now; None for a table this import has written to."""
     if previous is None:
         return False
     counts = (previous.entity_counts or {}).get(entity) or {}
     if counts.get("quarantined", 1) or counts.get("duplicates", 1):
+        return False
+    # No attendance was held as dated after that import's today; a later today holds nothing
+    # either (a nightly export's unchanged attendance the next morning), an earlier one might.
+    if entity == "attendance" and today.isoformat() < (previous.fingerprints or {}).get("today", "9999-12-31"):
         return False
     stored = (previous.fingerprints or {}).get("tables", {})
     return all(states.get(table) is not None and states.get(table) == stored.get(table) for table in inputs_of(entity))

@@ -3,12 +3,13 @@ outcome is exactly what placing and comparing every row gives (the path taken be
 still taken when anything differs)."""
 
 import dataclasses
+import datetime
 import shutil
 
 import pytest
 from django_scopes import scope
 
-from imports import pipeline, unchanged
+from imports import pipeline, placing, unchanged
 from imports.models import ImportRun, QuarantinedRow
 from imports.services import import_run_process, import_run_undo_create
 from students.models import Guardian
@@ -184,3 +185,20 @@ def test_the_outcome_of_an_unchanged_entity_is_the_earlier_reading(tenant_a, tmp
         for entity, counts in first.entity_counts.items()
     }
     assert again.entity_counts == expected
+
+
+@pytest.mark.parametrize("days,again_placed", [(1, []), (-1, ["attendance"])])
+def test_the_same_files_the_next_morning_are_unchanged_but_not_the_day_before(
+    tenant_a, tmp_path, placed, monkeypatch, days, again_placed
+):
+    """Nothing was held as dated after the first import's today, so a later today holds nothing
+    either (a nightly export's unchanged files the next morning); an earlier today might."""
+    build_year(tenant_a.district, tmp_path)
+    shifted = placing.district_today(tenant_a.district) + datetime.timedelta(days=days)
+    monkeypatch.setattr(placing, "district_today", lambda district: shifted)
+    placed.clear()
+
+    again = run_import(tenant_a.district, tmp_path / "year")
+
+    assert placed == again_placed
+    assert (again.added, again.changed, again.removed, again.rows_quarantined) == (0, 0, 0, 0)

@@ -24,6 +24,8 @@ from districts.models import Role
 from students.models import Enrollment, MentorAssignment
 
 HUDDLE_ROLES = (Role.ATTENDANCE_LEAD, Role.COUNSELOR, Role.MENTOR, Role.DISTRICT_STAFF, Role.DISTRICT_ADMIN)
+# Those who talk with families record a family's same-day notice opt-out (district staff only read).
+NOTICE_ROLES = (Role.ATTENDANCE_LEAD, Role.COUNSELOR, Role.MENTOR, Role.DISTRICT_ADMIN)
 TEAM_ROLES = (Role.ATTENDANCE_LEAD, Role.COUNSELOR)
 
 

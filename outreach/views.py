@@ -28,6 +28,7 @@ from students.selectors import student_get_visible
 from tiers.lifecycle import ResolutionContradicted
 
 from . import display, exports, permissions, selectors, services, timeline
+from .families import selectors as family_selectors
 from .forms import (
     AttendanceForm,
     EscalateForm,
@@ -354,6 +355,8 @@ def student_timeline(request, district, student_id):
         context["action_form"] = OutreachActionForm(
             initial={"attempt_date": _today(), "method": "call", "reached": "yes"}
         )
+    if request.access.has_role(*permissions.NOTICE_ROLES):
+        context["notice_guardians"] = family_selectors.guardian_notices(student)
     return render(request, "outreach/student_timeline.html", context)
 
 
@@ -371,7 +374,7 @@ def student_action_create(request, district, student_id):
         except ValidationError as error:
             add_validation_errors(form, error)
         else:
-            messages.success(request, f"Logged the contact for {student.full_name}.")
+            messages.success(request, _("Logged the contact for %(name)s.") % {"name": student.full_name})
             return redirect("outreach:student_timeline", district=district, student_id=student.pk)
     students_shown(request, [student], what="student_timeline", obj=student, label=student.audit_label)
     return render(request, "outreach/student_timeline.html", {**context, "action_form": form}, status=400)

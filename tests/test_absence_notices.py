@@ -329,3 +329,36 @@ def test_a_bounced_address_retries_then_shows_on_the_data_quality_panel(year, se
     url = reverse("pulse_review:data_quality", kwargs={"district": year.district.slug})
     page = login(tenant_a.user("district_admin")).get(url).content.decode()
     assert '<span class="stat">1</span> same-day notices that did not reach a family' in page
+
+
+def test_a_lead_records_a_familys_opt_out_on_the_timeline_and_the_next_queueing_honours_it(
+    year, tenant_a, tenant_b, login
+):
+    lead = login(tenant_a.user("district_admin"))
+    timeline = reverse("outreach:student_timeline", kwargs={"district": "alpha", "student_id": year.monday.pk})
+    url = reverse("outreach:notice_opt_out", kwargs={"district": "alpha", "student_id": year.monday.pk})
+    with scope(district=year.district):
+        lucia = Guardian.objects.get(name="Lucía Tester")
+    page = lead.get(timeline).content.decode()
+    assert "Lucía Tester gets notices by email (lucia@example.com)." in page
+
+    assert lead.post(url, {"guardian": lucia.pk, "channel": "email", "stop": "1"}).status_code == 302
+    with scope(district=year.district):
+        assert NoticeOptOut.objects.filter(guardian=lucia, channel="email").exists()
+        notices.notices_queue(district=year.district, date=MONDAY, now=NOON)
+        assert not AbsenceNotice.objects.filter(channel="email").exists()
+        assert AbsenceNotice.objects.filter(channel="sms").count() == 1  # the other guardian's texts go on
+    spanish = lead.get(timeline, HTTP_ACCEPT_LANGUAGE="es").content.decode()
+    assert "Lucía Tester pidió dejar de recibir avisos por correo electrónico" in spanish
+
+    lead.post(url, {"guardian": lucia.pk, "channel": "email", "stop": "0"})
+    with scope(district=year.district):
+        assert not NoticeOptOut.objects.filter(guardian=lucia).exists()
+    with scope(district=year.district):
+        other = GuardianFactory(student=year.recent)
+    assert (
+        lead.post(url, {"guardian": other.pk, "channel": "email", "stop": "1"}).status_code == 404
+    )  # not this student's
+    stranger = login(tenant_b.user("district_admin"))
+    other_district = reverse("outreach:notice_opt_out", kwargs={"district": "beta", "student_id": year.monday.pk})
+    assert stranger.post(other_district, {"guardian": lucia.pk, "channel": "email", "stop": "1"}).status_code == 404

@@ -54,3 +54,34 @@ def notice_counts(date=None) -> dict[str, int]:
     labels = dict(AbsenceNotice.Status.choices)
     counts = notices.values_list("status").annotate(n=Count("id")).values_list("status", "n")
     return {str(labels.get(status, status)): n for status, n in counts}
+
+
+@dataclasses.dataclass(frozen=True)
+class GuardianNotices:
+    guardian: Guardian
+    channel: str  # the channel same-day notices go to this guardian on
+    channel_label: str
+    address: str
+    opted_out: bool
+
+
+def guardian_notices(student) -> list[GuardianNotices]:
+    """Each guardian of the student that same-day notices can reach, on which channel, and
+    whether they asked to stop (call inside the district's scope). For the student's timeline,
+    where whoever takes the family's call records it."""
+    from .models import Channel, NoticeOptOut
+    from .notices import channel_for
+
+    guardians = list(student.guardians.order_by("pk"))
+    stopped = set(NoticeOptOut.objects.filter(guardian__in=guardians).values_list("guardian_id", "channel"))
+    rows = []
+    for guardian in guardians:
+        found = channel_for(
+            {"email": guardian.email, "phone": guardian.phone, "preferred_channel": guardian.preferred_channel}
+        )
+        if found is None:
+            continue
+        channel, address = found
+        label = str(Channel(channel).label)
+        rows.append(GuardianNotices(guardian, channel, label, address, (guardian.pk, channel) in stopped))
+    return rows

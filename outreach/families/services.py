@@ -86,3 +86,33 @@ def family_contact_save(*, district: District, school: School | None, name: str,
 def template_check_only(*, subject: str, body: str, tier: int) -> None:
     """The checks of template_save without saving (the preview button)."""
     template_check(subject=subject, body=body, tier=tier)
+
+
+def notice_opt_out_set(*, guardian, channel: str, stop: bool, by: Membership, request=None) -> bool:
+    """A family asked to stop (or to get again) same-day notices on one channel: kept per guardian
+    and channel, honoured from the next queueing on; audit-logged. True if anything changed."""
+    from districts.models import AuditEvent
+    from districts.services import audit_record
+
+    from .models import Channel, NoticeOptOut
+
+    if channel not in Channel.values:
+        raise ValidationError(_("Choose email or text message."))
+    if stop:
+        _row, changed = NoticeOptOut.objects.get_or_create(
+            district=guardian.district, guardian=guardian, channel=channel, defaults={"created_by": by}
+        )
+    else:
+        changed = NoticeOptOut.objects.filter(guardian=guardian, channel=channel).delete()[0] > 0
+    if changed:
+        audit_record(
+            district=guardian.district,
+            user=by.user,
+            action=AuditEvent.Action.CHANGE,
+            object_type="notice_opt_out",
+            object_id=guardian.pk,
+            object_label=f"Same-day notices by {channel} {'stopped' if stop else 'resumed'} for guardian {guardian.pk}",
+            request=request,
+            students=[guardian.student_id],
+        )
+    return changed

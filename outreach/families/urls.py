@@ -9,4 +9,5 @@ urlpatterns = [
     path("messages/contact/", views.contact_save, name="messages_contact"),
     path("messages/language-lines/", views.language_line_save, name="messages_language_line"),
     path("letters/", views.letters_home, name="letters"),
+    path("students/<int:student_id>/notices/opt-out/", views.notice_opt_out, name="notice_opt_out"),
 ]

@@ -18,7 +18,9 @@ from districts.models import Role, School
 from exports.models import ExportJob
 from exports.services import export_job_start
 from students.models import Student
+from students.selectors import student_get_visible
 
+from ..permissions import NOTICE_ROLES
 from . import selectors, services
 from .figures import figures_current
 from .forms import ContactForm, LanguageLineForm, LetterBatchForm, NewTemplateForm, TemplateForm
@@ -215,3 +217,28 @@ def letters_home(request, district):
         batch.who = chosen.get(batch.selection, batch.selection)
         batch.job = own_jobs.get(batch.pk)
     return render(request, "outreach/families/letters.html", {"form": form, "batches": batches})
+
+
+@role_required(*NOTICE_ROLES)
+@require_POST
+def notice_opt_out(request, district, student_id):
+    """Whoever takes the family's call records that a guardian wants no more same-day notices
+    on a channel (or wants them again), from the student's timeline."""
+    student = student_get_visible(access=request.access, student_id=student_id)
+    guardian = get_object_or_404(student.guardians.all(), pk=request.POST.get("guardian") or 0)
+    stop = request.POST.get("stop") == "1"
+    try:
+        services.notice_opt_out_set(
+            guardian=guardian, channel=request.POST.get("channel", ""), stop=stop, by=request.access.membership,
+            request=request,
+        )  # fmt: skip
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        text = (
+            _("%(name)s will get no more same-day notices on this channel.")
+            if stop
+            else _("%(name)s will get same-day notices again.")
+        )
+        messages.success(request, text % {"name": guardian.name or _("This guardian")})
+    return redirect("outreach:student_timeline", district=district, student_id=student.pk)

@@ -13,6 +13,7 @@ from tiers.loading import SchoolYear, load_year
 from tiers.services import policy_current
 
 from .test_engine_properties import districts
+from .test_tiers_services import redis_worker  # noqa: F401 (a fixture)
 from .tiers_data import OCT_31, tiers_year
 
 
@@ -194,3 +195,30 @@ def test_a_chunk_task_that_fails_fails_the_run_and_the_previous_run_stays_curren
         assert not StudentMetrics.objects.filter(run=run).exists()
         assert Flag.objects.exists()
     assert flag_rows(year.district) == flags_before
+
+
+@pytest.mark.redis
+@pytest.mark.usefixtures("redis_worker")
+def test_a_night_as_a_chord_runs_through_a_real_broker(transactional_db, tenant_a, monkeypatch, settings):
+    """The chunk tasks and the callback go through Redis to a worker (not eager): the run ends
+    current, with every student's row, as in one process."""
+    from tiers import services, tasks
+    from tiers.models import MetricsRun, StudentMetrics
+
+    from .test_tiers_services import NOV_28, _wait_for, compute
+
+    settings.METRICS_CHUNK_TASKS = True
+    year = tiers_year(tenant_a)
+    compute(year.district, OCT_31)
+    monkeypatch.setattr(services, "CHUNK_STUDENTS", 2)
+    seen, real = [], tasks.metrics_run_chunk
+    monkeypatch.setattr(tasks, "metrics_run_chunk", lambda **kwargs: seen.append(kwargs["chunk"]) or real(**kwargs))
+    with scope(district=year.district):
+        run = services.metrics_run_create(district=year.district, as_of=NOV_28, trigger=MetricsRun.Trigger.MANUAL)
+    tasks.compute_district_metrics.apply_async(args=(year.district.pk, NOV_28.isoformat()), kwargs={"run_id": run.pk})
+    _wait_for(year.district, run)
+    with scope(district=year.district):
+        run.refresh_from_db()
+        assert run.status == MetricsRun.Status.SUCCEEDED and run.is_current, run.error
+        assert StudentMetrics.objects.filter(run=run).count() == run.students == 5
+    assert sorted(seen) == [0, 1, 2]  # through the worker's tasks, one per chunk

@@ -67,8 +67,11 @@ def main() -> None:
             compute_metrics(district=district, as_of=AS_OF - datetime.timedelta(days=2), backfill=False)
             print(f"  first run (one process, creates every flag): {time.perf_counter() - started:.1f}s")
     floor_s = floor(district)
-    for night, workers in enumerate(args.workers):
-        as_of = AS_OF - datetime.timedelta(days=1) + datetime.timedelta(days=night % 2)
+    for workers in args.workers:
+        # Each night later than any run before (an older date would not swap: no flags, no snapshot).
+        with district_scope(district):
+            latest = MetricsRun.objects.order_by("-as_of").values_list("as_of", flat=True).first()
+        as_of = latest + datetime.timedelta(days=1)
         figures = night_through_workers(district, as_of, workers)
         load = os.getloadavg()
         print(

@@ -3,20 +3,9 @@ import re
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from districts.models import Membership, School
+from districts.models import Membership
 
 from .models import Student
-
-
-class RosterFilterForm(forms.Form):
-    q = forms.CharField(label="Name or student id", required=False)
-    school = forms.ModelChoiceField(queryset=School.objects.none(), required=False, empty_label="All my schools")
-    grade = forms.ChoiceField(required=False)
-
-    def __init__(self, *args, schools, grades, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["school"].queryset = schools
-        self.fields["grade"].choices = [("", "All grades"), *[(grade, grade) for grade in grades]]
 
 
 class MentorChoiceField(forms.ModelChoiceField):

@@ -2,7 +2,6 @@
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -14,30 +13,9 @@ from districts.audit import students_shown
 from districts.models import Role
 
 from . import selectors, services
-from .forms import MentorAssignForm, MentorUploadForm, RosterFilterForm
+from .forms import MentorAssignForm, MentorUploadForm
 from .panels import student_panels
 from .services import student_view_record
-
-
-def roster(request, district):
-    access = request.access
-    form = RosterFilterForm(
-        request.GET or None,
-        schools=selectors.school_list_visible(access=access),
-        grades=selectors.grade_list(),
-    )
-    filters = form.cleaned_data if form.is_valid() else {}
-    students = selectors.student_search(
-        access=access, query=filters.get("q", ""), school=filters.get("school"), grade=filters.get("grade", "")
-    )
-    page = Paginator(students, 50).get_page(request.GET.get("page"))
-    students_shown(
-        request, page.object_list, what="roster", **{key: str(value) for key, value in filters.items() if value}
-    )
-    query = request.GET.copy()
-    query.pop("page", None)
-    template = "students/roster.html#results" if request.htmx else "students/roster.html"
-    return render(request, template, {"form": form, "page": page, "query": query.urlencode()})
 
 
 def student_detail(request, district, student_id):

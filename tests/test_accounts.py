@@ -163,7 +163,7 @@ def test_a_session_ends_after_the_districts_idle_period(tenant_a, client, idle):
     tenant_a.district.settings = {"session_idle_minutes": 10}
     tenant_a.district.save()
     client.login(username=tenant_a.user(Role.MENTOR).email, password=PASSWORD)
-    roster = reverse("students:roster", kwargs={"district": "alpha"})
+    roster = reverse("outreach:roster", kwargs={"district": "alpha"})
     assert client.get(roster).status_code == 200
     idle["seconds"] = 9 * 60
     assert client.get(roster).status_code == 200  # activity: the clock starts again
@@ -178,7 +178,7 @@ def test_a_session_ends_after_the_districts_idle_period(tenant_a, client, idle):
 
 def test_a_page_polling_by_itself_does_not_keep_the_session_alive(tenant_a, client, idle):
     client.login(username=tenant_a.user(Role.MENTOR).email, password=PASSWORD)
-    roster = reverse("students:roster", kwargs={"district": "alpha"})
+    roster = reverse("outreach:roster", kwargs={"district": "alpha"})
     client.get(roster)
     idle["seconds"] = 20 * 60
     client.get(roster, headers={"X-AttendNC-Background": "1", "HX-Request": "true"})

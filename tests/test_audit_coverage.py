@@ -44,7 +44,7 @@ QUERY_VARIANTS = {
         "?panel=resolve",
     ],
     "d/<slug:district>/imports/<int:import_run_id>/": ["?part=progress"],
-    "d/<slug:district>/students/": ["?q=Zq"],
+    "d/<slug:district>/roster/": ["?q=Zq"],
     "d/<slug:district>/audit/": ["?student=Zq"],
     "d/<slug:district>/audit/audit.csv": ["?student=Zq"],
 }
@@ -134,7 +134,7 @@ def test_every_route_that_names_a_student_records_it(tenant_a, walk_data, client
         + "\n  ".join(unrecorded)
     )
     # The walk is only worth something if the district's students really appear on the pages.
-    must_show = {"students/", "students/<int:student_id>/", "huddles/<int:huddle_id>/", "api/flags/", "api/students/"}
+    must_show = {"roster/", "students/<int:student_id>/", "huddles/<int:huddle_id>/", "api/flags/", "api/students/"}
     assert {"d/<slug:district>/" + pattern for pattern in must_show} <= showing, sorted(showing)
 
 
@@ -165,11 +165,11 @@ def test_every_admin_page_that_names_a_student_records_it(tenant_a, walk_data, c
 
 def test_the_walk_catches_a_route_that_forgets_to_record(tenant_a, walk_data, client, monkeypatch):
     """The walk's own check: with the roster's students_shown call removed, the roster fails it."""
-    import students.views
+    import outreach.roster_views
 
-    monkeypatch.setattr(students.views, "students_shown", lambda *args, **kwargs: None)
+    monkeypatch.setattr(outreach.roster_views, "students_shown", lambda *args, **kwargs: None)
     client.force_login(tenant_a.user(Role.DISTRICT_ADMIN))
     _disguise_students(tenant_a.district)
-    url = reverse("students:roster", kwargs={"district": tenant_a.district.slug})
+    url = reverse("outreach:roster", kwargs={"district": tenant_a.district.slug})
     _, shown, recorded = _request(client, "get", url, htmx=False)
     assert shown and not recorded

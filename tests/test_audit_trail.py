@@ -33,14 +33,14 @@ def _audit_url(tenant, **query) -> str:
 def test_a_roster_page_writes_one_row_naming_every_student_it_lists(tenant_a, records_a, login):
     client = login(tenant_a.user(Role.DISTRICT_ADMIN))
     with CaptureQueriesContext(connection) as queries:
-        response = client.get(reverse("students:roster", kwargs={"district": "alpha"}))
+        response = client.get(reverse("outreach:roster", kwargs={"district": "alpha"}))
     assert response.status_code == 200
     inserts = [q["sql"] for q in queries.captured_queries if q["sql"].startswith('INSERT INTO "districts_auditevent"')]
     assert len(inserts) == 1
     (event,) = _events(tenant_a.district)
     expected = sorted([records_a.student.pk, records_a.other_student.pk, records_a.unenrolled.pk])
     assert (event.object_type, event.action, event.students) == ("roster", "view", expected)
-    assert event.user == tenant_a.user(Role.DISTRICT_ADMIN) and event.path.startswith("/d/alpha/students/")
+    assert event.user == tenant_a.user(Role.DISTRICT_ADMIN) and event.path.startswith("/d/alpha/roster/")
 
 
 def test_refused_and_missing_pages_record_nothing(tenant_a, records_a, login):

@@ -10,7 +10,7 @@ from districts.models import Role
 @pytest.mark.parametrize(
     "name, kwargs, role",
     [
-        ("students:roster", {}, Role.DISTRICT_ADMIN),
+        ("outreach:roster", {}, Role.DISTRICT_ADMIN),
         ("students:student_detail", {"student_id": "student"}, Role.DISTRICT_ADMIN),
         ("api:student_list", {}, Role.DISTRICT_ADMIN),
         ("districts:audit_log", {}, Role.DISTRICT_ADMIN),

@@ -118,10 +118,10 @@ def test_before_the_first_run_the_page_says_so(client, tenant_a):
 def test_the_nav_links_district_roles_to_the_dashboard(client, district, tenant_a):
     url = reverse("pulse:dashboard", kwargs={"district": tenant_a.district.slug})
     client.force_login(tenant_a.user(Role.DISTRICT_STAFF))
-    assert url in client.get(reverse("students:roster", kwargs={"district": tenant_a.district.slug})).content.decode()
+    assert url in client.get(reverse("outreach:roster", kwargs={"district": tenant_a.district.slug})).content.decode()
     client.force_login(tenant_a.user(Role.ATTENDANCE_LEAD))
     assert (
-        url not in client.get(reverse("students:roster", kwargs={"district": tenant_a.district.slug})).content.decode()
+        url not in client.get(reverse("outreach:roster", kwargs={"district": tenant_a.district.slug})).content.decode()
     )
 
 

@@ -160,3 +160,14 @@ def test_the_navigation_offers_the_roster_and_the_figures(tenant_a, login):
     assert f'href="{_url(tenant_a)}"' in admin and f'href="{_url(tenant_a, "tiers:figures")}"' in admin
     lead_page = login(tenant_a.user(Role.ATTENDANCE_LEAD)).get(_url(tenant_a)).content.decode()
     assert f'href="{_url(tenant_a, "tiers:figures")}"' not in lead_page
+
+
+def test_the_old_students_page_is_the_roster_now_keeping_its_filters(tenant_a, tenant_b, login):
+    """Issue 10: one roster. The old page's search, school and grade carry over as they are."""
+    old = reverse("students:roster", kwargs={"district": tenant_a.district.slug})
+    client = login(tenant_a.user(Role.DISTRICT_STAFF))
+    response = client.get(old, {"q": "Ana", "grade": "6"})
+    assert response.status_code == 301 and response["Location"] == f"{_url(tenant_a)}?q=Ana&grade=6"
+    assert client.get(old, follow=True).status_code == 200
+    assert login(tenant_b.user(Role.DISTRICT_STAFF)).get(old).status_code == 404
+    assert login(tenant_b.user(Role.DISTRICT_STAFF)).get(_url(tenant_a)).status_code == 404

@@ -44,7 +44,7 @@ def test_roster_shows_only_the_students_a_role_may_see(tenant_a, students, login
     ana, ben = students
     page = (
         login(tenant_a.user(role))
-        .get(reverse("students:roster", kwargs={"district": tenant_a.district.slug}))
+        .get(reverse("outreach:roster", kwargs={"district": tenant_a.district.slug}))
         .content.decode()
     )
     assert (f"{ana.last_name}, Ana" in page) is sees_ana
@@ -76,7 +76,7 @@ def test_opening_a_student_record_writes_the_audit_log(tenant_a, students, login
 
 def test_roster_search_answers_htmx_with_the_results_fragment(tenant_a, students, login):
     client = login(tenant_a.user(Role.DISTRICT_STAFF))
-    url = reverse("students:roster", kwargs={"district": tenant_a.district.slug})
+    url = reverse("outreach:roster", kwargs={"district": tenant_a.district.slug})
     response = client.get(url, {"q": "Ana"}, HTTP_HX_REQUEST="true")
     body = response.content.decode()
     assert "<html" not in body and ", Ana" in body and ", Ben" not in body

@@ -239,7 +239,7 @@ def test_a_failed_run_says_the_previous_figures_stay(year, admin):
 def test_admins_see_policy_and_runs_in_the_navigation(tenant_a, login):
     page = login(tenant_a.user(Role.DISTRICT_ADMIN)).get(url("runs")).content.decode()
     assert f'href="{url("policy")}"' in page and f'href="{url("runs")}" aria-current="page"' in page
-    staff_page = login(tenant_a.user(Role.DISTRICT_STAFF)).get(reverse("students:roster", kwargs={"district": "alpha"}))
+    staff_page = login(tenant_a.user(Role.DISTRICT_STAFF)).get(reverse("outreach:roster", kwargs={"district": "alpha"}))
     assert url("policy") not in staff_page.content.decode()
 
 

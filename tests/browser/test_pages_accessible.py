@@ -27,7 +27,7 @@ def test_another_districts_pages_are_an_accessible_404(page, console, demo_distr
     sign_in(page, DEMO_EMAIL[Role.DISTRICT_ADMIN])
     console.allow(r"status of 404")  # Chromium logs every 404 response, the page's own included
 
-    response = page.goto(reverse("students:roster", kwargs={"district": elsewhere.slug}))
+    response = page.goto(reverse("outreach:roster", kwargs={"district": elsewhere.slug}))
 
     assert response.status == 404
     expect(page.get_by_role("heading", level=1)).to_have_text("Page not found")
@@ -85,7 +85,7 @@ def test_audit_log_filters_in_place_with_htmx(page, demo_district, sign_in, asse
 
 def test_roster_search_narrows_in_place_with_htmx(page, demo_district, sign_in, assert_accessible):
     sign_in(page, DEMO_EMAIL[Role.ATTENDANCE_LEAD])
-    page.goto(reverse("students:roster", kwargs={"district": demo_district.slug}))  # the lead lands on the huddle
+    page.goto(reverse("outreach:roster", kwargs={"district": demo_district.slug}))  # the lead lands on the huddle
     rows = page.locator("#roster-results tbody tr")
     first_listed = page.locator("#roster-results tbody a").first.inner_text()
     term = first_listed.partition(",")[0].split()[0]  # one word: the search matches word by word

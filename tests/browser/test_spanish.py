@@ -46,7 +46,7 @@ def test_a_lead_works_in_spanish(page, console, demo_district, sign_in, assert_a
     slug = demo_district.slug
     for path in [
         reverse("outreach:huddle_current", kwargs={"district": slug}),
-        reverse("students:roster", kwargs={"district": slug}),
+        reverse("outreach:roster", kwargs={"district": slug}),
         reverse("students:student_detail", kwargs={"district": slug, "student_id": student.pk}),
         reverse("outreach:student_timeline", kwargs={"district": slug, "student_id": student.pk}),
         reverse("outreach:letters", kwargs={"district": slug}),

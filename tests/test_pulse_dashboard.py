@@ -105,6 +105,17 @@ def test_in_spanish_svg_numbers_keep_their_decimal_point(client, district, tenan
     assert points and all(re.fullmatch(r"-?[\d.]+,-?[\d.]+", pair) for line in points for pair in line.split())
 
 
+@pytest.mark.parametrize(
+    ("language", "says"),
+    [("en", "reach 10%, in whole days"), ("es", "llegan al 10 %, en días completos")],
+)
+def test_the_chart_explains_its_alternate_week_steps(client, district, tenant_a, language, says):
+    """The weekly rate really does step in alternate weeks (whole days against a 10% line, and
+    most students share a calendar); the page says why rather than smoothing true figures."""
+    body = dashboard(client, tenant_a, Role.DISTRICT_STAFF, language=language).content.decode()
+    assert says in body and "%%" not in body
+
+
 @pytest.mark.parametrize("role", [Role.ATTENDANCE_LEAD, Role.COUNSELOR, Role.MENTOR])
 def test_school_roles_are_refused(client, district, tenant_a, role):
     assert dashboard(client, tenant_a, role).status_code == 403

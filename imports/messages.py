@@ -111,6 +111,25 @@ def entity_words(name: str) -> str:
     return str(_ENTITY_WORDS.get(name, name.replace("_", " ").capitalize()))
 
 
+_STAGES = {
+    "starting": pgettext_lazy("import progress", "Starting"),
+    "reading": pgettext_lazy("import progress", "Reading files"),
+    "retrying": pgettext_lazy("import progress", "Waiting to retry after a database error"),
+}
+
+
+def stage_text(stage: str) -> str:
+    """What a running import is doing, in the viewer's language: the worker stores a code
+    (`loading:attendance`) because the page polling it may be read in another language. A stage
+    stored as English before codes existed is shown as written."""
+    action, _sep, entity = stage.partition(":")
+    if action == "loading" and entity:
+        return _("Loading: %(data)s") % {"data": entity_words(entity)}
+    if action == "replaying" and entity:
+        return _("Replaying: %(data)s") % {"data": entity_words(entity)}
+    return str(_STAGES.get(stage, stage))
+
+
 def held_text(reason: str, params: dict) -> str:
     """Why a row is held, in the active language, from its reason code and figures."""
     return render(f"held.{reason}", params)

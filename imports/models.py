@@ -83,6 +83,7 @@ class ImportRun(models.Model):
     sha256 = models.CharField("SHA-256", max_length=64, blank=True)
     size_bytes = models.BigIntegerField(default=0)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    # What a running import is doing, as a code read in the viewer's language (messages.stage_text).
     stage = models.CharField(max_length=100, blank=True)
     rows_read = models.PositiveIntegerField(default=0)
     rows_written = models.PositiveIntegerField(default=0)

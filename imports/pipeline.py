@@ -78,7 +78,7 @@ class Outcome:
 def import_parsed(*, run: ImportRun, parsed: ParsedImport, install_default_codes: bool, progress: Progress) -> Outcome:
     """Load a parsed import. Raises ImportRejected (nothing written) if a file cannot be read,
     and RemovalsNeedConfirmation (nothing written) when the removal guard stops it."""
-    progress(stage="Reading files")
+    progress(stage="reading")
     district = run.district
     index = DistrictIndex(district, school_year=run.school_year)
     hashing = unchanged.enabled()
@@ -107,7 +107,7 @@ def import_parsed(*, run: ImportRun, parsed: ParsedImport, install_default_codes
         states = unchanged.table_states(district) if previous else {}
         entities = [entity for entity in LOAD_ORDER if entity in present]
         for step, entity in enumerate(entities, start=1):
-            progress(stage=f"Loading {ENTITIES[entity].label.lower()}", step=step - 1, steps=len(entities))
+            progress(stage=f"loading:{entity}", step=step - 1, steps=len(entities))
             if unchanged.unchanged(entity, previous.get(entity), states, today=index.today):
                 outcome.entities[entity] = _as_before(previous[entity], entity)
                 raw_rows.release(entity)
@@ -212,7 +212,7 @@ def replay_held(*, run: ImportRun, rows: list[QuarantinedRow], progress: Progres
         entities = [entity for entity in LOAD_ORDER if entity in frames]
         progress(rows_read=len(rows))
         for step, entity in enumerate(entities, start=1):
-            progress(stage=f"Replaying {ENTITIES[entity].label.lower()}", step=step - 1, steps=len(entities))
+            progress(stage=f"replaying:{entity}", step=step - 1, steps=len(entities))
             result = outcome.entities.setdefault(entity, EntityOutcome())
             for frame, held, school_year in frames[entity]:
                 index.school_year = school_year  # each held row is read against its own import's year

@@ -12,6 +12,7 @@ from django.http import Http404
 from districts.models import School
 from students.models import AttendanceCode, AttendanceRecord, CalendarDay, Enrollment, Guardian
 
+from .messages import stage_text
 from .models import ColumnMapping, ImportRun, QuarantinedRow, QuarantineReason, SchoolAlias, reason_words
 from .services import progress_key
 from .undo import undo_blockers, undo_summary, undoable
@@ -37,7 +38,7 @@ def import_run_get(*, run_id: int) -> ImportRun:
 def import_progress(*, run: ImportRun) -> dict:
     """Live figures while the run works (from the cache), its stored outcome once finished."""
     stored = {
-        "stage": run.stage or run.get_status_display(),
+        "stage": run.stage,
         "rows_read": run.rows_read,
         "rows_written": run.rows_written,
         "rows_quarantined": run.rows_quarantined,
@@ -45,8 +46,10 @@ def import_progress(*, run: ImportRun) -> dict:
         "steps": 0,
     }
     if run.is_finished:
-        return {**stored, "step": 1, "steps": 1}
-    return {**stored, **(cache.get(progress_key(run)) or {})}
+        live = {**stored, "step": 1, "steps": 1}
+    else:
+        live = {**stored, **(cache.get(progress_key(run)) or {})}
+    return {**live, "stage": stage_text(live["stage"]) or run.get_status_display()}
 
 
 def undo_state(*, run: ImportRun) -> dict | None:

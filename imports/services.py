@@ -133,7 +133,7 @@ def import_run_process(*, run: ImportRun) -> ImportRun:
     """Run an import or a replay now (the Celery task and the command line call this)."""
     if run.is_finished:
         return run  # a redelivered task finds its work done
-    run.status, run.started_at, run.stage = ImportRun.Status.RUNNING, timezone.now(), "Starting"
+    run.status, run.started_at, run.stage = ImportRun.Status.RUNNING, timezone.now(), "starting"
     run.save(update_fields=["status", "started_at", "stage"])
     progress = _progress_recorder(run)
     try:

@@ -21,7 +21,7 @@ def import_run_execute(self, district, run_id: int) -> str:
         if self.request.retries < self.max_retries:
             ImportRun.objects.filter(pk=run.pk).update(
                 status=ImportRun.Status.QUEUED,
-                stage="Waiting to retry after a database error",
+                stage="retrying",
                 errors=[],
                 finished_at=None,
             )

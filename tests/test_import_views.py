@@ -68,7 +68,7 @@ def test_several_files_upload_as_one_export(tenant_a, admin, django_capture_on_c
 def test_the_progress_fragment_is_what_htmx_polls(tenant_a, admin):
     with scope(district=tenant_a.district):
         run = ImportRun.objects.create(
-            district=tenant_a.district, status=ImportRun.Status.RUNNING, stage="Loading attendance"
+            district=tenant_a.district, status=ImportRun.Status.RUNNING, stage="loading:attendance"
         )
 
     fragment = admin.get(
@@ -79,8 +79,27 @@ def test_the_progress_fragment_is_what_htmx_polls(tenant_a, admin):
     assert fragment.status_code == 200
     assert html.lstrip().startswith('<section id="run-progress"')
     assert 'hx-trigger="every 1s"' in html and "<progress" in html
+    assert "Loading: Attendance" in html  # the stored stage is a code, read in the viewer's language
     assert "<html" not in html
     assert f'href="{_url("run_detail", tenant_a, import_run_id=run.pk)}"' in html  # the same page without JS
+
+
+@pytest.mark.parametrize(
+    ("stage", "language", "says"),
+    [
+        ("loading:attendance", "es", "Cargando: Asistencia"),
+        ("replaying:prior_year", "en", "Replaying: Prior years"),
+        ("reading", "es", "Leyendo los archivos"),
+        ("Loading attendance", "es", "Loading attendance"),  # stored as prose before codes: as written
+    ],
+)
+def test_a_running_imports_stage_is_read_in_the_viewers_language(stage, language, says):
+    from django.utils import translation
+
+    from imports.messages import stage_text
+
+    with translation.override(language):
+        assert stage_text(stage) == says
 
 
 def test_a_finished_run_stops_polling(tenant_a, admin):

@@ -236,7 +236,7 @@ def test_an_older_date_finishing_last_does_not_replace_a_newer_one(tenant_a):
         older = services.compute_metrics(district=year.district, as_of=OCT_31)
         current = MetricsRun.objects.get(is_current=True)
         older.refresh_from_db()
-        assert current == newer and older.status == "succeeded" and "stays current" in older.step
+        assert current == newer and older.status == "succeeded" and "stays current" in older.step_text
         assert not StudentMetrics.objects.filter(run=older).exists()
 
 

@@ -526,7 +526,7 @@ def test_compute_district_metrics_runs_on_a_real_worker(transactional_db, year, 
         assert selectors.current_run() == run
         monday = selectors.student_metrics_current().get(student=year.monday)
     assert (monday.membership_days, monday.absent_days, monday.tier) == (50, Decimal("9.000"), 3)
-    assert run.step == "Done" and run.progress == 100 and run.students == 5
+    assert run.step == "done" and run.step_text == "Done" and run.progress == 100 and run.students == 5
 
 
 def _wait_for(district, run) -> None:
@@ -546,3 +546,20 @@ def test_a_flag_the_team_resolved_does_not_reopen_while_its_rule_keeps_holding(y
     with scope(district=year.district):
         flags = list(Flag.objects.filter(student=year.monday, rule="t2_chronic"))
     assert [(f.pk, f.status, f.currently_met) for f in flags] == [(flag.pk, Flag.Status.RESOLVED, True)]
+
+
+@pytest.mark.parametrize(
+    ("step", "language", "says"),
+    [
+        ("computing", "es", "Calculando las cifras"),
+        ("replaying:2025-09-08", "en", "Replaying the week of September 8"),
+        ("replaying:2025-09-08", "es", "Reprocesando la semana del 8 de septiembre"),
+        ("done_superseded:12:2025-10-31", "en", "Done; run 12 as of Oct. 31, 2025 stays current"),
+        ("Computing metrics", "es", "Computing metrics"),  # stored as prose before codes: as written
+    ],
+)
+def test_a_runs_step_is_stored_as_a_code_and_read_in_the_viewers_language(step, language, says):
+    from django.utils import translation
+
+    with translation.override(language):
+        assert MetricsRun(step=step).step_text == says

@@ -4,12 +4,15 @@ Results are written per run and swapped in: readers only ever see the run marked
 run killed halfway leaves yesterday's numbers visible (write, then swap in one transaction).
 """
 
+import datetime
 from decimal import Decimal
 from fractions import Fraction
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import formats
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 from django_scopes import ScopedManager
 
@@ -97,6 +100,17 @@ class CalculationPolicy(models.Model):
         )
 
 
+RUN_STEPS = {
+    "loading": pgettext_lazy("metrics run step", "Loading attendance"),
+    "computing": pgettext_lazy("metrics run step", "Computing metrics"),
+    "flags": pgettext_lazy("metrics run step", "Updating flags and snapshots"),
+    "done": pgettext_lazy("metrics run step", "Done"),
+    "failed": pgettext_lazy("metrics run step", "Failed"),
+    "not_queued": pgettext_lazy("metrics run step", "Not queued"),
+    "interrupted": pgettext_lazy("metrics run step", "Interrupted"),
+}
+
+
 class MetricsRun(models.Model):
     class Status(models.TextChoices):
         QUEUED = "queued", _("Queued")
@@ -116,6 +130,7 @@ class MetricsRun(models.Model):
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.QUEUED)
     trigger = models.CharField(max_length=12, choices=Trigger.choices, default=Trigger.COMMAND)
     is_current = models.BooleanField(default=False)
+    # What the run is doing, as a code (`loading`, `replaying:2025-09-08`) read in the viewer's language.
     step = models.CharField(max_length=100, blank=True)
     progress = models.PositiveSmallIntegerField(default=0)  # percent
     students = models.PositiveIntegerField(default=0)
@@ -135,6 +150,20 @@ class MetricsRun(models.Model):
 
     def __str__(self) -> str:
         return f"run {self.pk} as of {self.as_of} ({self.status})"
+
+    @property
+    def step_text(self) -> str:
+        """The step in the active language: the worker writes it, an admin in either language
+        reads it. A step stored as English before codes existed is shown as written."""
+        code, _sep, rest = self.step.partition(":")
+        if code == "replaying" and rest:
+            week = formats.date_format(datetime.date.fromisoformat(rest), "MONTH_DAY_FORMAT")
+            return gettext("Replaying the week of %(date)s") % {"date": week}
+        if code == "done_superseded" and rest:
+            newer, _sep, as_of = rest.partition(":")
+            as_of = formats.date_format(datetime.date.fromisoformat(as_of), "DATE_FORMAT")
+            return gettext("Done; run %(run)s as of %(date)s stays current") % {"run": newer, "date": as_of}
+        return str(RUN_STEPS.get(self.step, self.step))
 
     @property
     def seconds(self) -> float | None:

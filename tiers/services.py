@@ -133,7 +133,7 @@ def metrics_run_prepare(*, run: MetricsRun, backfill: bool | None = None) -> Run
     """Everything before the chunks: old rows discarded, the run's own tables created (empty,
     unattached, so nobody reads them yet), and on a district's first run the replayed weeks."""
     district = run.district
-    _progress(run, "Loading attendance", 5, status=MetricsRun.Status.RUNNING, started_at=timezone.now())
+    _progress(run, "loading", 5, status=MetricsRun.Status.RUNNING, started_at=timezone.now())
     with _phase(run, "discard"):
         _discard_unfinished_results(run)
     year = SchoolYear.containing(district, run.as_of)
@@ -146,7 +146,7 @@ def metrics_run_prepare(*, run: MetricsRun, backfill: bool | None = None) -> Run
             plan.inputs = load_year(district, year)
         _backfill_weeks(run, plan.inputs, run.policy.as_policy(), year)
         plan.chunks = 1
-    _progress(run, "Computing metrics", 30)
+    _progress(run, "computing", 30)
     return plan
 
 
@@ -199,7 +199,7 @@ def metrics_run_finish(*, run: MetricsRun, students: int) -> MetricsRun:
     the staged candidates, write the week's snapshot and make the run current. A crash anywhere
     before that commit leaves the previous run current and its flags as they were."""
     district = run.district
-    _progress(run, "Updating flags and snapshots", 85)
+    _progress(run, "flags", 85)
     with _phase(run, "attach"), transaction.atomic():
         _results_attach(run)
     with _phase(run, "swap_transaction"), transaction.atomic():
@@ -214,7 +214,7 @@ def metrics_run_finish(*, run: MetricsRun, students: int) -> MetricsRun:
                 replaced = _swap_current(run)
         MetricsRun.objects.filter(pk=run.pk).update(
             status=MetricsRun.Status.SUCCEEDED,
-            step="Done" if newer is None else f"Done; run {newer.pk} as of {newer.as_of} stays current",
+            step="done" if newer is None else f"done_superseded:{newer.pk}:{newer.as_of.isoformat()}",
             progress=100,
             students=students,
             flags_created=created,
@@ -234,7 +234,7 @@ def metrics_run_failed(*, run: MetricsRun, error: Exception) -> None:
     logger.error("metrics run %s failed", run.pk, exc_info=error)
     _progress(
         run,
-        "Failed",
+        "failed",
         MetricsRun.objects.filter(pk=run.pk).values_list("progress", flat=True).first() or 0,
         status=MetricsRun.Status.FAILED,
         error=str(error)[:2000],
@@ -289,7 +289,7 @@ def metrics_run_enqueue(*, run: MetricsRun) -> None:
 
     def failed(error: Exception) -> None:
         MetricsRun._base_manager.filter(pk=run.pk, status=MetricsRun.Status.QUEUED).update(  # any scope: by pk
-            status=MetricsRun.Status.FAILED, step="Not queued", finished_at=timezone.now(),
+            status=MetricsRun.Status.FAILED, step="not_queued", finished_at=timezone.now(),
             error=f"The run could not be queued ({error}). Retry it once the broker is back.",
         )  # fmt: skip
 
@@ -309,7 +309,7 @@ def metrics_runs_fail_stuck() -> int:
     runs = list(stuck(MetricsRun.objects.all(), running_limit=datetime.timedelta(seconds=COMPUTE_TIME_LIMIT)))
     for run in runs:
         _progress(
-            run, "Interrupted", run.progress, status=MetricsRun.Status.FAILED, finished_at=timezone.now(),
+            run, "interrupted", run.progress, status=MetricsRun.Status.FAILED, finished_at=timezone.now(),
             error="The run stopped without finishing (its worker stopped, or none took it in time).",
         )  # fmt: skip
         _discard_run_results(run)
@@ -338,7 +338,7 @@ def _discard_unfinished_results(run: MetricsRun) -> None:
         status=MetricsRun.Status.RUNNING, started_at__lt=timezone.now() - INTERRUPTED_AFTER
     ).exclude(pk=run.pk).update(
         status=MetricsRun.Status.FAILED,
-        step="Interrupted",
+        step="interrupted",
         error="The run stopped without finishing.",
         finished_at=timezone.now(),
     )
@@ -502,7 +502,7 @@ def _backfill_weeks(run: MetricsRun, inputs, policy: Policy, year: SchoolYear) -
     for index, checkpoint in enumerate(checkpoints):
         _progress(
             run,
-            f"Replaying week of {_week_start(checkpoint):%b} {_week_start(checkpoint).day}",
+            f"replaying:{_week_start(checkpoint).isoformat()}",
             5 + 25 * index // max(len(checkpoints), 1),
         )
         result = engine.compute(inputs, as_of=checkpoint, policy=policy)

@@ -91,11 +91,11 @@ def test_the_run_page_follows_a_running_import_without_reloading(page, juniper, 
     """The worker's progress reaches the page by htmx polling; the page itself is never reloaded."""
     with scope(district=juniper):
         run = ImportRun.objects.create(
-            district=juniper, status=ImportRun.Status.RUNNING, stage="Loading attendance", original_name="big.zip"
+            district=juniper, status=ImportRun.Status.RUNNING, stage="loading:attendance", original_name="big.zip"
         )
     sign_in(page, ADMIN_EMAIL, PASSWORD)
     page.goto(_url("run_detail", juniper, import_run_id=run.pk))
-    expect(page.locator("#run-progress").get_by_role("status")).to_contain_text("Loading attendance")
+    expect(page.locator("#run-progress").get_by_role("status")).to_contain_text("Loading: Attendance")
     expect(page.get_by_role("link", name="Refresh")).to_be_visible()
     assert_accessible(page)
     page.evaluate("window.__samePage = true")

@@ -105,6 +105,24 @@ def test_a_crash_removing_the_replaced_rows_keeps_the_new_run_current_and_the_ne
         assert set(StudentSchoolMetrics.objects.values_list("run_id", flat=True)) == {third.pk}
 
 
+def test_a_failure_dropping_the_staged_candidates_after_the_swap_keeps_the_new_run(year, monkeypatch):
+    """The swap has committed: a cleanup error must not reach the failure path, which would mark
+    the run failed and drop the results just made current."""
+    compute(year.district, OCT_31)
+
+    def die(run_ids):
+        raise RuntimeError("lock timeout while dropping the staged candidates")
+
+    monkeypatch.setattr(services.flag_candidates, "drop", die)
+    second = compute(year.district, NOV_28)
+    monkeypatch.undo()
+
+    assert second.status == MetricsRun.Status.SUCCEEDED and second.is_current
+    with scope(district=year.district):
+        assert selectors.current_run() == second
+        assert selectors.student_metrics_current().count() == 5
+
+
 def test_a_later_night_of_the_week_leaves_the_same_snapshot_as_writing_it_afresh(year):
     compute(year.district, OCT_30)
     with scope(district=year.district):

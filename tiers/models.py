@@ -108,6 +108,7 @@ RUN_STEPS = {
     "failed": pgettext_lazy("metrics run step", "Failed"),
     "not_queued": pgettext_lazy("metrics run step", "Not queued"),
     "interrupted": pgettext_lazy("metrics run step", "Interrupted"),
+    "retrying": pgettext_lazy("metrics run step", "Waiting to retry after a database error"),
 }
 
 

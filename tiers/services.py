@@ -221,8 +221,7 @@ def metrics_run_finish(*, run: MetricsRun, students: int) -> MetricsRun:
             finished_at=timezone.now(),
         )
     with _phase(run, "discard_replaced"):
-        flag_candidates.drop([run.pk])
-        _discard_replaced(replaced)
+        _discard_replaced(replaced, staged=run.pk)
     if newer is not None:
         _discard_run_results(run)  # superseded: nobody will read them
     run.refresh_from_db()
@@ -364,10 +363,13 @@ def _discard_run_results(run: MetricsRun) -> None:
     _discard_results_of([run.pk])
 
 
-def _discard_replaced(run_ids) -> None:
-    """Rows of the runs just swapped out: nobody reads them. The run is current and done
-    whatever happens here; a leftover is removed by the next run's _discard_unfinished_results."""
+def _discard_replaced(run_ids, *, staged: int) -> None:
+    """Rows of the runs just swapped out, and the run's own staged flag candidates: nobody reads
+    them. The run is current and done whatever happens here (an error must not reach the caller,
+    which would mark the run failed and drop the results just made current); a leftover is
+    removed by the next run's _discard_unfinished_results."""
     try:
+        flag_candidates.drop([staged])
         with transaction.atomic():
             _discard_results_of(run_ids)
     except Exception:

@@ -63,7 +63,7 @@ def compute_district_metrics(
     except RETRYABLE_ERRORS:
         if self.request.retries < self.max_retries:  # DistrictTask retries it after a backoff
             MetricsRun.objects.filter(pk=run.pk).update(
-                status=MetricsRun.Status.QUEUED, step="Waiting to retry after a database error", finished_at=None
+                status=MetricsRun.Status.QUEUED, step="retrying", finished_at=None
             )
         raise
     _after_run(district, run, trigger)
@@ -117,7 +117,9 @@ def compute_metrics_chunk(self, district, run_id: int, chunk: int, chunks: int, 
     plan = RunPlan(chunks=chunks, year=SchoolYear(*map(datetime.date.fromisoformat, year)))
     try:
         students = metrics_run_chunk(run=run, chunk=chunk, plan=plan, redo=True)
-    except RETRYABLE_ERRORS:
+    except RETRYABLE_ERRORS as error:
+        if self.request.retries >= self.max_retries:  # the chord's callback will never run
+            metrics_run_failed(run=run, error=error)
         raise
     except Exception as error:
         metrics_run_failed(run=run, error=error)

@@ -202,6 +202,7 @@ def metrics_run_finish(*, run: MetricsRun, students: int) -> MetricsRun:
     _progress(run, "flags", 85)
     with _phase(run, "attach"), transaction.atomic():
         _results_attach(run)
+    lifecycle.flags_statistics_refresh()
     with _phase(run, "swap_transaction"), transaction.atomic():
         newer = _newer_current_run(run)
         created, replaced = 0, []
@@ -511,6 +512,7 @@ def _backfill_weeks(run: MetricsRun, inputs, policy: Policy, year: SchoolYear) -
         flag_candidates.clear(run.pk)
         flag_candidates.stage(run.district, run.pk, result, policy)
         flag_candidates.index(run.pk)
+        lifecycle.flags_statistics_refresh()
         with transaction.atomic():
             flags_sync(district=run.district, run=run, as_of=checkpoint)
             snapshot_write(district=run.district, result=result, as_of=checkpoint)

@@ -18,6 +18,7 @@ import datetime
 import itertools
 import math
 import shutil
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -166,8 +167,8 @@ def letter_batch_relayout(
 
 
 def letter_batch_folder(batch: LetterBatch) -> Path:
-    """Where a batch printed from the browser is laid out: the district's own folder, emptied as
-    soon as the export job holds its copies (exports.services.export_files_expire removes those)."""
+    """Where a batch printed from the browser was laid out before each job had a working folder
+    of its own (render_nudge_letters): letter_files_expire removes what is left there."""
     return Path(settings.MEDIA_ROOT) / district_storage_path(batch.district_id, "letters", f"batch-{batch.pk}")
 
 
@@ -347,35 +348,42 @@ def letter_schools(access):
 
 def render_nudge_letters(export: ExportRequest) -> ExportFile:
     """The export renderer "outreach.nudge_letters" (registered in OutreachConfig.ready): lays out
-    a reserved batch, or hands back its all.pdf when a retried job finds it already done."""
+    a reserved batch, or lays a printed one out again when a retried job asks for its files.
+
+    Each job lays its letters out in a working folder of its own, gone when the job has its copies
+    (the export job keeps them, removed after EXPORT_RETENTION_HOURS): two jobs of one batch, or
+    the retention sweep, never delete files another job is still reading."""
     batch = LetterBatch.objects.select_related("district", "school", "created_by").get(pk=export.params["batch_id"])
     if not letter_schools(export.access).filter(pk=batch.school_id).exists():
         raise PermissionDenied(_("Letters are printed by the school's attendance lead or a district admin."))
-    folder = letter_batch_folder(batch)
-    if batch.status != LetterBatch.Status.DONE:
-        letter_batch_render(batch=batch, out_dir=folder, progress=export.progress)
-    elif not (folder / "all.pdf").exists():
-        letter_batch_relayout(batch=batch, out_dir=folder, progress=export.progress)
+    with tempfile.TemporaryDirectory(prefix=f"attendnc-letters-{batch.pk}-") as working:
+        folder = Path(working)
+        if batch.status != LetterBatch.Status.DONE:
+            singles = letter_batch_render(batch=batch, out_dir=folder, progress=export.progress)
+        else:
+            singles = letter_batch_relayout(batch=batch, out_dir=folder, progress=export.progress)
+        all_pdf = (folder / "all.pdf").read_bytes()
     school = batch.school.sis_id if batch.school else "district"
-    letters = batch.letters.select_related("student").order_by("student__sis_id")
+    # The letters laid out now: a relayout leaves out a logged student the figures no longer count.
+    letters = [
+        letter
+        for letter in batch.letters.select_related("student").order_by("student__sis_id")
+        if letter.student.sis_id in singles
+    ]
     parts = [
         ExportPart(
-            filename=f"{letter.student.sis_id}.pdf", content=(folder / f"{letter.student.sis_id}.pdf").read_bytes(),
+            filename=f"{letter.student.sis_id}.pdf", content=singles[letter.student.sis_id],
             label=f"{letter.student.full_name} ({letter.student.sis_id})", students=[letter.student_id],
         )
         for letter in letters
     ]  # fmt: skip
-    result = ExportFile(
-        content=(folder / "all.pdf").read_bytes(),
+    return ExportFile(
+        content=all_pdf,
         filename=f"letters-{school}-{batch.as_of:%Y-%m-%d}.pdf".replace(" ", "-"),
         content_type="application/pdf",
         students=[letter.student_id for letter in letters],
         parts=parts,
     )
-    # The export job keeps its own copies (removed after EXPORT_RETENTION_HOURS); a second copy
-    # here would outlive them. A job retried later lays the batch out again (letter_batch_relayout).
-    shutil.rmtree(folder, ignore_errors=True)
-    return result
 
 
 def letter_signer(district: District, school: School | None) -> Membership:

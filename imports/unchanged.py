@@ -117,9 +117,12 @@ def table_states(district: District, tables=ALL_TABLES) -> dict[str, str]:
 def previous_imports(district: District, digests: dict[str, str]) -> dict[str, ImportRun]:
     """entity → the last successful import that brought it, when its files hashed the same."""
     found: dict[str, ImportRun] = {}
+    # Only runs that fingerprinted one of these entities: the others change nothing below, and
+    # a district's older history (before fingerprints, other entities) need not be walked.
     runs = ImportRun.objects.filter(
-        district=district, kind=ImportRun.Kind.IMPORT, status=ImportRun.Status.SUCCEEDED
-    ).order_by("-finished_at", "-id")
+        district=district, kind=ImportRun.Kind.IMPORT, status=ImportRun.Status.SUCCEEDED,
+        fingerprints__entities__has_any_keys=list(digests),
+    ).order_by("-finished_at", "-id")  # fmt: skip
     wanted = set(digests)
     for run in runs.only("id", "fingerprints", "entity_counts").iterator(chunk_size=50):
         entities = (run.fingerprints or {}).get("entities", {})

@@ -358,8 +358,10 @@ def huddle_page(
     csrf_token: str = "",
     filters: HuddleFilters = HuddleFilters(),
     on_track_as_lines: bool = False,
+    lines_only: bool = False,
 ) -> HuddlePage:
-    """`on_track_as_lines`: the page prints an on-track row as one line (its full row opens on
+    """`lines_only`: every row as a line (the opened on-track list needs nothing more).
+    `on_track_as_lines`: the page prints an on-track row as one line (its full row opens on
     demand), so those rows, and the rows the filters leave out, skip the contacts, guardians,
     sparkline and checklist; the exports print every row in full. Without filters the page also
     leaves the on-track lines out until the list is opened (`on_track_deferred`: the longest
@@ -373,8 +375,8 @@ def huddle_page(
     views = row_views(
         access=access, huddle=huddle, rows=rows, today=today, mentees=mentees, can_run=can_run, csrf_token=csrf_token,
         lines=frozenset(
-            row.pk for row in rows if row.section == Section.ON_TRACK or not filters.keeps(row)
-        ) if on_track_as_lines else frozenset(),
+            row.pk for row in rows if lines_only or row.section == Section.ON_TRACK or not filters.keeps(row)
+        ) if on_track_as_lines or lines_only else frozenset(),
     )  # fmt: skip
     by_section = defaultdict(list)
     kept = [view for view in views if filters.keeps(view.row)]

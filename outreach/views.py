@@ -84,11 +84,12 @@ def huddle_detail(request, district, huddle_id):
 
 def _render_huddle(request, huddle):
     filters = display.HuddleFilters.from_query(request.GET)
+    on_track_part = bool(request.htmx) and request.GET.get("part") == "on_track"
     page = display.huddle_page(
         access=request.access, huddle=huddle, today=_today(), csrf_token=get_token(request), filters=filters,
-        on_track_as_lines=True,
+        on_track_as_lines=True, lines_only=on_track_part,
     )  # fmt: skip
-    if request.htmx and request.GET.get("part") == "on_track":
+    if on_track_part:
         # The collapsed on-track list, opened: its lines only (display.huddle_page defers them).
         section = page.on_track_section
         views = section.views if section else []

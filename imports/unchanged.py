@@ -27,32 +27,17 @@ import json
 import pandas as pd
 from django.db import connection
 
-from districts.models import District, School
+from districts.models import District
 from districts.tenancy import district_sql
-from students.models import (
-    AttendanceCode,
-    AttendanceRecord,
-    CalendarDay,
-    Enrollment,
-    Guardian,
-    PriorYearSummary,
-    Student,
-)
+from students.models import AttendanceCode
 
+from .loading import TABLES
 from .models import ImportRun, SchoolAlias
 from .parsing import ParsedImport
 from .schema import LOAD_ORDER
 
-# The tables holding each entity's stored rows.
-ENTITY_TABLES = {
-    "schools": School._meta.db_table,
-    "students": Student._meta.db_table,
-    "enrollments": Enrollment._meta.db_table,
-    "calendar": CalendarDay._meta.db_table,
-    "guardians": Guardian._meta.db_table,
-    "prior_year": PriorYearSummary._meta.db_table,
-    "attendance": AttendanceRecord._meta.db_table,
-}
+# The tables holding each entity's stored rows (the loader's own).
+ENTITY_TABLES = {entity: TABLES[entity].db_table for entity in LOAD_ORDER}
 # Tables every placement may read besides the entities loaded before it.
 LOOKUP_TABLES = (AttendanceCode._meta.db_table, SchoolAlias._meta.db_table)
 ALL_TABLES = (*ENTITY_TABLES.values(), *LOOKUP_TABLES)

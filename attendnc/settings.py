@@ -77,6 +77,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Every request starts on a fresh chunk of the interpreter's frame stack (CPython 3.11 unmaps
+    # a chunk on each return across its edge; the module says why this halves some renders).
+    "attendnc.frame_stack.RoomyFrameStackMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "imports.middleware.UploadLimitMiddleware",  # an oversized import upload gets 413 before its body is read
     "whitenoise.middleware.WhiteNoiseMiddleware",

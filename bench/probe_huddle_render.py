@@ -6,8 +6,11 @@ inside the request than the same render right after it. Run on demand; prints CP
 It builds the benchmark's school (bench/bench_huddle.py, a throwaway test database), then, from
 inside the view's `render`, renders the same template with the same context: in the request's
 own thread, in a new thread (a shallow stack), and in a new thread under as many trivial frames
-as the request had. Finding of 2026-12-01 (bench/README.md, bench_huddle): the shallow thread is
-about 2.5× faster, the deep one most of the way back to the request's time.
+as the request had. Finding of 2026-12-01: the shallow thread was about 2.5× faster. Cause, found
+the next session: the render inside the request sat on an edge of CPython 3.11's frame-stack chunks
+(half its CPU time was system time: an mmap and a munmap per call crossing the edge,
+python/cpython#142183); attendnc/frame_stack.py now starts every request on a fresh chunk, and the
+request's render measures as fast as the others.
 """
 
 import argparse

@@ -149,6 +149,15 @@ def test_a_later_night_of_the_week_leaves_the_same_snapshot_as_writing_it_afresh
 
 
 @postgres_only
+def test_the_snapshot_table_leaves_room_for_a_nights_update_beside_each_row(db):
+    """Later nights of a week update every row of the week; with half of each page free the new
+    versions are heap-only tuples (no index entries): migration 0008."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reloptions FROM pg_class WHERE oid = 'tiers_weeklysnapshot'::regclass")
+        assert "fillfactor=50" in (cursor.fetchone()[0] or [])
+
+
+@postgres_only
 def test_the_migration_reverses_and_reapplies_keeping_rows_and_names(year):
     run = compute(year.district, OCT_31)
     before = metric_rows(year.district, run)

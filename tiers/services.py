@@ -564,7 +564,9 @@ SNAPSHOT_FROM_RUN_SQL = """
 
 # Later nights of a week update the week's rows in place: an UPDATE that keeps the student and
 # district fires no foreign-key check, where DELETE + INSERT checked both keys of every row again
-# (about 5 s of a 200,000-student run). Rows of students no longer counted are deleted first.
+# (6.2 s against 2.2 s at 200,000 students, 3.1 s of it the checks at commit). The table's
+# fillfactor (50, migration 0008) leaves room on each page for the new versions, so the update
+# touches no index (heap-only tuples). Rows of students no longer counted are deleted first.
 SNAPSHOT_STALE_SQL = """
     DELETE FROM tiers_weeklysnapshot s
     WHERE s.district_id = %(district_id)s AND s.week_start = %(week)s AND NOT EXISTS (

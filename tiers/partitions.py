@@ -86,7 +86,10 @@ def create_run_partition(table: str, run_id: int) -> str:
 def attach_run_partition(table: str, run_id: int) -> None:
     """Index the filled table and check its foreign keys set-based, then attach it: the ATTACH
     itself only adopts what is built (and scans the small default partition), so the parent is
-    locked for milliseconds, not for the index builds."""
+    locked for milliseconds, not for the index builds.
+
+    ANALYZE leaves out the JSON columns (a run's rules and signals): no reader filters or joins
+    on them, and their statistics were half of the statement (0.5 of 1.0 s at 200,000 students)."""
     part = run_partition(table, run_id)
     with connection.connection.cursor() as cursor:
         constraints, indexes = _definitions(cursor, table)
@@ -95,7 +98,13 @@ def attach_run_partition(table: str, run_id: int) -> None:
             cursor.execute(pg_sql.SQL("ALTER TABLE {} ADD {}").format(ident, pg_sql.SQL(definition)))
         for definition in indexes:
             cursor.execute(pg_sql.SQL("CREATE INDEX ON {} {}").format(ident, pg_sql.SQL(_index_columns(definition))))
-        cursor.execute(pg_sql.SQL("ANALYZE {}").format(ident))
+        cursor.execute(
+            "SELECT attname FROM pg_attribute WHERE attrelid = to_regclass(%s) AND attnum > 0 "
+            "AND NOT attisdropped AND atttypid <> 'jsonb'::regtype ORDER BY attnum",
+            [part],
+        )
+        analyzed = pg_sql.SQL(", ").join(pg_sql.Identifier(row[0]) for row in cursor.fetchall())
+        cursor.execute(pg_sql.SQL("ANALYZE {} ({})").format(ident, analyzed))
         cursor.execute(
             pg_sql.SQL("ALTER TABLE {} ATTACH PARTITION {} FOR VALUES IN ({})").format(
                 pg_sql.Identifier(table), ident, pg_sql.Literal(int(run_id))

@@ -129,10 +129,23 @@ def _lookup(pairs, dtype="int64") -> pd.Series:
 
 def map_ids(values: pd.Series, lookup: pd.Series) -> np.ndarray:
     """Database ids for text ids (-1 where unknown); each distinct id is looked up once."""
-    codes, uniques = pd.factorize(values.to_numpy(dtype=object))
-    found = lookup.reindex(pd.Index(uniques, dtype=object))
-    ids = found.fillna(-1).to_numpy(dtype="int64") if len(uniques) else np.array([], dtype="int64")
-    return ids[codes] if len(codes) else np.array([], dtype="int64")
+    return map_values(values, lookup, missing=-1).astype("int64", copy=False)
+
+
+def map_values(values: pd.Series, lookup: pd.Series, *, missing=np.nan) -> np.ndarray:
+    """`lookup`'s value for each text value (`missing` where it has none), each distinct value
+    looked up once. The column is factorized as it is (Arrow-backed text): turning millions of
+    values into Python strings first took some 200 MiB at 3M attendance rows. An object result
+    holds the lookup's own values, shared, not one string per row."""
+    codes, uniques = pd.factorize(values)
+    if not len(codes):
+        return np.array([], dtype=lookup.dtype)
+    found = lookup.reindex(pd.Index(np.asarray(uniques, dtype=object), dtype=object))
+    found = found.fillna(missing) if lookup.dtype != object else found.where(found.notna(), missing)
+    mapped = found.to_numpy(dtype=lookup.dtype)[codes]
+    if (codes < 0).any():  # a missing value (none in typed text, which reads blanks as "")
+        mapped[codes < 0] = missing
+    return mapped
 
 
 class _Holds:
@@ -205,14 +218,17 @@ def place(entity: str, frame: pd.DataFrame, index: DistrictIndex, *, scope: str 
         duplicates=frame.index[exact].to_numpy(),
         dropped=int((placed & ~stored).sum()),
         # Present days are placed though not stored: a day sent as all present still covers it.
-        scope=_scope(rows[placed], scope) if scope else None,
+        scope=_scope(rows, placed, scope) if scope else None,
     )
 
 
-def _scope(placed: pd.DataFrame, kind: str) -> Scope:
+def _scope(rows: pd.DataFrame, placed: np.ndarray, kind: str) -> Scope:
     columns = SCOPE_COLUMNS[kind]
-    keys = placed[list(columns)].drop_duplicates().reset_index(drop=True)
-    return Scope(columns, keys)
+    # Block by block (first occurrences kept, in order, as one drop_duplicates over all rows
+    # would): the scope's few distinct keys, without hashing millions of rows at once.
+    parts = [rows.iloc[block][placed[block]][list(columns)].drop_duplicates() for block in _blocks(len(rows))]
+    keys = pd.concat(parts) if parts else rows.loc[placed, list(columns)]
+    return Scope(columns, keys.drop_duplicates().reset_index(drop=True))
 
 
 def _columns(frame: pd.DataFrame, entity: str, exclude: set[str]) -> pd.DataFrame:
@@ -297,7 +313,7 @@ def _place_prior_year(frame, index, holds):
 def _place_attendance(frame, index, holds):
     _hold_dates(frame, index, holds, "date", future=True)
     rows = _with_people(frame, index, holds, "attendance")
-    categories = frame["code"].map(index.codes()).to_numpy(dtype=object)
+    categories = map_values(frame["code"], index.codes())
     holds.add(pd.isna(categories), Reason.UNKNOWN_CODE, "code")
     rows["category"] = categories
     student_ids, school_ids = rows["student_id"].to_numpy(), rows["school_id"].to_numpy()
@@ -316,6 +332,47 @@ def _place_attendance(frame, index, holds):
 
 
 def _in_enrollment(student_ids, school_ids, dates, index: DistrictIndex) -> np.ndarray:
+    """Whether each row's day falls inside one of the student's stays at the row's school.
+
+    The stays are taken one at a time per (student, school) pair — every pair's first stay,
+    then every second one … — each round a lookup of unique keys in a hash index. A merge of
+    every row with the stays of its pair held a six-column frame the size of the year's
+    attendance (some 200 MiB at 3M rows) at the import's peak."""
+    enrollments = index.enrollments()
+    result = np.zeros(len(dates), dtype=bool)
+    if not len(dates) or not len(enrollments):
+        return result
+    students = enrollments["student"].to_numpy(dtype="int64")
+    schools = enrollments["school"].to_numpy(dtype="int64")
+    width = max(int(schools.max()), int(school_ids.max())) + 1
+    if max(int(students.max()), int(student_ids.max()), 0) >= 2**62 // width:
+        return _in_enrollment_merged(student_ids, school_ids, dates, index)  # ids too large to pair in an int64
+    keys = students * width + schools
+    known = (student_ids >= 0) & (school_ids >= 0)
+    row_keys = np.where(known, student_ids * width + school_ids, -1)
+    entries = enrollments["entry"].to_numpy(dtype="datetime64[ns]")
+    ends = enrollments["exit"].to_numpy(dtype="datetime64[ns]")
+    if index.exit_inclusive:
+        ends = ends + _DAY
+    days = np.asarray(dates, dtype="datetime64[ns]")
+    stay = pd.Series(keys).groupby(keys).cumcount().to_numpy()  # 0 for a pair's first stay, 1 …
+    for rank in range(int(stay.max()) + 1):
+        chosen = stay == rank
+        lookup, rank_entries, rank_ends = pd.Index(keys[chosen]), entries[chosen], ends[chosen]
+        for block in _blocks(len(dates)):  # temporaries of one block of rows at a time
+            found = lookup.get_indexer(row_keys[block])
+            hit = np.flatnonzero(found >= 0)
+            position = found[hit]
+            day, entry, end = days[block][hit], rank_entries[position], rank_ends[position]
+            result[block.start + hit] |= (entry <= day) & (np.isnat(end) | (day < end))
+    return result
+
+
+def _blocks(rows: int, size: int = 500_000) -> list[slice]:
+    return [slice(start, min(start + size, rows)) for start in range(0, rows, size)]
+
+
+def _in_enrollment_merged(student_ids, school_ids, dates, index: DistrictIndex) -> np.ndarray:
     enrollments = index.enrollments()
     events = pd.DataFrame(
         {"student": student_ids, "school": school_ids, "date": dates, "position": np.arange(len(dates))}
@@ -339,12 +396,14 @@ def _calendar_days(school_ids, dates, index: DistrictIndex) -> tuple[np.ndarray,
         calendar["school"].to_numpy() * 100_000 + calendar["date"].to_numpy(dtype="datetime64[D]").astype("int64")
     )
     flags = calendar["instructional"].to_numpy(dtype=bool)
-    own = keys.get_indexer(school_ids * 100_000 + day_numbers)
-    fallback = keys.get_indexer(DEFAULT_CALENDAR * 100_000 + day_numbers)
-    chosen = np.where(own >= 0, own, fallback)
-    found = chosen >= 0
+    found = np.zeros(len(dates), dtype=bool)
     instructional = np.zeros(len(dates), dtype=bool)
-    instructional[found] = flags[chosen[found]]
+    for block in _blocks(len(dates)):  # temporaries of one block of rows at a time
+        own = keys.get_indexer(school_ids[block] * 100_000 + day_numbers[block])
+        fallback = keys.get_indexer(DEFAULT_CALENDAR * 100_000 + day_numbers[block])
+        chosen = np.where(own >= 0, own, fallback)
+        found[block] = chosen >= 0
+        instructional[block][found[block]] = flags[chosen[found[block]]]
     return found, instructional
 
 

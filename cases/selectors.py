@@ -21,7 +21,7 @@ from django.utils.translation import ngettext
 from districts.access import DistrictAccess
 from districts.models import District, Role
 from outreach.models import Escalation, OutreachAction
-from students.models import Enrollment
+from students.models import Enrollment, Student
 from tiers import lifecycle
 from tiers.models import Flag, StudentMetrics
 
@@ -89,13 +89,18 @@ def _queue_scope(access: DistrictAccess):
     return at_school
 
 
+def _tier3_without_case(at_school) -> QuerySet[Flag]:
+    """Tier 3 flags of the scope's students who have no open case."""
+    with_case = Case.objects.filter(student_id=OuterRef("student_id"), status=Case.Status.OPEN)
+    return Flag.objects.filter(tier=3, student_id__in=at_school.values("student_id")).exclude(Exists(with_case))
+
+
 def _waiting_flags(at_school, today: datetime.date) -> QuerySet[Flag]:
     """Open Tier 3 flags of students without an open case, less the triggers the attendance
     team kept in Tier 2 for now (tiers.lifecycle.kept_in_tier2): those wait for their review."""
-    with_case = Case.objects.filter(student_id=OuterRef("student_id"), status=Case.Status.OPEN)
     return (
-        Flag.objects.filter(tier=3, status__in=Flag.OPEN_STATUSES, student_id__in=at_school.values("student_id"))
-        .exclude(Exists(with_case))
+        _tier3_without_case(at_school)
+        .filter(status__in=Flag.OPEN_STATUSES)
         .exclude(lifecycle.kept_in_tier2_q(on=today))
     )
 
@@ -138,19 +143,40 @@ def case_queue_count(*, access: DistrictAccess, today: datetime.date | None = No
     return waiting.values("student_id").distinct().count()
 
 
-def case_queue_kept_in_tier2(*, access: DistrictAccess, today: datetime.date | None = None) -> list[Flag]:
-    """The Tier 3 triggers the attendance teams kept in Tier 2 for now, with the review date and
-    why: not in the queue, but a counselor should know they are coming (or why they are not)."""
-    with_case = Case.objects.filter(student_id=OuterRef("student_id"), status=Case.Status.OPEN)
-    return list(
-        Flag.objects.filter(
-            tier=3, status=Flag.Status.NEW, student_id__in=_queue_scope(access).values("student_id"),
-            kept_in_tier2_until__gt=today or timezone.localdate(),
-        )
-        .exclude(Exists(with_case))
+@dataclasses.dataclass
+class KeptStudent:
+    """One student whose Tier 3 triggers the team kept in Tier 2: a student with two rules that
+    fired is one line, with both rules, the earliest review and every reason given."""
+
+    student: Student
+    flags: list[Flag]
+
+    @property
+    def labels(self) -> list[str]:
+        return [flag.label for flag in self.flags]
+
+    @property
+    def review(self) -> datetime.date:
+        return min(flag.kept_in_tier2_until for flag in self.flags)
+
+    @property
+    def reasons(self) -> list[str]:
+        return list(dict.fromkeys(flag.kept_in_tier2_reason for flag in self.flags if flag.kept_in_tier2_reason))
+
+
+def case_queue_kept_in_tier2(*, access: DistrictAccess, today: datetime.date | None = None) -> list[KeptStudent]:
+    """The students whose Tier 3 triggers the attendance teams kept in Tier 2 for now, earliest
+    review first: not in the queue, but a counselor should know they are coming (or why not)."""
+    flags = (
+        _tier3_without_case(_queue_scope(access))
+        .filter(status=Flag.Status.NEW, kept_in_tier2_until__gt=today or timezone.localdate())
         .select_related("student")
         .order_by("kept_in_tier2_until", "id")
-    )  # fmt: skip
+    )
+    by_student: dict[int, list[Flag]] = defaultdict(list)
+    for flag in flags:
+        by_student[flag.student_id].append(flag)
+    return [KeptStudent(student=student_flags[0].student, flags=student_flags) for student_flags in by_student.values()]
 
 
 # ----------------------------------------------------------------------------- the caseload

@@ -151,7 +151,7 @@ def queue(request, district):
     rows = [(entry, forms.get(entry.student.pk)) for entry in entries]
     kept = selectors.case_queue_kept_in_tier2(access=access, today=_today())
     if kept:
-        students_shown(request, [flag.student_id for flag in kept], what="case_queue", label="Tier 3 queue")
+        students_shown(request, [entry.student.pk for entry in kept], what="case_queue", label="Tier 3 queue")
     return render(request, "cases/queue.html", {"rows": rows, "kept": kept, **_nav(access)})
 
 

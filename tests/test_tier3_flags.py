@@ -123,7 +123,7 @@ def test_keep_in_tier2_takes_the_trigger_off_the_agenda_and_the_queue_until_the_
         queue = {e.student.pk for e in case_selectors.case_queue(access=counselor, today=LAST_WEEK)}
         assert s["Kept"].pk not in queue and s["Holding"].pk in queue
         assert s["Kept"].pk in {
-            f.student_id for f in case_selectors.case_queue_kept_in_tier2(access=counselor, today=LAST_WEEK)
+            e.student.pk for e in case_selectors.case_queue_kept_in_tier2(access=counselor, today=LAST_WEEK)
         }
 
         # The review falls in this week: back on the agenda, since the rule still holds.
@@ -274,3 +274,28 @@ def test_a_referral_reads_once_in_the_queue(fortnight, tenant_a, login):
     card = next(c for c in body.decode().split('class="card queue-entry"')[1:] if "Holding" in c)
     assert card.count("Family asked for the counselor") == 1
     assert "Referred by the attendance team" in card
+
+
+def test_a_student_kept_in_tier2_on_two_rules_is_one_line_of_the_queue_page(fortnight, tenant_a, login):
+    s, flags, last = fortnight
+    with scope(district=tenant_a.district):
+        second = flag(s["Kept"], "t3_absent_days", first_met=OCT_1)
+        services.huddle_row_keep_in_tier2(
+            row=last["Kept"], by=lead(tenant_a), reason="Bus pass started this week", school_days=5, on=LAST_WEEK
+        )
+        Flag.objects.filter(pk=second.pk).update(
+            kept_in_tier2_until=datetime.date(2025, 11, 21), kept_in_tier2_reason="Mentor meets her daily"
+        )
+        counselor = DistrictAccess.for_membership(membership(tenant_a, Role.COUNSELOR))
+        kept = case_selectors.case_queue_kept_in_tier2(access=counselor, today=LAST_WEEK)
+        assert [e.student.pk for e in kept] == [s["Kept"].pk]
+        assert kept[0].review == datetime.date(2025, 11, 17)
+        assert kept[0].reasons == ["Bus pass started this week", "Mentor meets her daily"]
+        assert len(kept[0].labels) == 2
+        # The page reads today's date: reviews still ahead of it.
+        Flag.objects.filter(pk=flags["Kept"].pk).update(kept_in_tier2_until=weekday_after(datetime.date.today(), 5))
+        Flag.objects.filter(pk=second.pk).update(kept_in_tier2_until=weekday_after(datetime.date.today(), 10))
+    body = login(tenant_a.user(Role.COUNSELOR)).get(reverse("cases:queue", kwargs={"district": "alpha"})).content
+    kept_section = body.decode().split('id="kept-heading"')[1]
+    assert kept_section.count("<li>") == 1
+    assert "Bus pass started this week; Mentor meets her daily" in kept_section

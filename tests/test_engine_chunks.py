@@ -2,8 +2,12 @@
 districts (the property tests' awkward corners: overlapping enrollments, holes, fractional
 days, Tier 2 plans) and on a district read from the database chunk by chunk."""
 
+import contextlib
+import threading
+
 import pandas as pd
 import pytest
+from django.db import connection
 from django_scopes import scope
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -109,7 +113,7 @@ def _stored(district, run, students):
     )
 
 
-def _nights(district, monkeypatch, *, chunk_students, redeliver=()):
+def _nights(district, monkeypatch, *, chunk_students, redeliver=(), during_chunk=None):
     """The first run (one pass, it replays the year), then two nights through the task, with a
     flag resolved in between: what the district stores after each night."""
     from tiers import services, tasks
@@ -124,7 +128,9 @@ def _nights(district, monkeypatch, *, chunk_students, redeliver=()):
 
     def chunk(**kwargs):
         chunk_calls.append(kwargs["chunk"])
-        if kwargs["chunk"] in redeliver:  # delivered twice: the second replaces the first's rows
+        if during_chunk is not None:
+            during_chunk(**kwargs)
+        if kwargs["chunk"] in redeliver:  # delivered twice: the second finds the first's rows
             real_chunk(**kwargs)
         return real_chunk(**kwargs)
 
@@ -222,3 +228,220 @@ def test_a_night_as_a_chord_runs_through_a_real_broker(transactional_db, tenant_
         assert run.status == MetricsRun.Status.SUCCEEDED and run.is_current, run.error
         assert StudentMetrics.objects.filter(run=run).count() == run.students == 5
     assert sorted(seen) == [0, 1, 2]  # through the worker's tasks, one per chunk
+
+
+# --- delivered twice: the start, a chunk, the callback (acks_late redelivery, a retry) ----------
+
+
+def test_a_start_delivered_again_while_its_chunks_run_leaves_them_alone(tenant_a, tenant_b, monkeypatch, settings):
+    """The run's start message arrives again while its chunks are computing: it must see the run
+    started and do nothing (it used to recreate the run's tables under the chunks and send a
+    second chord; the night failed)."""
+    from tiers import tasks
+
+    settings.METRICS_CHUNK_TASKS = True
+    whole_year = tiers_year(tenant_a, prefix="T")
+    whole, _calls = _nights(whole_year.district, monkeypatch, chunk_students=50_000)
+    prepared, real_prepare = [], tasks.metrics_run_prepare
+    monkeypatch.setattr(tasks, "metrics_run_prepare", lambda **kw: prepared.append(kw["run"].pk) or real_prepare(**kw))
+    again = []
+
+    def start_again(*, run, chunk, **_kwargs):
+        if chunk == 1 and run.pk not in again:  # chunk 0 is written, 1 and 2 are to come
+            again.append(run.pk)
+            tasks.compute_district_metrics.apply(
+                args=(run.district_id, run.as_of.isoformat()), kwargs={"run_id": run.pk}
+            )
+
+    chord_year = tiers_year(tenant_b, prefix="T")
+    chord, calls = _nights(chord_year.district, monkeypatch, chunk_students=2, during_chunk=start_again)
+    assert again == [run.pk for run in chord]
+    assert sorted(prepared) == [run.pk for run in chord]  # prepared once a night
+    assert sorted(calls) == sorted([0, 1, 2] * 2)  # no second chord
+    assert [run.students for run in chord] == [5, 5]
+    assert _stored(chord_year.district, chord[-1], chord_year.students) == _stored(
+        whole_year.district, whole[-1], whole_year.students
+    )
+
+
+def test_a_start_redelivered_after_its_worker_died_preparing_starts_over(tenant_a, monkeypatch, settings):
+    """The first delivery's worker died halfway through preparing (the run is running, its step
+    still "loading", its tables half made, no chunk sent): the redelivery prepares it again."""
+    from tiers import services, tasks
+    from tiers.models import MetricsRun, StudentMetrics
+
+    from .test_tiers_services import NOV_28, compute
+
+    settings.METRICS_CHUNK_TASKS = True
+    year = tiers_year(tenant_a)
+    compute(year.district, OCT_31)
+    monkeypatch.setattr(services, "CHUNK_STUDENTS", 2)
+    with scope(district=year.district):
+        run = services.metrics_run_create(district=year.district, as_of=NOV_28, trigger=MetricsRun.Trigger.NIGHTLY)
+        services._progress(run, "loading", 5, status=MetricsRun.Status.RUNNING)
+        services._results_create(run)
+    tasks.compute_district_metrics.apply(args=(year.district.pk, NOV_28.isoformat()), kwargs={"run_id": run.pk})
+    with scope(district=year.district):
+        run.refresh_from_db()
+        assert run.status == MetricsRun.Status.SUCCEEDED and run.is_current, run.error
+        assert StudentMetrics.objects.filter(run=run).count() == run.students == 5
+
+
+def _at_once(*calls):
+    """Each call in a thread of its own (its own database connection), all at the same time."""
+    results, errors = [], []
+
+    def call_in_thread(call):
+        try:
+            results.append(call())
+        except Exception as error:  # the test asserts there were none
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=call_in_thread, args=(call,)) for call in calls]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    return results, errors
+
+
+def _meeting(count: int, wait_s: float = 3):
+    """Lets `count` callers meet before going on, or each alone after `wait_s`: two deliveries
+    that can overlap are made to, and one that must wait for the other is not stuck."""
+    barrier = threading.Barrier(count)
+
+    def meet():
+        with contextlib.suppress(threading.BrokenBarrierError):
+            barrier.wait(timeout=wait_s)
+
+    return meet
+
+
+def _prepared_run(district, monkeypatch):
+    from tiers import services
+    from tiers.models import MetricsRun
+
+    from .test_tiers_services import NOV_28, compute
+
+    compute(district, OCT_31)
+    monkeypatch.setattr(services, "CHUNK_STUDENTS", 2)
+    with scope(district=district):
+        run = services.metrics_run_create(district=district, as_of=NOV_28, trigger=MetricsRun.Trigger.NIGHTLY)
+        plan = services.metrics_run_prepare(run=run, backfill=False)
+    return run, plan.chunks, [plan.year.start.isoformat(), plan.year.end.isoformat()]
+
+
+def _chunk_rows(district, run, chunk, chunks):
+    """The chunk's student ids in the run's own table (read by name: before the swap it is not
+    attached, and the ORM reads through the parent)."""
+    from tiers import partitions
+    from tiers.models import StudentMetrics
+
+    table = StudentMetrics._meta.db_table
+    if partitions.partitioned(table):
+        table = partitions.run_partition(table, run.pk)
+    with connection.cursor() as cursor:
+        cursor.execute(f'SELECT student_id FROM "{table}" WHERE run_id = %s', [run.pk])
+        return sorted(student for (student,) in cursor.fetchall() if student % chunks == chunk)
+
+
+def test_a_chunk_delivered_twice_at_once_is_written_once(transactional_db, tenant_a, monkeypatch, settings):
+    """Two workers take the same chunk (a redelivery while the first still runs): the second waits
+    for the first's rows and returns their count; the run then finishes with every row once."""
+    from tiers import selectors, services, tasks
+    from tiers.models import MetricsRun, StudentMetrics
+
+    settings.METRICS_CHUNK_TASKS = True
+    year = tiers_year(tenant_a)
+    district = year.district
+    run, chunks_count, year_args = _prepared_run(district, monkeypatch)
+    meet, real_write = _meeting(2), services._write_results
+    monkeypatch.setattr(services, "_write_results", lambda run, result: meet() or real_write(run, result))
+
+    def chunk_task(chunk):
+        return lambda: tasks.compute_metrics_chunk.apply(
+            args=(district.pk, run.pk, chunk, chunks_count, year_args)
+        ).get()
+
+    results, errors = _at_once(chunk_task(0), chunk_task(0))
+    assert not errors
+    expected = sorted(student.pk for student in year.students if student.pk % chunks_count == 0)
+    assert [result["students"] for result in results] == [len(expected)] * 2
+    assert _chunk_rows(district, run, 0, chunks_count) == expected  # each student once
+    results = [results[0]] + [chunk_task(chunk)() for chunk in range(1, chunks_count)]
+    tasks.finish_metrics_run.apply(args=(results, district.pk, run.pk, MetricsRun.Trigger.NIGHTLY))
+    late = chunk_task(0)()  # delivered again after the run succeeded: nothing happens
+    with scope(district=district):
+        run.refresh_from_db()
+        assert run.status == MetricsRun.Status.SUCCEEDED and selectors.current_run() == run, run.error
+        assert StudentMetrics.objects.filter(run=run).count() == run.students == 5
+    assert late["students"] is None
+    assert _chunk_rows(district, run, 0, chunks_count) == expected
+
+
+def test_the_chords_callback_delivered_twice_at_once_swaps_once(transactional_db, tenant_a, monkeypatch, settings):
+    """Two deliveries of the callback at once: one attaches, syncs and swaps; the other steps
+    aside (it used to fail attaching tables already attached, mark the run failed and drop the
+    rows just made current)."""
+    from tiers import selectors, tasks
+    from tiers.models import MetricsRun, StudentMetrics
+
+    settings.METRICS_CHUNK_TASKS = True
+    year = tiers_year(tenant_a)
+    district = year.district
+    run, chunks_count, year_args = _prepared_run(district, monkeypatch)
+    results = [
+        tasks.compute_metrics_chunk.apply(args=(district.pk, run.pk, chunk, chunks_count, year_args)).get()
+        for chunk in range(chunks_count)
+    ]
+    meet, real_finish = _meeting(2), tasks.metrics_run_finish
+    finished = []
+    monkeypatch.setattr(
+        tasks, "metrics_run_finish", lambda **kw: meet() or finished.append(kw["run"].pk) or real_finish(**kw)
+    )
+
+    def callback():
+        return tasks.finish_metrics_run.apply(args=(results, district.pk, run.pk, MetricsRun.Trigger.NIGHTLY)).get()
+
+    answers, errors = _at_once(callback, callback)
+    assert not errors and answers == [run.pk, run.pk]
+    assert finished == [run.pk]
+    with scope(district=district):
+        run.refresh_from_db()
+        assert run.status == MetricsRun.Status.SUCCEEDED and selectors.current_run() == run, run.error
+        assert StudentMetrics.objects.filter(run=run).count() == run.students == 5
+
+
+@pytest.mark.redis
+@pytest.mark.usefixtures("redis_worker")
+def test_a_start_sent_twice_through_a_real_broker_runs_one_chord(transactional_db, tenant_a, monkeypatch, settings):
+    """The same start message twice through Redis to a worker (a redelivery, same task id): the
+    run is prepared once, each chunk computed once, and it ends current with every row."""
+    from tiers import services, tasks
+    from tiers.models import MetricsRun, StudentMetrics
+
+    from .test_tiers_services import NOV_28, _wait_for, compute
+
+    settings.METRICS_CHUNK_TASKS = True
+    year = tiers_year(tenant_a)
+    compute(year.district, OCT_31)
+    monkeypatch.setattr(services, "CHUNK_STUDENTS", 2)
+    seen, real = [], tasks.metrics_run_chunk
+    monkeypatch.setattr(tasks, "metrics_run_chunk", lambda **kwargs: seen.append(kwargs["chunk"]) or real(**kwargs))
+    prepared, real_prepare = [], tasks.metrics_run_prepare
+    monkeypatch.setattr(tasks, "metrics_run_prepare", lambda **kw: prepared.append(kw["run"].pk) or real_prepare(**kw))
+    with scope(district=year.district):
+        run = services.metrics_run_create(district=year.district, as_of=NOV_28, trigger=MetricsRun.Trigger.MANUAL)
+    for _delivery in range(2):
+        tasks.compute_district_metrics.apply_async(
+            args=(year.district.pk, NOV_28.isoformat()), kwargs={"run_id": run.pk}, task_id=f"start-{run.pk}"
+        )
+    _wait_for(year.district, run)
+    with scope(district=year.district):
+        run.refresh_from_db()
+        assert run.status == MetricsRun.Status.SUCCEEDED and run.is_current, run.error
+        assert StudentMetrics.objects.filter(run=run).count() == run.students == 5
+    assert prepared == [run.pk]
+    assert sorted(seen) == [0, 1, 2]

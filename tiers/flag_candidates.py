@@ -52,11 +52,6 @@ def clear(run_id: int) -> None:
         cursor.execute(f'DELETE FROM "{table_name(run_id)}"')
 
 
-def delete_chunk(run_id: int, part: tuple[int, int]) -> None:
-    with connection.cursor() as cursor:
-        cursor.execute(f'DELETE FROM "{table_name(run_id)}" WHERE (student_id %% %s) = %s', [part[1], part[0]])
-
-
 def index(run_id: int) -> None:
     """One index for the sync's joins, built once every chunk has written (faster than per row)."""
     table = table_name(run_id)

@@ -21,7 +21,7 @@ from districts.models import District
 from districts.runs import BROKER_ERRORS, enqueue_or_fail, stuck
 from districts.tenancy import district_fetchall, district_sql
 
-from . import chunks, engine, flag_candidates, hooks, lifecycle, partitions
+from . import chunks, engine, flag_candidates, hooks, lifecycle, partitions, run_locks
 from .engine_io import EngineResult
 from .loading import SchoolYear, load_year
 from .models import CalculationPolicy, MetricsRun, StudentMetrics, StudentSchoolMetrics, WeeklySnapshot
@@ -153,7 +153,9 @@ def metrics_run_prepare(*, run: MetricsRun, backfill: bool | None = None) -> Run
 def metrics_run_chunk(*, run: MetricsRun, chunk: int, plan: RunPlan, redo: bool = False) -> int:
     """Load, compute and write one chunk of the run's students (`student_id mod chunks`), and
     stage its fired rules; returns its number of students. The chunk's rows are written in one
-    transaction; with `redo` (a chunk task delivered again) any rows it wrote before go first."""
+    transaction. With `redo` (a chunk task, which may be delivered twice, even at once on two
+    workers) a chunk is written once: a second delivery waits for the first's transaction
+    (tiers.run_locks), and finding its rows there returns their count without writing again."""
     district, policy = run.district, run.policy.as_policy()
     part = (chunk, plan.chunks)
     with _phase(run, "load"):
@@ -166,7 +168,10 @@ def metrics_run_chunk(*, run: MetricsRun, chunk: int, plan: RunPlan, redo: bool 
     del inputs
     with transaction.atomic():
         if redo:
-            _chunk_rows_delete(run, part)
+            run_locks.chunk_in_turn(run.pk, chunk)
+            written = _chunk_rows_written(run, part)
+            if written:
+                return written
         with _phase(run, "write"):
             _write_results(run, result)
         with _phase(run, "stage_flags"):
@@ -174,22 +179,18 @@ def metrics_run_chunk(*, run: MetricsRun, chunk: int, plan: RunPlan, redo: bool 
     return len(result.students)
 
 
-def _chunk_rows_delete(run: MetricsRun, part: tuple[int, int]) -> None:
+def _chunk_rows_written(run: MetricsRun, part: tuple[int, int]) -> int:
+    """The chunk's student rows already in the run's table (one per student: 0 or all of them,
+    as a chunk writes in one transaction). A chunk of no students writes nothing, again."""
+    table = StudentMetrics._meta.db_table
+    if partitions.partitioned(table):
+        table = partitions.run_partition(table, run.pk)
     params = {"run_id": run.pk, "chunk": part[0], "chunks": part[1]}
-    tables = [
-        partitions.run_partition(model._meta.db_table, run.pk)
-        if partitions.partitioned(model._meta.db_table)
-        else model._meta.db_table
-        for model in (StudentMetrics, StudentSchoolMetrics)
-    ]
-    with connection.cursor() as cursor:
-        for table in tables:
-            cursor.execute(*district_sql(run.district, CHUNK_ROWS_DELETE_SQL.format(table=table), params))
-    flag_candidates.delete_chunk(run.pk, part)
+    return district_fetchall(run.district, CHUNK_ROWS_SQL.format(table=table), params)[0][0]
 
 
-CHUNK_ROWS_DELETE_SQL = """
-    DELETE FROM "{table}"
+CHUNK_ROWS_SQL = """
+    SELECT count(*) FROM "{table}"
     WHERE district_id = %(district_id)s AND run_id = %(run_id)s AND (student_id %% %(chunks)s) = %(chunk)s
 """
 
@@ -230,7 +231,12 @@ def metrics_run_finish(*, run: MetricsRun, students: int) -> MetricsRun:
 
 
 def metrics_run_failed(*, run: MetricsRun, error: Exception) -> None:
-    """A failed run records why and leaves nothing behind: its rows are never read."""
+    """A failed run records why and leaves nothing behind: its rows are never read. A run that
+    already succeeded (a late duplicate of one of its tasks failing) stays as it is: its rows
+    may be the current results."""
+    if MetricsRun.objects.filter(pk=run.pk, status=MetricsRun.Status.SUCCEEDED).exists():
+        logger.error("a task of metrics run %s failed after the run succeeded", run.pk, exc_info=error)
+        return
     logger.error("metrics run %s failed", run.pk, exc_info=error)
     _progress(
         run,

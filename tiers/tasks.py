@@ -19,6 +19,7 @@ from districts.models import District
 from districts.tasks import RETRYABLE_ERRORS, DistrictTask
 from districts.tenancy import district_scope
 
+from . import run_locks
 from .aggregates import district_aggregates
 from .hooks import after_nightly_run_callbacks
 from .loading import SchoolYear
@@ -56,16 +57,27 @@ def compute_district_metrics(
         # A message delivered twice (acks_late after a lost ack), or one the sweep already gave up
         # on (its retry is a new run): the run is done either way.
         return run.pk
-    try:
-        if _in_chunk_tasks(run):
-            return _start_chunk_tasks(run, trigger)
-        run = metrics_run_execute(run=run)
-    except RETRYABLE_ERRORS:
-        if self.request.retries < self.max_retries:  # DistrictTask retries it after a backoff
-            MetricsRun.objects.filter(pk=run.pk).update(
-                status=MetricsRun.Status.QUEUED, step="retrying", finished_at=None
-            )
-        raise
+    # Another delivery of this message may be at work on the run right now (tiers.run_locks): it
+    # holds the run's start until it has computed the run in one process, or sent the chord.
+    with run_locks.alone(run_locks.START, run.pk) as alone:
+        if not alone:
+            return run.pk
+        run.refresh_from_db()
+        chunked = _in_chunk_tasks(run)
+        if run.status in (MetricsRun.Status.SUCCEEDED, MetricsRun.Status.FAILED) or (chunked and _chunks_sent(run)):
+            return run.pk  # done, or its chunks are out: their tables must stay as they are
+        # Queued, retrying, or left half-prepared (or half-computed, in one process) by a worker
+        # that died: nobody else is writing this run's tables, so it starts over.
+        try:
+            if chunked:
+                return _start_chunk_tasks(run, trigger)
+            run = metrics_run_execute(run=run)
+        except RETRYABLE_ERRORS:
+            if self.request.retries < self.max_retries:  # DistrictTask retries it after a backoff
+                MetricsRun.objects.filter(pk=run.pk).update(
+                    status=MetricsRun.Status.QUEUED, step="retrying", finished_at=None
+                )
+            raise
     _after_run(district, run, trigger)
     return run.pk
 
@@ -92,6 +104,13 @@ def _in_chunk_tasks(run: MetricsRun) -> bool:
     return settings.METRICS_CHUNK_TASKS and _chunk_count(run.district) > 1 and _has_results(run.district)
 
 
+def _chunks_sent(run: MetricsRun) -> bool:
+    """A chorded run's chunks are out once its preparation is done: metrics_run_prepare moves the
+    step on from "loading" as its last write, just before the chord is sent. (A worker dying in
+    between leaves the run running with no chunks: the sweep fails it, the previous run stays.)"""
+    return run.status == MetricsRun.Status.RUNNING and run.step != "loading"
+
+
 def _start_chunk_tasks(run: MetricsRun, trigger: str) -> int:
     try:
         plan = metrics_run_prepare(run=run, backfill=False)
@@ -110,8 +129,11 @@ def _start_chunk_tasks(run: MetricsRun, trigger: str) -> int:
 
 @shared_task(base=DistrictTask, bind=True, soft_time_limit=30 * 60, time_limit=COMPUTE_TIME_LIMIT)
 def compute_metrics_chunk(self, district, run_id: int, chunk: int, chunks: int, year: list[str]) -> dict:
-    """One chunk of a run (see above). A redelivered or retried chunk replaces its own rows."""
+    """One chunk of a run (see above). A chunk delivered twice or retried is written once
+    (tiers.services.metrics_run_chunk with `redo`); one delivered after the run succeeded does nothing."""
     run = MetricsRun.objects.get(pk=run_id)
+    if run.status == MetricsRun.Status.SUCCEEDED:
+        return {"students": None, "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
     if run.status != MetricsRun.Status.RUNNING:
         raise RuntimeError(f"Run {run_id} is {run.status}: chunk {chunk} of {chunks} not computed.")
     plan = RunPlan(chunks=chunks, year=SchoolYear(*map(datetime.date.fromisoformat, year)))
@@ -131,7 +153,9 @@ def compute_metrics_chunk(self, district, run_id: int, chunk: int, chunks: int, 
 def finish_metrics_run(self, chunks: list[dict], district_id: int, run_id: int, trigger: str) -> int:
     """The chord's callback: every chunk is written; attach, sync flags, snapshot, swap."""
     district = District.objects.get(pk=district_id)
-    with district_scope(district):
+    with district_scope(district), run_locks.alone(run_locks.FINISH, run_id) as alone:
+        if not alone:
+            return run_id  # another delivery of this callback is finishing the run
         run = MetricsRun.objects.get(pk=run_id)
         if run.status != MetricsRun.Status.RUNNING:
             return run.pk  # failed by a chunk, or finished by an earlier delivery of this callback

@@ -143,7 +143,11 @@ def _assign(stages: list[str], candidates: list[tuple], district: District, days
     rest = iter(c for c in older if c in ranked[len(older) - stages.count("written") :])
     fresh_picks = iter(newest)
     picks = {"new": fresh_picks, "written": rest, "reviewed": improving, "closed": improving}
-    return [(stage, next(picks[stage])) for stage in stages]
+    # Closed cases choose first among the improvers: a team closes the cases that went well
+    # sooner than the ones still in review, so the closed ones are mostly goals met and improved.
+    order = sorted(range(len(stages)), key=lambda index: stages[index] != "closed")
+    chosen = {index: next(picks[stages[index]]) for index in order}
+    return [(stage, chosen[index]) for index, stage in enumerate(stages)]
 
 
 def _counselor(district: District, school: School) -> Membership:

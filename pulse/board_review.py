@@ -18,6 +18,7 @@ import datetime
 from cases.selectors import case_list_visible
 from districts.access import DistrictAccess
 from districts.models import District
+from outreach.families.selectors import LanguageGap, language_gaps
 from outreach.selectors import escalated_student_ids
 from tiers.selectors import student_classification
 
@@ -35,6 +36,11 @@ class ReviewTables:
     effectiveness: list[dict]  # {"dimension", "rows": [EffectRow]}
     hidden_schools: set[int]  # school pks blank in the follow-through and data-quality tables
     hidden_effects: set[str]  # "dimension:code" of the effectiveness rows left blank
+    # Guardians who read a language the family messages have no template for (district-wide,
+    # as on the data-quality page); for outside readers, languages under the minimum are left out
+    # and the total is blank under it, since a rare language can name a family.
+    language_gaps: list[LanguageGap]
+    language_gap_guardians: int | None
 
 
 def equity_current(*, access: DistrictAccess, district: District, min_cell: int = 0) -> equity.EquityReport | None:
@@ -73,7 +79,16 @@ def review_tables(*, access: DistrictAccess, district: District, board: Board, m
         ],
         hidden_schools=hidden_schools if min_cell else set(),
         hidden_effects=hidden_effects(effects, min_cell=min_cell),
+        **language_gap_figures(min_cell=min_cell),
     )
+
+
+def language_gap_figures(*, min_cell: int) -> dict:
+    gaps = [gap for gap in language_gaps() if gap.guardians]
+    total = sum(gap.guardians for gap in gaps)
+    if min_cell:
+        gaps = [gap for gap in gaps if gap.guardians >= min_cell]
+    return {"language_gaps": gaps, "language_gap_guardians": None if min_cell and total < min_cell else total}
 
 
 def equity_rows(report: equity.EquityReport | None) -> list[tuple[str, equity.EquityRow]]:

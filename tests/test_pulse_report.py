@@ -155,3 +155,31 @@ def test_for_outside_a_small_support_is_blank(client, supported, tenant_a, djang
     report(client, tenant_a, django_capture_on_commit_callbacks, outside=True)
     text = text_of(finished_job(tenant_a))
     assert "Phone call Small group: not shown" in text and "Phone call 2" not in text
+
+
+def _somali_families(data, count):
+    from students.models import Guardian
+
+    with scope(district=data.district):
+        for name in list(data.students)[:count]:
+            Guardian.objects.create(
+                district=data.district, student=data.students[name], name=f"Guardian of {name}", language="Somali"
+            )
+
+
+def test_the_report_counts_families_whose_language_has_no_template(
+    client, district, tenant_a, django_capture_on_commit_callbacks
+):
+    _somali_families(district, 2)
+    report(client, tenant_a, django_capture_on_commit_callbacks)
+    text = text_of(finished_job(tenant_a))
+    assert "no template for (they get English): 2 (so: 2)" in text
+
+
+def test_for_outside_a_rare_language_is_not_named(client, district, tenant_a, django_capture_on_commit_callbacks):
+    _somali_families(district, 2)
+    district.district.settings = {"pulse_min_cell": 3}
+    district.district.save()
+    report(client, tenant_a, django_capture_on_commit_callbacks, outside=True)
+    text = text_of(finished_job(tenant_a))
+    assert "no template for (they get English): fewer than the minimum shown" in text and "so: 2" not in text

@@ -8,7 +8,6 @@ Readers follow the current run, so a crash at any point leaves the previous resu
 import contextlib
 import dataclasses
 import datetime
-import json
 import logging
 import math
 import time
@@ -26,7 +25,7 @@ from .engine_io import EngineResult
 from .loading import SchoolYear, load_year
 from .models import CalculationPolicy, MetricsRun, StudentMetrics, StudentSchoolMetrics, WeeklySnapshot
 from .policy import Policy
-from .writing import insert_frame, json_lines
+from .writing import insert_frame, json_each, json_lines
 
 logger = logging.getLogger(__name__)
 phase_logger = logging.getLogger("tiers.phases")  # "<phase> <seconds>" per run step (bench reads it)
@@ -444,7 +443,7 @@ def _write_results(run: MetricsRun, result: EngineResult) -> None:
             "recent_rate": students["recent_rate"].round(4),
             "projected_rate": students["projected_rate"].round(4),
             "tier": students["tier"],
-            "rules": students["rules"].map(json.dumps),
+            "rules": json_each(students["rules"]),
             "signals": signals,
         }
     )
@@ -491,10 +490,12 @@ def _results_create(run: MetricsRun) -> None:
 
 
 def _results_attach(run: MetricsRun) -> None:
-    for model in (StudentMetrics, StudentSchoolMetrics):
+    for model, step in ((StudentMetrics, "attach_metrics"), (StudentSchoolMetrics, "attach_schools")):
         if partitions.partitioned(model._meta.db_table):
-            partitions.attach_run_partition(model._meta.db_table, run.pk)
-    flag_candidates.index(run.pk)
+            with _phase(run, step):
+                partitions.attach_run_partition(model._meta.db_table, run.pk)
+    with _phase(run, "index_candidates"):
+        flag_candidates.index(run.pk)
 
 
 # ----------------------------------------------------------------------------- history

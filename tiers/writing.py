@@ -7,6 +7,7 @@ COPY does that in seconds where per-object saves would take minutes.
 import io
 import json
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pa_csv
@@ -104,6 +105,17 @@ def _plain(value):
     if isinstance(value, pd.Timestamp):
         return value.date()
     return value
+
+
+def json_each(values: pd.Series) -> pd.Series:
+    """Each value (a tuple or other hashable) as JSON text, each distinct value encoded once: a
+    run's rule lists take a handful of distinct values over 50,000 students of a chunk, and
+    json.dumps per row was 0.2 s of each chunk's write."""
+    codes, distinct = pd.factorize(values, use_na_sentinel=False)
+    texts = np.array(
+        [json.dumps(list(value) if isinstance(value, tuple) else value) for value in distinct], dtype=object
+    )
+    return pd.Series(texts[codes], index=values.index)
 
 
 def json_lines(frame: pd.DataFrame) -> list[str]:

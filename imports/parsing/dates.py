@@ -23,8 +23,10 @@ _NUMERIC = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})(?: .*)?$")
 def parse_date_column(values: pd.Series, rows: pd.Series, *, file: str, column: str, fmt: str = AUTO) -> pd.Series:
     """datetime64 values (NaT where blank). Each distinct text is parsed once: a year of daily
     attendance has a few hundred distinct dates among millions of rows."""
-    codes, uniques = pd.factorize(values.to_numpy(dtype=object), sort=False)
-    texts = pd.Series(uniques, dtype=object)
+    # Factorized as it is (Arrow-backed text): copying millions of values out as Python strings
+    # first took some 250 MiB at 3M attendance rows.
+    codes, uniques = pd.factorize(values, sort=False)
+    texts = pd.Series(np.asarray(uniques, dtype=object), dtype=object)
 
     def row_of(text: str) -> int:
         position = int(np.flatnonzero(texts.to_numpy() == text)[0])

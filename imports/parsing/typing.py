@@ -78,7 +78,12 @@ def typed_frame(
         )
     frame = pd.DataFrame(typed, index=text.index)
     _check_together(entity_name, frame, text, file=file)
-    frame[FILE] = pd.Categorical([file] * len(frame)) if len(frame) else pd.Categorical([])
+    # One category, codes all 0 (not a list of millions of references to the name, read back).
+    frame[FILE] = (
+        pd.Categorical.from_codes(np.zeros(len(frame), dtype="int8"), categories=pd.Index([file]))
+        if len(frame)
+        else pd.Categorical([])
+    )
     frame[ROW] = rows.to_numpy()
     return frame
 

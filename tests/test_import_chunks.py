@@ -1,0 +1,55 @@
+"""A CSV file is read in chunks of rows (imports.parsing.csvread.READ_CHUNK_ROWS, issue 14: a
+year of attendance read at once held its values as Python strings). Errors and held rows must
+still name the file's own line, whatever chunk it was read in and however many blank lines
+came before it; here every chunk is two rows long."""
+
+import pytest
+from django_scopes import scope
+
+from imports.models import ImportRun, QuarantinedRow
+from imports.parsing import csvread
+from students.models import AttendanceRecord
+
+from .import_support import FIRST_DAY, _media_in_tmp, build_year, run_import  # noqa: F401
+
+ABSENCES = [("S1", "MS1", "2025-08-26", "U"), ("S2", "MS1", "2025-08-27", "E"), ("S4", "HS1", "2025-08-28", "U")]
+
+
+@pytest.fixture
+def two_row_chunks(monkeypatch):
+    monkeypatch.setattr(csvread, "READ_CHUNK_ROWS", 2)
+
+
+def _write(folder, lines):
+    folder.mkdir()
+    (folder / "attendance.csv").write_text("student_id,school_id,date,code\n" + "\n".join(lines) + "\n")
+    return folder
+
+
+def test_a_value_that_cannot_be_read_names_its_line_past_the_first_chunks(tenant_a, tmp_path, two_row_chunks):
+    build_year(tenant_a.district, tmp_path)
+    lines = [",".join(row) for row in ABSENCES] + ["", ",,,", "S2,MS1,2025-08-29,U", "S1,MS1,not a date,U"]
+    folder = _write(tmp_path / "bad", lines)  # line 1 is the header: the bad date is on line 8
+
+    run = run_import(tenant_a.district, folder)
+
+    assert run.status == ImportRun.Status.REJECTED, run.status
+    error = run.errors[0]
+    assert (error["file"], error["row"], error["column"]) == ("attendance.csv", 8, "date")
+
+
+def test_a_held_row_keeps_its_line_and_raw_values_past_the_first_chunks(tenant_a, tmp_path, two_row_chunks):
+    build_year(tenant_a.district, tmp_path)
+    lines = [",".join(row) for row in ABSENCES] + ["", "", "S2,MS1,2025-08-29,E", " S9 ,MS1,2025-08-29,U"]
+    folder = _write(tmp_path / "held", lines)  # the unknown student S9 is on line 8
+
+    run = run_import(tenant_a.district, folder)
+
+    assert run.status == ImportRun.Status.SUCCEEDED, run.errors
+    assert run.entity_counts["attendance"]["read"] == 5
+    with scope(district=tenant_a.district):
+        held = list(QuarantinedRow.objects.filter(run=run, resolved=False))
+        stored = set(AttendanceRecord.objects.filter(date__gte=FIRST_DAY).values_list("student__sis_id", "date"))
+    assert [(row.row_number, row.reason, row.field) for row in held] == [(8, "unknown_student", "student_id")]
+    assert held[0].raw == {"student_id": "S9", "school_id": "MS1", "date": "2025-08-29", "code": "U"}
+    assert ("S2", FIRST_DAY.replace(day=29)) in stored

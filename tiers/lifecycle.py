@@ -36,6 +36,7 @@ from districts.models import Membership
 from students.models import Student
 
 from .models import CalculationPolicy, Flag, FlagEvent, StudentMetrics
+from .partitions import analyze_without_json
 from .policy import RULE_LABELS
 from .why import CASE_OPENED, why_of
 
@@ -488,8 +489,7 @@ def flags_statistics_refresh() -> None:
     students). Called outside the sync's transaction: ANALYZE holds its lock until commit, which
     would make every other district's sync wait for this one's swap."""
     if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("ANALYZE tiers_flag")
+        analyze_without_json("tiers_flag")
 
 
 def flags_sync_from_candidates(*, district_id: int, candidates: str, as_of: datetime.date, policy_version: int) -> int:

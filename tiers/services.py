@@ -202,7 +202,8 @@ def metrics_run_finish(*, run: MetricsRun, students: int) -> MetricsRun:
     _progress(run, "flags", 85)
     with _phase(run, "attach"), transaction.atomic():
         _results_attach(run)
-    lifecycle.flags_statistics_refresh()
+    with _phase(run, "flag_statistics"):
+        lifecycle.flags_statistics_refresh()
     with _phase(run, "swap_transaction"), transaction.atomic():
         newer = _newer_current_run(run)
         created, replaced = 0, []

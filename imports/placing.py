@@ -175,11 +175,51 @@ class _Holds:
 
 def split_duplicates(frame: pd.DataFrame, keys: list[str]) -> tuple[np.ndarray, np.ndarray]:
     """(exact duplicates, conflicting duplicates) as boolean masks. The first row of a key
-    wins; a later row equal in every field is collapsed, one that differs is held."""
+    wins; a later row equal in every field is collapsed, one that differs is held.
+
+    A row equal in every field to an earlier one has that row's key too, so only rows whose key
+    is not unique are compared field by field. The keys are compared as one integer per row
+    (the columns' factorized codes combined) by a stable sort: pandas' duplicated() over every
+    column of a year of attendance hashed it twice over, some 200 MiB at the import's peak."""
     values = [column for column in frame.columns if column not in (FILE, ROW)]
-    exact = frame.duplicated(subset=values, keep="first").to_numpy()
-    conflicting = frame.duplicated(subset=keys, keep="first").to_numpy() & ~exact
-    return exact, conflicting
+    later, grouped = _duplicated(_row_ids(frame, keys))
+    exact = np.zeros(len(frame), dtype=bool)
+    if later.any():
+        exact[grouped] = frame[grouped].duplicated(subset=values, keep="first").to_numpy()
+    return exact, later & ~exact
+
+
+_ROW_ID_LIMIT = 2**62
+
+
+def _row_ids(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
+    """One int64 per row, equal for rows equal in `columns` (missing values equal each other,
+    as duplicated() takes them)."""
+    ids = np.zeros(len(frame), dtype="int64")
+    size = 1
+    for column in columns:
+        codes, uniques = pd.factorize(frame[column], use_na_sentinel=False)
+        if size * (len(uniques) + 1) >= _ROW_ID_LIMIT:  # renumber what is combined so far, densely
+            ids, seen = pd.factorize(ids)
+            size = len(seen)
+        ids *= len(uniques) + 1
+        ids += codes
+        size *= len(uniques) + 1
+    return ids
+
+
+def _duplicated(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(every row after the first of its id, every row of an id that has several)."""
+    later = np.zeros(len(ids), dtype=bool)
+    grouped = np.zeros(len(ids), dtype=bool)
+    if len(ids) < 2:
+        return later, grouped
+    order = np.argsort(ids, kind="stable")  # equal ids stay in the rows' order
+    same = ids[order[1:]] == ids[order[:-1]]
+    later[order[1:][same]] = True
+    grouped[order[1:][same]] = True
+    grouped[order[:-1][same]] = True
+    return later, grouped
 
 
 def _differing_fields(frame: pd.DataFrame, keys: list[str], conflicting: np.ndarray) -> list[str]:
@@ -212,14 +252,27 @@ def place(entity: str, frame: pd.DataFrame, index: DistrictIndex, *, scope: str 
     holds.reason[exact] = ""  # a collapsed duplicate is reported once, as a duplicate
     placed = ~holds.mask & ~exact
     stored = rows.pop("_keep").to_numpy()
+    # Present days are placed though not stored: a day sent as all present still covers it.
+    keys = _scope(rows, placed, scope) if scope else None
     return Placement(
-        rows=rows[placed & stored].reset_index(drop=True),
+        rows=_kept(rows, placed & stored),
         held=holds.frame_of(lambda reason, row: _message_params(reason, row, index)),
         duplicates=frame.index[exact].to_numpy(),
         dropped=int((placed & ~stored).sum()),
-        # Present days are placed though not stored: a day sent as all present still covers it.
-        scope=_scope(rows, placed, scope) if scope else None,
+        scope=keys,
     )
+
+
+def _kept(rows: pd.DataFrame, mask: np.ndarray) -> pd.DataFrame:
+    """rows[mask] under a fresh index. Column by column, each let go of from `rows` once taken
+    (emptying it): a whole copy beside the whole was 150 MiB more at 3M attendance rows; when
+    every row is kept (a file of absences only, nothing held), nothing is copied."""
+    if mask.all():
+        return rows.reset_index(drop=True)
+    kept = pd.DataFrame(index=pd.RangeIndex(int(mask.sum())))
+    for column in list(rows.columns):
+        kept[column] = rows.pop(column)[mask].reset_index(drop=True)
+    return kept
 
 
 def _scope(rows: pd.DataFrame, placed: np.ndarray, kind: str) -> Scope:
@@ -234,7 +287,7 @@ def _scope(rows: pd.DataFrame, placed: np.ndarray, kind: str) -> Scope:
 def _columns(frame: pd.DataFrame, entity: str, exclude: set[str]) -> pd.DataFrame:
     """The entity's own columns present in the file (not the ids, which the caller resolves)."""
     present = [name for name in ENTITIES[entity].columns if name in frame.columns and name not in exclude]
-    rows = frame[present].copy()
+    rows = frame[present]  # copied on write (pandas' copy-on-write): columns only read are not copied
     rows["_keep"] = True
     return rows
 
@@ -315,7 +368,9 @@ def _place_attendance(frame, index, holds):
     rows = _with_people(frame, index, holds, "attendance")
     categories = map_values(frame["code"], index.codes())
     holds.add(pd.isna(categories), Reason.UNKNOWN_CODE, "code")
-    rows["category"] = categories
+    # Kept as objects (references to the code map's few category strings): a plain assignment
+    # would store 3M rows of text as new Arrow strings (+95 MiB at the import's peak).
+    rows["category"] = pd.Series(categories, index=rows.index, dtype=object)
     student_ids, school_ids = rows["student_id"].to_numpy(), rows["school_id"].to_numpy()
     dates = frame["date"].to_numpy(dtype="datetime64[ns]")
     known = (student_ids >= 0) & (school_ids >= 0)

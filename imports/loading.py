@@ -26,6 +26,7 @@ from django.utils import timezone
 
 from districts.models import District, School
 from districts.tenancy import district_sql
+from students import partitions as attendance_partitions
 from students.models import AttendanceRecord, CalendarDay, Enrollment, Guardian, PriorYearSummary, Student
 
 from .models import ImportChange
@@ -180,6 +181,8 @@ def _pg_upsert(district, table: Table, rows: pd.DataFrame, update_columns: list[
     temp = f"import_{table.db_table}"
     columns = [*table.keys, *table.columns]
     counts = Counts()
+    if table.model is AttendanceRecord and len(rows) and _all_new_attendance(district):
+        return _pg_first_attendance(district, table, rows, journal)
     with connection.cursor() as cursor:
         cursor.execute(f"DROP TABLE IF EXISTS {temp}")
         cursor.execute(
@@ -202,15 +205,50 @@ def _pg_upsert(district, table: Table, rows: pd.DataFrame, update_columns: list[
                 cursor.execute(
                     *district_sql(district, _journal_changed_sql(table, temp, update_columns), _ids(journal))
                 )
-            sql = _insert_sql(table, temp, update_columns, journaled, first=first)
+            sql = _insert_sql(table, temp, update_columns, journaled, first=first, into=_write_target(district, table))
             cursor.execute(*district_sql(district, sql, _ids(journal)))
             counts.added, counts.changed = (value or 0 for value in cursor.fetchone())
         if counts.added > ANALYZE_AFTER_ROWS:
             # Rows written in this transaction are invisible to the statistics; without fresh
             # ones the planner takes a just-filled table for empty and nests loops over it.
-            cursor.execute(f"ANALYZE {table.db_table}")
+            if table.model is AttendanceRecord and attendance_partitions.partitioned():
+                attendance_partitions.analyze(district.pk)  # the district's partition, not all
+            else:
+                cursor.execute(f"ANALYZE {table.db_table}")
         cursor.execute(f"DROP TABLE {temp}")
     return counts
+
+
+def _all_new_attendance(district) -> bool:
+    """Whether the district's attendance can load into a partition of its own: the table is
+    partitioned, the district has no partition yet and no row in the default one."""
+    if not attendance_partitions.partitioned() or attendance_partitions.has_partition(district.pk):
+        return False
+    with connection.cursor() as cursor:
+        return not _stored(cursor, district, TABLES["attendance"])
+
+
+def _pg_first_attendance(district, table: Table, rows: pd.DataFrame, journal) -> Counts:
+    """A district's first attendance (students.partitions): COPY into a bare table of its own,
+    keep every new id in the journal, build the indexes, attach it (foreign keys checked
+    set-based). The placed rows are unique by key and nothing is stored, so there is nothing to
+    update or remove, as in the first-rows path of `_pg_upsert`."""
+    part = attendance_partitions.create_bare(district.pk)
+    with connection.cursor() as cursor:
+        # The partition's check (district_id = this district) refuses any other district's row.
+        _copy_rows(cursor, part, [*table.keys, *table.columns], rows, district_id=district.pk)
+        if journal is not None:
+            cursor.execute(
+                *district_sql(
+                    district,
+                    f"""INSERT INTO imports_importchange (district_id, run_id, model, action, row_ids)
+                        SELECT %(district_id)s, %(run_id)s, '{table.label}', 'added', to_jsonb(array_agg(id ORDER BY id))
+                        FROM {part} WHERE district_id = %(district_id)s HAVING count(*) > 0""",
+                    _ids(journal),
+                )
+            )
+    attendance_partitions.attach(district.pk)
+    return Counts(added=len(rows))
 
 
 def _stored(cursor, district, table: Table) -> bool:
@@ -258,14 +296,18 @@ def _pg_remove(cursor, district, table: Table, temp: str, scope: Scope, journal,
     cursor.execute(f"DROP TABLE {scope_table}")
 
 
-def _copy_rows(cursor, temp: str, columns: list[str], rows: pd.DataFrame) -> None:
+def _copy_rows(cursor, temp: str, columns: list[str], rows: pd.DataFrame, district_id: int | None = None) -> None:
     """COPY in CSV chunks written by Arrow's C++ writer. Every present value is quoted and a
-    missing one is not, which is exactly how COPY tells an empty text from NULL."""
-    statement = f"COPY {temp} ({', '.join(columns)}) FROM STDIN (FORMAT csv)"
+    missing one is not, which is exactly how COPY tells an empty text from NULL. With a
+    `district_id`, every row is written with it first (a chunk at a time, not a copy of `rows`)."""
+    listed = ["district_id", *columns] if district_id is not None else columns
+    statement = f"COPY {temp} ({', '.join(listed)}) FROM STDIN (FORMAT csv)"
     options = pacsv.WriteOptions(include_header=False, quoting_style="all_valid")
     with cursor.cursor.copy(statement) as copy:
         for start in range(0, len(rows), COPY_CHUNK_ROWS):
             table = pa.Table.from_pandas(rows.iloc[start : start + COPY_CHUNK_ROWS], preserve_index=False)
+            if district_id is not None:
+                table = table.add_column(0, "district_id", pa.array(np.full(table.num_rows, district_id, np.int64)))
             buffer = io.BytesIO()
             pacsv.write_csv(_dates_as_days(table), buffer, options)
             copy.write(buffer.getbuffer())
@@ -280,8 +322,24 @@ def _dates_as_days(table: pa.Table) -> pa.Table:
     return table
 
 
+def _write_target(district, table: Table) -> str:
+    """Where the upsert writes: attendance into the district's partition (its own, else the
+    default one) — an INSERT … ON CONFLICT into a partitioned parent cannot return xmax, which
+    tells an added row from a changed one; every other table as it is."""
+    if table.model is not AttendanceRecord or not attendance_partitions.partitioned():
+        return table.db_table
+    if attendance_partitions.has_partition(district.pk):
+        return attendance_partitions.district_partition(district.pk)
+    return attendance_partitions.DEFAULT
+
+
 def _insert_sql(
-    table: Table, temp: str, update_columns: list[str], journaled: bool = False, first: bool = False
+    table: Table,
+    temp: str,
+    update_columns: list[str],
+    journaled: bool = False,
+    first: bool = False,
+    into: str | None = None,
 ) -> str:
     columns = [*table.keys, *table.columns]
     insert_columns = ["district_id", *columns]
@@ -315,7 +373,7 @@ def _insert_sql(
     inserted = "true" if first else "(t.xmax = 0)"
     return f"""
         WITH written AS (
-            INSERT INTO {table.db_table} AS t ({", ".join(insert_columns)})
+            INSERT INTO {into or table.db_table} AS t ({", ".join(insert_columns)})
             SELECT {", ".join(selected)} FROM {temp}
             {conflict}
             RETURNING t.id, {inserted} AS inserted

@@ -1,0 +1,217 @@
+"""PostgreSQL: attendance partitioned by district, so a district's first year loads set-based.
+
+Why: a district's first import COPYed about 1.5M attendance rows (100,000 students) into the
+shared table, and every row fired three deferred foreign-key triggers at COMMIT (district,
+student, school) and updated every index on the way in: most of a first import's time. Instead,
+`students_attendancerecord` is partitioned by LIST (district_id). A district whose attendance is
+all new (no stored row and no partition yet) gets a bare table of its own: the rows are COPYed
+into it with no index or trigger, its indexes are built once, then it is ATTACHed as the
+district's partition, and PostgreSQL checks each foreign key with one anti-join over the table
+(RI_Initial_Check: a hash anti join per key), not one lookup per row.
+
+The table's primary key is (district_id, id): a key of a partitioned table must hold its
+partition key. `id` stays unique (one identity sequence for every partition) and stays the
+Django pk; nothing refers to an attendance row by foreign key (the import journal and undo keep
+ids in imports_importchange, always beside the district). A DEFAULT partition takes rows of
+districts without a partition of their own (rows written through the ORM: the demo's seeding,
+tests); a district with rows there loads through the parent as before.
+
+Locks: the ATTACH holds SHARE UPDATE EXCLUSIVE on the parent (reads and writes of every other
+district go on; a second district's ATTACH waits for this import's commit), ACCESS EXCLUSIVE on
+the DEFAULT partition (it is scanned for the district's rows) and, while the foreign keys are
+added, SHARE ROW EXCLUSIVE on the referenced tables (districts, schools, students) until the
+import commits: writes to those tables from other transactions wait for it. It is the last
+statement of the attendance load, so the wait is the rest of the import (its fingerprints and
+COMMIT). Two first imports of different districts running at once can deadlock there; PostgreSQL
+aborts one and the import task retries it (a database error).
+
+SQLite (the embedded default) keeps the plain table; `partitioned()` is False there.
+"""
+
+from django.db import connection
+
+try:
+    from psycopg import sql as pg_sql
+except ImportError:  # pragma: no cover - SQLite-only installs never partition
+    pg_sql = None
+
+TABLE = "students_attendancerecord"
+DEFAULT = f"{TABLE}_default"
+
+
+def partitioned() -> bool:
+    if connection.vendor != "postgresql":
+        return False
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_partitioned_table WHERE partrelid = to_regclass(%s)", [TABLE])
+        return cursor.fetchone() is not None
+
+
+def district_partition(district_id: int) -> str:
+    return f"{TABLE}_d{int(district_id)}"
+
+
+def has_partition(district_id: int) -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT to_regclass(%s) IS NOT NULL", [district_partition(district_id)])
+        return cursor.fetchone()[0]
+
+
+def _definitions(cursor, table: str) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """The table's constraints (primary key, unique, foreign key, check) and its other indexes."""
+    cursor.execute(
+        "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+        "WHERE conrelid = to_regclass(%s) AND contype IN ('p', 'u', 'f', 'c') AND conislocal "
+        "ORDER BY contype DESC, conname",
+        [table],
+    )
+    constraints = cursor.fetchall()
+    cursor.execute(
+        "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema() AND tablename = %s",
+        [table],
+    )
+    names = {name for name, _ in constraints}
+    indexes = [(name, definition) for name, definition in cursor.fetchall() if name not in names]
+    return constraints, indexes
+
+
+def _execute(cursor, statement, params=None) -> None:
+    """Through Django's cursor, so a database error (a foreign key violated, a deadlock) is
+    Django's and the import task's retry sees it."""
+    if not isinstance(statement, str):
+        statement = statement.as_string(connection.connection)
+    cursor.execute(statement, params)
+
+
+def create_bare(district_id: int) -> str:
+    """The district's own table shaped like the parent (defaults, NOT NULL and checks, the
+    parent's id sequence, a check that every row is the district's), with no index, key or trigger: the
+    rows are COPYed straight into it. Raises if the district already has one."""
+    part = district_partition(district_id)
+    ident, parent = pg_sql.Identifier(part), pg_sql.Identifier(TABLE)
+    with connection.cursor() as cursor:
+        _execute(
+            cursor,
+            pg_sql.SQL("CREATE TABLE {} (LIKE {} INCLUDING DEFAULTS INCLUDING CONSTRAINTS)").format(ident, parent),
+        )
+        _default_id(cursor, part)
+        # Also lets the ATTACH skip scanning the table for rows outside the partition's bound.
+        _execute(
+            cursor,
+            pg_sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} CHECK (district_id IS NOT NULL AND district_id = {})").format(
+                ident, pg_sql.Identifier(f"{part}_district"), pg_sql.Literal(int(district_id))
+            ),
+        )
+    return part
+
+
+def attach(district_id: int) -> None:
+    """Build the filled table's keys and indexes as the parent has them, then attach it: the
+    ATTACH adds the parent's foreign keys and validates them set-based (one anti-join each)."""
+    part = district_partition(district_id)
+    ident = pg_sql.Identifier(part)
+    with connection.cursor() as cursor:
+        constraints, indexes = _definitions(cursor, TABLE)
+        for _name, definition in constraints:
+            if definition.startswith(("PRIMARY KEY", "UNIQUE")):
+                _execute(cursor, pg_sql.SQL("ALTER TABLE {} ADD {}").format(ident, pg_sql.SQL(definition)))
+        for _name, definition in indexes:
+            _execute(cursor, pg_sql.SQL("CREATE INDEX ON {} {}").format(ident, pg_sql.SQL(_index_columns(definition))))
+        _execute(cursor, pg_sql.SQL("ANALYZE {}").format(ident))
+        _execute(
+            cursor,
+            pg_sql.SQL("ALTER TABLE {} ATTACH PARTITION {} FOR VALUES IN ({})").format(
+                pg_sql.Identifier(TABLE), ident, pg_sql.Literal(int(district_id))
+            ),
+        )
+
+
+def analyze(district_id: int) -> None:
+    """Fresh statistics for the district's rows: its own partition (ANALYZE of the parent would
+    sample every district's partition), or the default one."""
+    part = district_partition(district_id) if has_partition(district_id) else DEFAULT
+    with connection.cursor() as cursor:
+        _execute(cursor, pg_sql.SQL("ANALYZE {}").format(pg_sql.Identifier(part)))
+
+
+def _default_id(cursor, part: str) -> None:
+    """Rows written into a partition itself (not through the parent) take ids from the parent's
+    identity sequence: PostgreSQL 15 applies the identity only to inserts through the parent."""
+    cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [TABLE])
+    sequence = cursor.fetchone()[0]
+    _execute(
+        cursor,
+        pg_sql.SQL("ALTER TABLE {} ALTER COLUMN id SET DEFAULT nextval({}::regclass)").format(
+            pg_sql.Identifier(part), pg_sql.Literal(sequence)
+        ),
+    )
+
+
+def _index_columns(definition: str) -> str:
+    """`CREATE INDEX name ON [ONLY] table USING btree (a, b)` -> `USING btree (a, b)`."""
+    return definition[definition.index(" USING ") :]
+
+
+# --- the migration ------------------------------------------------------------------------
+
+
+def rebuild(schema_editor, *, partition: bool) -> None:
+    """Turn the attendance table into a parent partitioned by district, each district holding
+    rows getting its own partition and an empty DEFAULT one (or back into one plain table):
+    same columns in the same order, constraint and index names, ids and identity sequence."""
+    new = f"{TABLE}__new"
+    q = pg_sql.Identifier
+    with schema_editor.connection.cursor() as cursor:
+        constraints, indexes = _definitions(cursor, TABLE)
+        cursor.execute("SELECT inhrelid::regclass::text FROM pg_inherits WHERE inhparent = to_regclass(%s)", [TABLE])
+        children = [row[0] for row in cursor.fetchall()]
+        cursor.execute(f"SELECT DISTINCT district_id FROM {TABLE} ORDER BY 1")
+        districts = [row[0] for row in cursor.fetchall()]
+        suffix = pg_sql.SQL(" PARTITION BY LIST (district_id)" if partition else "")
+        cursor.execute(pg_sql.SQL("CREATE TABLE {} (LIKE {} INCLUDING DEFAULTS){}").format(q(new), q(TABLE), suffix))
+        cursor.execute(pg_sql.SQL("ALTER TABLE {} ALTER COLUMN id ADD GENERATED BY DEFAULT AS IDENTITY").format(q(new)))
+        if partition:
+            cursor.execute(pg_sql.SQL("CREATE TABLE {} PARTITION OF {} DEFAULT").format(q(f"{new}_default"), q(new)))
+            for district_id in districts:
+                cursor.execute(
+                    pg_sql.SQL("CREATE TABLE {} PARTITION OF {} FOR VALUES IN ({})").format(
+                        q(f"{new}_d{int(district_id)}"), q(new), pg_sql.Literal(int(district_id))
+                    )
+                )
+        cursor.execute(
+            pg_sql.SQL("INSERT INTO {} OVERRIDING SYSTEM VALUE SELECT * FROM {} ORDER BY district_id, id").format(
+                q(new), q(TABLE)
+            )
+        )
+        # No CASCADE: nothing may refer to an attendance row (a foreign key into it would stop here).
+        cursor.execute(pg_sql.SQL("DROP TABLE {}").format(q(TABLE)))
+        for child in children:
+            cursor.execute(pg_sql.SQL("DROP TABLE IF EXISTS {}").format(pg_sql.SQL(child)))
+        cursor.execute(pg_sql.SQL("ALTER TABLE {} RENAME TO {}").format(q(new), q(TABLE)))
+        if partition:
+            cursor.execute(pg_sql.SQL("ALTER TABLE {} RENAME TO {}").format(q(f"{new}_default"), q(DEFAULT)))
+            for district_id in districts:
+                cursor.execute(
+                    pg_sql.SQL("ALTER TABLE {} RENAME TO {}").format(
+                        q(f"{new}_d{int(district_id)}"), q(district_partition(district_id))
+                    )
+                )
+        cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [TABLE])
+        sequence = cursor.fetchone()[0]
+        cursor.execute(pg_sql.SQL("ALTER SEQUENCE {} RENAME TO {}").format(pg_sql.SQL(sequence), q(f"{TABLE}_id_seq")))
+        cursor.execute(
+            pg_sql.SQL("SELECT setval({}, coalesce(max(id), 0) + 1, false) FROM {}").format(
+                pg_sql.Literal(f"{TABLE}_id_seq"), q(TABLE)
+            )
+        )
+        for name, definition in constraints:
+            if definition.startswith("PRIMARY KEY"):
+                definition = "PRIMARY KEY (district_id, id)" if partition else "PRIMARY KEY (id)"
+            cursor.execute(
+                pg_sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} {}").format(q(TABLE), q(name), pg_sql.SQL(definition))
+            )
+        for _name, definition in indexes:
+            cursor.execute(definition.replace(" ON ONLY ", " ON "))
+        if partition:
+            for part in [DEFAULT, *(district_partition(district_id) for district_id in districts)]:
+                _default_id(cursor, part)

@@ -13,8 +13,9 @@ from tiers import partitions, selectors, services
 from tiers.loading import SchoolYear, load_year
 from tiers.models import MetricsRun, StudentMetrics, StudentSchoolMetrics, WeeklySnapshot
 
+from .factories import EnrollmentFactory, StudentFactory
 from .test_tiers_services import METRIC_FIELDS, NOV_28, OCT_31, SNAPSHOT_FIELDS, compute, metric_rows, snapshot_rows
-from .tiers_data import tiers_year
+from .tiers_data import FIRST_DAY, tiers_year
 
 OCT_30 = datetime.date(2025, 10, 30)
 postgres_only = pytest.mark.skipif("connection.vendor != 'postgresql'", reason="partitions are PostgreSQL's")
@@ -146,6 +147,39 @@ def test_a_later_night_of_the_week_leaves_the_same_snapshot_as_writing_it_afresh
     assert year.steady.pk not in {row[0] for row in in_place if row[1] == datetime.date(2025, 10, 27)}
     assert len([row for row in in_place if row[1] == datetime.date(2025, 10, 27)]) == 4
     assert SNAPSHOT_FIELDS[0] == "student_id"
+
+
+def test_a_student_new_on_a_later_night_of_the_week_gets_the_weeks_row_and_no_other_district_changes(
+    year, tenant_a, tenant_b
+):
+    """The week's rows are updated and a newcomer's inserted in one MERGE (PostgreSQL); nothing
+    stale, so no row is deleted; the other district's week is untouched."""
+    compute(tenant_b.district, OCT_30)
+    others = snapshot_rows(tenant_b.district)
+    compute(year.district, OCT_30)
+    with scope(district=year.district):
+        newcomer = StudentFactory(district=year.district, sis_id="T900", first_name="Newcomer", last_name="Tester")
+        EnrollmentFactory(student=newcomer, school=tenant_a.school, entry_date=FIRST_DAY)
+    run = compute(year.district, OCT_31)
+    in_place = snapshot_rows(year.district)
+
+    with scope(district=year.district):
+        WeeklySnapshot.objects.filter(week_start=datetime.date(2025, 10, 27)).delete()
+        inputs = load_year(year.district, SchoolYear.containing(year.district, OCT_31))
+        from tiers import engine
+
+        services.snapshot_write(
+            district=year.district,
+            result=engine.compute(inputs, as_of=OCT_31, policy=run.policy.as_policy()),
+            as_of=OCT_31,
+        )
+    afresh = snapshot_rows(year.district)
+
+    week = [row for row in in_place if row[1] == datetime.date(2025, 10, 27)]
+    assert in_place == afresh
+    assert newcomer.pk in {row[0] for row in week} and len(week) == 6
+    assert {row[2] for row in week} == {OCT_31}
+    assert snapshot_rows(tenant_b.district) == others
 
 
 @postgres_only

@@ -574,7 +574,32 @@ SNAPSHOT_FROM_RUN_SQL = """
 # district fires no foreign-key check, where DELETE + INSERT checked both keys of every row again
 # (6.2 s against 2.2 s at 200,000 students, 3.1 s of it the checks at commit). The table's
 # fillfactor (50, migration 0008) leaves room on each page for the new versions, so the update
-# touches no index (heap-only tuples). Rows of students no longer counted are deleted first.
+# touches no index (heap-only tuples). One MERGE updates the week's rows and inserts those of
+# students new this week, joining the two sides once (0.8 s at 200,000 students against 1.4-1.5 s
+# for INSERT … ON CONFLICT DO UPDATE, which probed the unique index and locked every row first).
+# Swaps of a district take turns (the district row is locked), so no other writer adds the
+# week's rows under it; if one did, the unique key fails the swap and the previous run stays.
+SNAPSHOT_MERGE_SQL = """
+    MERGE INTO tiers_weeklysnapshot s
+    USING (
+        SELECT student_id, membership_days, absent_days, absence_rate, band, tier, rules FROM tiers_studentmetrics
+        WHERE district_id = %(district_id)s AND run_id = %(run_id)s AND membership_days > 0
+    ) m
+    ON s.district_id = %(district_id)s AND s.week_start = %(week)s AND s.student_id = m.student_id
+    WHEN MATCHED THEN UPDATE SET
+        as_of = %(as_of)s, membership_days = m.membership_days, absent_days = m.absent_days,
+        absence_rate = m.absence_rate, band = m.band, tier = m.tier, rules = m.rules
+    WHEN NOT MATCHED THEN INSERT
+        (district_id, student_id, week_start, as_of, membership_days, absent_days, absence_rate, band, tier, rules)
+        VALUES (%(district_id)s, m.student_id, %(week)s, %(as_of)s, m.membership_days, m.absent_days, m.absence_rate,
+                m.band, m.tier, m.rules)
+"""
+SNAPSHOT_WEEK_ROWS_SQL = """
+    SELECT count(*) FROM tiers_weeklysnapshot WHERE district_id = %(district_id)s AND week_start = %(week)s
+"""
+# Rows of students no longer counted (no row of tonight's run with membership): after the MERGE
+# the week has more rows than it merged only when there are some, so the anti-join (0.5-0.7 s at
+# 200,000 students) runs only then.
 SNAPSHOT_STALE_SQL = """
     DELETE FROM tiers_weeklysnapshot s
     WHERE s.district_id = %(district_id)s AND s.week_start = %(week)s AND NOT EXISTS (
@@ -583,14 +608,6 @@ SNAPSHOT_STALE_SQL = """
           AND m.membership_days > 0
     )
 """
-SNAPSHOT_UPSERT_SQL = (
-    SNAPSHOT_FROM_RUN_SQL
-    + """
-    ON CONFLICT (district_id, student_id, week_start) DO UPDATE SET
-        as_of = EXCLUDED.as_of, membership_days = EXCLUDED.membership_days, absent_days = EXCLUDED.absent_days,
-        absence_rate = EXCLUDED.absence_rate, band = EXCLUDED.band, tier = EXCLUDED.tier, rules = EXCLUDED.rules
-"""
-)
 
 
 def snapshot_from_run(*, run: MetricsRun) -> None:
@@ -603,8 +620,13 @@ def snapshot_from_run(*, run: MetricsRun) -> None:
             WeeklySnapshot.objects.filter(week_start=week).delete()
             cursor.execute(*district_sql(run.district, SNAPSHOT_FROM_RUN_SQL, params))
             return
-        cursor.execute(*district_sql(run.district, SNAPSHOT_STALE_SQL, params))
-        cursor.execute(*district_sql(run.district, SNAPSHOT_UPSERT_SQL, params))
+        cursor.execute("SET LOCAL jit = off")  # as the flag sync: compiling would take longer than running
+        cursor.execute(*district_sql(run.district, SNAPSHOT_MERGE_SQL, params))
+        merged = cursor.rowcount
+        cursor.execute(*district_sql(run.district, SNAPSHOT_WEEK_ROWS_SQL, params))
+        (week_rows,) = cursor.fetchone()
+        if merged < 0 or week_rows > merged:
+            cursor.execute(*district_sql(run.district, SNAPSHOT_STALE_SQL, params))
 
 
 # ----------------------------------------------------------------------------- flags

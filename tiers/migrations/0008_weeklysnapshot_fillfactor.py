@@ -1,7 +1,7 @@
 """Room on each page of tiers_weeklysnapshot for a second version of every row (PostgreSQL).
 
 Every night after a week's first updates the week's rows in place (one row per student,
-200,000 at 200,000 students: tiers.services.SNAPSHOT_UPSERT_SQL). No index covers the columns
+200,000 at 200,000 students: tiers.services.SNAPSHOT_MERGE_SQL). No index covers the columns
 that change, so with free room on the row's own page PostgreSQL writes the new version there as
 a heap-only tuple (HOT): no entry in any of the table's four indexes, and the previous night's
 version is pruned in place. At the default fillfactor (100) the pages are full and each of the

@@ -7,14 +7,18 @@ Builds (or with --keep reuses) a synthetic district as bench_engine.py does, run
 in one process, then for each worker count starts that many Celery worker processes (one task at
 a time each, on the default queue of its own Redis database) and times a real next night through the broker:
 the run's task prepares it, the chunk tasks spread over the workers, the chord's callback swaps.
-Prints wall time and each worker process's peak RSS (solo pool: tasks run in the worker itself), with
-the machine's load average and the SQL floor of the same data.
+Prints wall time to the swap and each worker process's peak RSS (solo pool: tasks run in the worker
+itself), then the time and peak of the callback's work after the swap (the figures' cache, pulse),
+with the machine's load average and the SQL floor of the same data, measured before each night.
+The Redis database must be the benchmark's alone: the run purges its queue, and a test run on the
+same database clears it under the running chord. Worker logs (each step's time): /tmp/bench-workers-*.
 """
 
 import argparse
 import datetime
 import math
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -66,18 +70,23 @@ def main() -> None:
             started = time.perf_counter()
             compute_metrics(district=district, as_of=AS_OF - datetime.timedelta(days=2), backfill=False)
             print(f"  first run (one process, creates every flag): {time.perf_counter() - started:.1f}s")
-    floor_s = floor(district)
     for workers in args.workers:
+        floor_s = floor(district)  # before each night: on a shared machine the floor moves with the load
         # Each night later than any run before (an older date would not swap: no flags, no snapshot).
         with district_scope(district):
             latest = MetricsRun.objects.order_by("-as_of").values_list("as_of", flat=True).first()
         as_of = latest + datetime.timedelta(days=1)
+        before = os.getloadavg()
         figures = night_through_workers(district, as_of, workers)
         load = os.getloadavg()
         print(
             f"  {workers} worker(s): nightly run {figures['wall_s']:.1f}s ({figures['wall_s'] / floor_s:.1f}× the floor "
             f"{floor_s:.1f}s), {figures['chunks']} chunks, peak RSS per worker process max {max(figures['peaks']):.0f} MB "
-            f"(all: {', '.join(f'{p:.0f}' for p in figures['peaks'])}); load average {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f}"
+            f"(all: {', '.join(f'{p:.0f}' for p in figures['peaks'])}); then the callback's work after the swap "
+            f"(figures' cache, pulse) {figures['after_s']:.0f}s more, peak RSS per worker with it "
+            f"{', '.join(f'{p:.0f}' for p in figures['peaks_after'])} MB; load average before {before[0]:.1f}, "
+            f"after {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} ({time.strftime('%H:%M:%S', time.gmtime())} UTC)",
+            flush=True,
         )
 
 
@@ -94,7 +103,7 @@ def night_through_workers(district: District, as_of: datetime.date, workers: int
     env = {**os.environ, "CELERY_TASK_ALWAYS_EAGER": "0", "METRICS_CHUNK_TASKS": "1"}
     procs = [
         subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "attendnc", "worker", "--pool=solo", f"--hostname=bench{index}-{tag}@%h", "--loglevel=WARNING",
+            [sys.executable, "-m", "celery", "-A", "attendnc", "worker", "--pool=solo", f"--hostname=bench{index}-{tag}@%h", "--loglevel=INFO",
              "--without-gossip", "--without-mingle", "--without-heartbeat"],
             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=open(f"/tmp/bench-workers-{tag}-{index}.log", "w"),
         )
@@ -117,12 +126,30 @@ def night_through_workers(district: District, as_of: datetime.date, workers: int
             sys.exit(f"run {run.pk} failed: {run.error}")
         peaks = [_peak_rss_mb(proc.pid) for proc in procs]  # solo pool: the task ran in this process
         chunks = run.students and math.ceil(run.students / CHUNK_STUDENTS)
+        # A nightly run's callback goes on after the swap (tiers.tasks._after_run: the figures'
+        # cache, pulse's nightly work): timed and measured apart, once every worker is idle.
+        after_s = _wait_idle([f"bench{index}-{tag}@{socket.gethostname()}" for index in range(workers)])
+        peaks_after = [_peak_rss_mb(proc.pid) for proc in procs]
     finally:
+        stopping = time.perf_counter()
         for proc in procs:
-            proc.terminate()
+            proc.terminate()  # a warm shutdown: a worker first finishes the task it is running
         for proc in procs:
-            proc.wait(timeout=60)
-    return {"wall_s": wall, "chunks": chunks, "peaks": peaks}
+            proc.wait(timeout=600)
+        print(f"  workers stopped in {time.perf_counter() - stopping:.1f}s (logs: /tmp/bench-workers-{tag}-*.log)")
+    return {"wall_s": wall, "chunks": chunks, "peaks": peaks, "after_s": after_s, "peaks_after": peaks_after}
+
+
+def _wait_idle(hostnames: list[str], limit_s: float = 600) -> float:
+    """Seconds until no worker runs a task any more (the callback's work after the swap)."""
+    started = time.perf_counter()
+    inspect = celery_app.control.inspect(destination=hostnames, timeout=2)
+    while time.perf_counter() - started < limit_s:
+        active = inspect.active() or {}
+        if len(active) == len(hostnames) and not any(active.values()):
+            break
+        time.sleep(1)
+    return time.perf_counter() - started
 
 
 def _peak_rss_mb(pid: int) -> float:

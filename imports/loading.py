@@ -236,7 +236,7 @@ def _pg_first_attendance(district, table: Table, rows: pd.DataFrame, journal) ->
     part = attendance_partitions.create_bare(district.pk)
     with connection.cursor() as cursor:
         # The partition's check (district_id = this district) refuses any other district's row.
-        _copy_rows(cursor, part, [*table.keys, *table.columns], rows, district_id=district.pk)
+        _copy_rows(cursor, part, [*table.keys, *table.columns], rows, district_id=district.pk, freeze=True)
         if journal is not None:
             cursor.execute(
                 *district_sql(
@@ -296,12 +296,15 @@ def _pg_remove(cursor, district, table: Table, temp: str, scope: Scope, journal,
     cursor.execute(f"DROP TABLE {scope_table}")
 
 
-def _copy_rows(cursor, temp: str, columns: list[str], rows: pd.DataFrame, district_id: int | None = None) -> None:
+def _copy_rows(
+    cursor, temp: str, columns: list[str], rows: pd.DataFrame, district_id: int | None = None, freeze: bool = False
+) -> None:
     """COPY in CSV chunks written by Arrow's C++ writer. Every present value is quoted and a
     missing one is not, which is exactly how COPY tells an empty text from NULL. With a
-    `district_id`, every row is written with it first (a chunk at a time, not a copy of `rows`)."""
+    `district_id`, every row is written with it first (a chunk at a time, not a copy of `rows`).
+    `freeze`: the table was created in this (sub)transaction, so its rows can be written frozen."""
     listed = ["district_id", *columns] if district_id is not None else columns
-    statement = f"COPY {temp} ({', '.join(listed)}) FROM STDIN (FORMAT csv)"
+    statement = f"COPY {temp} ({', '.join(listed)}) FROM STDIN (FORMAT csv{', FREEZE' if freeze else ''})"
     options = pacsv.WriteOptions(include_header=False, quoting_style="all_valid")
     with cursor.cursor.copy(statement) as copy:
         for start in range(0, len(rows), COPY_CHUNK_ROWS):

@@ -445,3 +445,18 @@ def test_a_start_sent_twice_through_a_real_broker_runs_one_chord(transactional_d
         assert StudentMetrics.objects.filter(run=run).count() == run.students == 5
     assert prepared == [run.pk]
     assert sorted(seen) == [0, 1, 2]
+
+
+def test_a_run_lock_whose_connection_died_leaves_the_blocks_own_error(transactional_db):
+    """The connection dropped inside the block (the database restarted): its session ended and
+    the lock with it; releasing it must not raise over the block's error, which decides the retry."""
+    from tiers import run_locks
+
+    with pytest.raises(RuntimeError, match="the database went away"):
+        with run_locks.alone(run_locks.START, 1) as held:
+            assert held
+            connection.connection.close()
+            raise RuntimeError("the database went away")
+    connection.close()
+    with run_locks.alone(run_locks.START, 1) as held:
+        assert held

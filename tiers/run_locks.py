@@ -16,8 +16,11 @@ needs no lock.
 """
 
 import contextlib
+import logging
 
-from django.db import connection
+from django.db import DatabaseError, connection
+
+logger = logging.getLogger(__name__)
 
 # Keys are single bigints (namespace, chunk, run id packed); the two-int key space of
 # imports.pipeline's district lock is separate (PostgreSQL keeps the two forms apart).
@@ -47,8 +50,13 @@ def alone(namespace: int, run_id: int):
         yield held
     finally:
         if held:
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
+            try:
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
+            except DatabaseError:
+                # The connection is gone (what the block raised is likely why): its session, and
+                # the lock with it, ended. Not raised over the block's own error.
+                logger.warning("advisory lock %s not released: the connection is gone", key, exc_info=True)
 
 
 def chunk_in_turn(run_id: int, chunk: int) -> None:

@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from districts.tenancy import district_sql
+from students import partitions as attendance_partitions
 
 from .loading import TABLES
 from .models import ImportChange, ImportRun, QuarantinedRow
@@ -219,6 +220,8 @@ def undo_run(*, undo: ImportRun, progress) -> dict[str, UndoCounts]:
         )
         run.undone_by = undo
         run.save(update_fields=["undone_by"])
+        # Last, as it may lock the whole attendance table until the commit right after.
+        attendance_partitions.drop_if_empty(run.district_id)
     return counts
 
 

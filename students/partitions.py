@@ -129,6 +129,32 @@ def attach(district_id: int) -> None:
         )
 
 
+def drop_if_empty(district_id: int, *, wait: str = "1s") -> bool:
+    """Drop the district's partition when it holds no row (an undone first import), so that its
+    next import is a first one again, set-based. Dropping a partition locks the whole parent
+    (ACCESS EXCLUSIVE) until the transaction ends, so it waits at most `wait` for the lock and
+    otherwise leaves the empty partition (the next import then writes into it row by row).
+    Answers whether it dropped it."""
+    from django.db import OperationalError, transaction
+
+    if not partitioned() or not has_partition(district_id):
+        return False
+    part = pg_sql.Identifier(district_partition(district_id))
+    with connection.cursor() as cursor:
+        _execute(cursor, pg_sql.SQL("SELECT EXISTS (SELECT 1 FROM {})").format(part))
+        if cursor.fetchone()[0]:
+            return False
+        try:
+            with transaction.atomic():
+                _execute(cursor, "SET LOCAL lock_timeout = %s", [wait])
+                _execute(cursor, pg_sql.SQL("DROP TABLE {}").format(part))
+        except OperationalError:  # the lock was not free in time; the savepoint undid the drop
+            return False
+        finally:
+            _execute(cursor, "SET LOCAL lock_timeout TO DEFAULT")
+    return True
+
+
 def analyze(district_id: int) -> None:
     """Fresh statistics for the district's rows: its own partition (ANALYZE of the parent would
     sample every district's partition), or the default one."""

@@ -10,7 +10,8 @@ from django.db import IntegrityError, connection, transaction
 from django.db.migrations.executor import MigrationExecutor
 from django_scopes import scope, scopes_disabled
 
-from imports.models import ImportChange
+from imports import services
+from imports.models import ImportChange, ImportRun
 from students import partitions
 from students.models import AttendanceRecord
 
@@ -53,6 +54,26 @@ def test_first_import_attaches_the_districts_own_partition(tenant_a, tmp_path):
         (added,) = ImportChange.objects.filter(model="students.attendancerecord").values_list("row_ids", flat=True)
     assert ids and added == ids  # every row journaled as added, for the undo
     assert _rows_by_table(district_id) == {partitions.district_partition(district_id): len(ids)}
+
+
+def test_undoing_a_first_import_drops_the_emptied_partition_and_the_next_import_is_first_again(tenant_a, tmp_path):
+    build_year(tenant_a.district, tmp_path)
+    district_id = tenant_a.district.pk
+    with scope(district=tenant_a.district):
+        run = ImportRun.objects.get()
+        undo = services.import_run_process(run=services.import_run_undo_create(run=run))
+        assert undo.status == ImportRun.Status.SUCCEEDED, undo.errors
+        assert not AttendanceRecord.objects.exists()
+    assert not partitions.has_partition(district_id)
+
+    build_year(tenant_a.district, tmp_path / "again")
+    assert _partition_of(district_id)[0] == partitions.TABLE
+
+
+def test_a_partition_still_holding_rows_is_not_dropped(tenant_a, tmp_path):
+    build_year(tenant_a.district, tmp_path)
+    assert not partitions.drop_if_empty(tenant_a.district.pk)
+    assert partitions.has_partition(tenant_a.district.pk)
 
 
 def test_attach_refuses_a_row_whose_student_does_not_exist(tenant_a):

@@ -112,9 +112,12 @@ def night_through_workers(district: District, as_of: datetime.date, workers: int
     try:
         time.sleep(8)  # the workers start (Django set-up) before the clock does
         with district_scope(district):
-            run = metrics_run_create(district=district, as_of=as_of, trigger=MetricsRun.Trigger.MANUAL)
+            # A nightly run, said so to the task too (its callback does the nightly work after the swap).
+            run = metrics_run_create(district=district, as_of=as_of, trigger=MetricsRun.Trigger.NIGHTLY)
         started = time.perf_counter()
-        compute_district_metrics.apply_async(args=(district.pk, as_of.isoformat()), kwargs={"run_id": run.pk})
+        compute_district_metrics.apply_async(
+            args=(district.pk, as_of.isoformat()), kwargs={"run_id": run.pk, "trigger": MetricsRun.Trigger.NIGHTLY}
+        )
         with district_scope(district):
             while True:
                 run.refresh_from_db()

@@ -3,11 +3,15 @@ year of attendance read at once held its values as Python strings). Errors and h
 still name the file's own line, whatever chunk it was read in and however many blank lines
 came before it; here every chunk is two rows long."""
 
+import numpy as np
+import pandas as pd
 import pytest
 from django_scopes import scope
 
 from imports.models import ImportRun, QuarantinedRow
 from imports.parsing import csvread
+from imports.parsing.tables import RawLookup, SourceTable
+from imports.schema import ROW
 from students.models import AttendanceRecord
 
 from .import_support import FIRST_DAY, _media_in_tmp, build_year, run_import  # noqa: F401
@@ -53,3 +57,16 @@ def test_a_held_row_keeps_its_line_and_raw_values_past_the_first_chunks(tenant_a
     assert [(row.row_number, row.reason, row.field) for row in held] == [(8, "unknown_student", "student_id")]
     assert held[0].raw == {"student_id": "S9", "school_id": "MS1", "date": "2025-08-29", "code": "U"}
     assert ("S2", FIRST_DAY.replace(day=29)) in stored
+
+
+def test_a_held_rows_raw_values_are_found_by_row_number_in_any_order():
+    def table(file, rows):
+        text = pd.DataFrame({"student_id": [f"S{row}" for row in rows], ROW: rows})
+        return SourceTable("students", file, text), np.array(rows)
+
+    lookup = RawLookup([table("a.csv", [2, 3, 5, 9]), table("b.csv", [7, 2, 4]), table("a.csv", [5, 6])])
+
+    assert lookup.get(("a.csv", 9))[0].raw_row(lookup.get(("a.csv", 9))[1]) == {"student_id": "S9"}
+    assert lookup.get(("a.csv", 5))[1] == 0  # a later file of the same name wins, as the dict had it
+    assert lookup.get(("b.csv", 4))[1] == 2  # row numbers out of order (not a CSV file's)
+    assert lookup.get(("a.csv", 4)) is None and lookup.get(("c.csv", 2)) is None

@@ -3,6 +3,7 @@
 import dataclasses
 from collections.abc import Callable
 
+import numpy as np
 import pandas as pd
 
 from ..schema import COMPLETE_ENTITIES, DEFAULT, DEFAULT_SCOPES, ENTITIES, FILE, ROW
@@ -100,15 +101,36 @@ class ParsedImport:
             typed.setdefault(entity, []).append((frame, scope))
         return typed
 
-    def raw_lookup(self, entity: str) -> dict[tuple[str, int], tuple["SourceTable", int]]:
+    def raw_lookup(self, entity: str) -> "RawLookup":
         """(file, row) → where to find an entity's raw row; built only when rows are held."""
-        lookup = {}
-        for table in self.tables:
-            if table.entity != entity:
+        return RawLookup([(table, table.loaded()[ROW].to_numpy()) for table in self.tables if table.entity == entity])
+
+
+class RawLookup:
+    """Where a held row's raw values are: a binary search in each file's row numbers, which a
+    CSV file's reading keeps in order (a dict of every row was some 300 MiB for a year of
+    attendance with one row held); other formats' numbers get a dict. A later file of the same
+    name wins, as it did."""
+
+    def __init__(self, tables: list[tuple["SourceTable", np.ndarray]]):
+        self.tables = []
+        for table, rows in tables:
+            ordered = len(rows) < 2 or bool((rows[1:] > rows[:-1]).all())
+            self.tables.append((table, rows if ordered else dict(zip(rows.tolist(), range(len(rows))))))
+
+    def get(self, key: tuple[str, int]) -> tuple["SourceTable", int] | None:
+        file, row = key
+        for table, rows in reversed(self.tables):
+            if table.file != file:
                 continue
-            for position, row in enumerate(table.loaded()[ROW].tolist()):
-                lookup[(table.file, row)] = (table, position)
-        return lookup
+            if isinstance(rows, dict):
+                if row in rows:
+                    return table, rows[row]
+                continue
+            position = int(np.searchsorted(rows, row))
+            if position < len(rows) and rows[position] == row:
+                return table, position
+        return None
 
 
 def empty_text_frame(entity: str) -> pd.DataFrame:

@@ -57,7 +57,8 @@ DEFAULT_CODE_MAP = {
 
 
 class Student(models.Model):
-    district = models.ForeignKey(District, on_delete=models.CASCADE, related_name="+")
+    # No index of its own: the unique key leads with it (one index less per imported row).
+    district = models.ForeignKey(District, on_delete=models.CASCADE, related_name="+", db_index=False)
     sis_id = models.CharField("SIS id", max_length=64)
     first_name = models.CharField(max_length=100)
     last_name = models.CharField(max_length=100)
@@ -103,7 +104,8 @@ class Guardian(models.Model):
         EMAIL = "email", _("Email")
         LETTER = "letter", _("Letter")
 
-    district = models.ForeignKey(District, on_delete=models.CASCADE, related_name="+")
+    # No index of its own: the unique key leads with it (one index less per imported row).
+    district = models.ForeignKey(District, on_delete=models.CASCADE, related_name="+", db_index=False)
     student = models.ForeignKey(Student, on_delete=models.CASCADE, related_name="guardians")
     name = models.CharField(max_length=200)
     relationship = models.CharField(max_length=64, blank=True)
@@ -129,7 +131,8 @@ class Guardian(models.Model):
 class Enrollment(models.Model):
     """A stay at one school. The exit date is the first day *not* enrolled (SPEC §4)."""
 
-    district = models.ForeignKey(District, on_delete=models.CASCADE, related_name="+")
+    # No index of its own: the unique key leads with it (one index less per imported row).
+    district = models.ForeignKey(District, on_delete=models.CASCADE, related_name="+", db_index=False)
     student = models.ForeignKey(Student, on_delete=models.CASCADE, related_name="enrollments")
     school = models.ForeignKey(School, on_delete=models.CASCADE, related_name="enrollments")
     grade = models.CharField(max_length=4, blank=True)
@@ -235,7 +238,8 @@ class AttendanceRecord(models.Model):
 class PriorYearSummary(models.Model):
     """Last years' totals, imported or computed; multi-year persistence reads these."""
 
-    district = models.ForeignKey(District, on_delete=models.CASCADE, related_name="+")
+    # No index of its own: the unique key leads with it (one index less per imported row).
+    district = models.ForeignKey(District, on_delete=models.CASCADE, related_name="+", db_index=False)
     student = models.ForeignKey(Student, on_delete=models.CASCADE, related_name="prior_years")
     school_year = models.CharField(max_length=9, help_text="e.g. 2024-25")
     days_enrolled = models.PositiveSmallIntegerField()

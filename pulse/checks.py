@@ -103,7 +103,7 @@ def pulse_check_rows(*, district: District, year: SchoolYear, checkpoint: int, a
         here = absences[(absences["school_id"] == school_id) & absence_days.isin(pd.to_datetime(days))]
         absent.append(here.groupby("student_id").size().rename("absences").reset_index().assign(school_id=school_id))
     enrolled = pd.concat(enrolled, ignore_index=True)
-    enrolled["grade"] = enrolled["grade"].fillna("").astype(str)
+    enrolled["grade"] = enrolled["grade"].astype(object).fillna("").astype(str)
     counts = pd.concat(absent, ignore_index=True) if absent else pd.DataFrame(columns=["student_id", "absences"])
     at_schools = enrolled.merge(counts, on=["student_id", "school_id"], how="left").fillna({"absences": 0})
     in_district = (

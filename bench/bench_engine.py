@@ -95,6 +95,11 @@ def measure(slug: str) -> dict:
         with phases:
             run = compute_metrics(district=district, as_of=AS_OF, backfill=False)
         figures["nightly_run_s"] = time.perf_counter() - started
+        run.refresh_from_db()
+        if not run.is_current:
+            # With --keep, a district whose current run is dated after AS_OF times a night that
+            # never swaps (a run dated earlier than the current one is not made current).
+            sys.exit(f"The timed night (run {run.pk}, as of {AS_OF}) did not become current: a later-dated run is.")
         # Peak of the runs alone (the process then loads and computes in one pass, for the engine figure).
         figures["run_peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         figures["phases"] = phases.seconds

@@ -30,6 +30,8 @@ SQLite (the embedded default) keeps the plain table; `partitioned()` is False th
 
 from django.db import connection
 
+from districts.pg_tables import index_columns, is_partitioned, table_definitions
+
 try:
     from psycopg import sql as pg_sql
 except ImportError:  # pragma: no cover - SQLite-only installs never partition
@@ -40,11 +42,7 @@ DEFAULT = f"{TABLE}_default"
 
 
 def partitioned() -> bool:
-    if connection.vendor != "postgresql":
-        return False
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1 FROM pg_partitioned_table WHERE partrelid = to_regclass(%s)", [TABLE])
-        return cursor.fetchone() is not None
+    return is_partitioned(TABLE)
 
 
 def district_partition(district_id: int) -> str:
@@ -55,24 +53,6 @@ def has_partition(district_id: int) -> bool:
     with connection.cursor() as cursor:
         cursor.execute("SELECT to_regclass(%s) IS NOT NULL", [district_partition(district_id)])
         return cursor.fetchone()[0]
-
-
-def _definitions(cursor, table: str) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
-    """The table's constraints (primary key, unique, foreign key, check) and its other indexes."""
-    cursor.execute(
-        "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
-        "WHERE conrelid = to_regclass(%s) AND contype IN ('p', 'u', 'f', 'c') AND conislocal "
-        "ORDER BY contype DESC, conname",
-        [table],
-    )
-    constraints = cursor.fetchall()
-    cursor.execute(
-        "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema() AND tablename = %s",
-        [table],
-    )
-    names = {name for name, _ in constraints}
-    indexes = [(name, definition) for name, definition in cursor.fetchall() if name not in names]
-    return constraints, indexes
 
 
 def _execute(cursor, statement, params=None) -> None:
@@ -111,14 +91,14 @@ def attach(district_id: int) -> None:
     part = district_partition(district_id)
     ident = pg_sql.Identifier(part)
     with connection.cursor() as cursor:
-        constraints, indexes = _definitions(cursor, TABLE)
+        constraints, indexes = table_definitions(cursor, TABLE, kinds="pufc")
         # Each index's sort in memory, not spilled to disk in 64 MB runs (1.5M rows: ≈ 100 MB).
         cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
         for _name, definition in constraints:
             if definition.startswith(("PRIMARY KEY", "UNIQUE")):
                 _execute(cursor, pg_sql.SQL("ALTER TABLE {} ADD {}").format(ident, pg_sql.SQL(definition)))
         for _name, definition in indexes:
-            _execute(cursor, pg_sql.SQL("CREATE INDEX ON {} {}").format(ident, pg_sql.SQL(_index_columns(definition))))
+            _execute(cursor, pg_sql.SQL("CREATE INDEX ON {} {}").format(ident, pg_sql.SQL(index_columns(definition))))
         cursor.execute("SET LOCAL maintenance_work_mem TO DEFAULT")
         _execute(cursor, pg_sql.SQL("ANALYZE {}").format(ident))
         _execute(
@@ -176,11 +156,6 @@ def _default_id(cursor, part: str) -> None:
     )
 
 
-def _index_columns(definition: str) -> str:
-    """`CREATE INDEX name ON [ONLY] table USING btree (a, b)` -> `USING btree (a, b)`."""
-    return definition[definition.index(" USING ") :]
-
-
 # --- the migration ------------------------------------------------------------------------
 
 
@@ -191,7 +166,7 @@ def rebuild(schema_editor, *, partition: bool) -> None:
     new = f"{TABLE}__new"
     q = pg_sql.Identifier
     with schema_editor.connection.cursor() as cursor:
-        constraints, indexes = _definitions(cursor, TABLE)
+        constraints, indexes = table_definitions(cursor, TABLE, kinds="pufc")
         cursor.execute("SELECT inhrelid::regclass::text FROM pg_inherits WHERE inhparent = to_regclass(%s)", [TABLE])
         children = [row[0] for row in cursor.fetchall()]
         cursor.execute(f"SELECT DISTINCT district_id FROM {TABLE} ORDER BY 1")

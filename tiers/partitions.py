@@ -12,9 +12,9 @@ before the parent was partitioned) land there and are deleted row by row as befo
 SQLite (the embedded default) keeps plain tables; the callers fall back to INSERT and DELETE.
 """
 
-import re
-
 from django.db import connection
+
+from districts.pg_tables import index_columns, is_partitioned, table_definitions
 
 try:
     from psycopg import sql as pg_sql
@@ -25,37 +25,11 @@ PARTITIONED_TABLES = ("tiers_studentmetrics", "tiers_studentschoolmetrics")
 
 
 def partitioned(table: str) -> bool:
-    if connection.vendor != "postgresql":
-        return False
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1 FROM pg_partitioned_table WHERE partrelid = to_regclass(%s)", [table])
-        return cursor.fetchone() is not None
+    return is_partitioned(table)
 
 
 def run_partition(table: str, run_id: int) -> str:
     return f"{table}_run{int(run_id)}"
-
-
-def _definitions(cursor, table: str) -> tuple[list[tuple[str, str]], list[str]]:
-    """The parent's constraints (primary key, unique, foreign key) and its other indexes."""
-    cursor.execute(
-        "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
-        "WHERE conrelid = to_regclass(%s) AND contype IN ('p', 'u', 'f') ORDER BY contype DESC, conname",
-        [table],
-    )
-    constraints = cursor.fetchall()
-    cursor.execute(
-        "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema() AND tablename = %s",
-        [table],
-    )
-    names = {name for name, _ in constraints}
-    indexes = [definition for name, definition in cursor.fetchall() if name not in names]
-    return constraints, indexes
-
-
-def _index_columns(definition: str) -> str:
-    """`CREATE INDEX name ON [ONLY] table USING btree (a, b)` -> `USING btree (a, b)`."""
-    return re.search(r" USING .*$", definition).group(0)
 
 
 def create_run_partition(table: str, run_id: int) -> str:
@@ -91,12 +65,12 @@ def attach_run_partition(table: str, run_id: int) -> None:
     ANALYZE leaves out the JSON columns (analyze_without_json)."""
     part = run_partition(table, run_id)
     with connection.connection.cursor() as cursor:
-        constraints, indexes = _definitions(cursor, table)
+        constraints, indexes = table_definitions(cursor, table)
         ident = pg_sql.Identifier(part)
         for _name, definition in constraints:
             cursor.execute(pg_sql.SQL("ALTER TABLE {} ADD {}").format(ident, pg_sql.SQL(definition)))
-        for definition in indexes:
-            cursor.execute(pg_sql.SQL("CREATE INDEX ON {} {}").format(ident, pg_sql.SQL(_index_columns(definition))))
+        for _name, definition in indexes:
+            cursor.execute(pg_sql.SQL("CREATE INDEX ON {} {}").format(ident, pg_sql.SQL(index_columns(definition))))
         _analyze_without_json(cursor, part)
         cursor.execute(
             pg_sql.SQL("ALTER TABLE {} ATTACH PARTITION {} FOR VALUES IN ({})").format(
@@ -138,7 +112,7 @@ def rebuild(schema_editor, table: str, *, partition: bool) -> None:
     rows (or back): same columns, constraint and index names, identity sequence continued."""
     new, default = f"{table}__new", f"{table}_default"
     with schema_editor.connection.cursor() as cursor:
-        constraints, indexes = _definitions(cursor, table)
+        constraints, indexes = table_definitions(cursor, table)
         cursor.execute(
             pg_sql.SQL("SELECT inhrelid::regclass::text FROM pg_inherits WHERE inhparent = to_regclass(%s)"), [table]
         )
@@ -190,5 +164,5 @@ def rebuild(schema_editor, table: str, *, partition: bool) -> None:
                     pg_sql.Identifier(table), pg_sql.Identifier(name), pg_sql.SQL(definition)
                 )
             )
-        for definition in indexes:
+        for _name, definition in indexes:
             cursor.execute(definition.replace(" ON ONLY ", " ON "))

@@ -448,6 +448,46 @@ def test_the_nightly_task_fills_the_figures_cache_for_the_morning(year):
     assert cache.get(district_cache_key(year.district, "tiers", "aggregates", run.pk))["run_id"] == run.pk
 
 
+def _nightly_work(monkeypatch) -> list[tuple[str, int]]:
+    """Records what the task does after a run: (step, run id)."""
+    done = []
+    monkeypatch.setattr(tasks, "_warm_aggregates", lambda district, run: done.append(("figures", run.pk)))
+    monkeypatch.setattr(tasks, "_after_nightly_run", lambda district, run: done.append(("pulse", run.pk)))
+    return done
+
+
+@pytest.mark.parametrize("trigger", [MetricsRun.Trigger.MANUAL, MetricsRun.Trigger.POLICY, MetricsRun.Trigger.NIGHTLY])
+def test_only_a_nightly_run_does_the_nightly_work_after_it(
+    year, monkeypatch, django_capture_on_commit_callbacks, trigger
+):
+    """Queued runs reach the task with their id and no trigger: "Recompute now", a policy change
+    and a retry used to do the nightly work (figures' cache, pulse checks, effectiveness) as if nightly."""
+    done = _nightly_work(monkeypatch)
+    with scope(district=year.district), django_capture_on_commit_callbacks(execute=True):
+        run = services.metrics_run_start(district=year.district, as_of=OCT_31, trigger=trigger)
+    with scope(district=year.district):
+        run.refresh_from_db()
+    assert run.status == MetricsRun.Status.SUCCEEDED and run.is_current, run.error
+    assert done == ([("figures", run.pk), ("pulse", run.pk)] if trigger == MetricsRun.Trigger.NIGHTLY else [])
+
+
+def test_a_policy_change_and_a_retry_do_not_do_the_nightly_work(year, monkeypatch, django_capture_on_commit_callbacks):
+    done = _nightly_work(monkeypatch)
+    with scope(district=year.district), django_capture_on_commit_callbacks(execute=True):
+        _policy, run = services.policy_change(
+            district=year.district, user=None, note="stricter", as_of=OCT_31, chronic_threshold_pct=Decimal("8.00")
+        )
+    with scope(district=year.district):
+        failed = services.metrics_run_create(district=year.district, as_of=OCT_31, trigger=MetricsRun.Trigger.NIGHTLY)
+        MetricsRun.objects.filter(pk=failed.pk).update(status=MetricsRun.Status.FAILED)
+        failed.refresh_from_db()
+        with django_capture_on_commit_callbacks(execute=True):
+            retry = services.metrics_run_retry(run=failed)
+        assert MetricsRun.objects.get(pk=run.pk).status == MetricsRun.Status.SUCCEEDED
+        assert MetricsRun.objects.get(pk=retry.pk).status == MetricsRun.Status.SUCCEEDED
+    assert done == []
+
+
 def test_a_task_delivered_twice_does_not_run_a_finished_run_again(year):
     run = compute(year.district, OCT_31)
     finished_at = run.finished_at

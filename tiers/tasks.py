@@ -47,6 +47,8 @@ COMPUTE_TIME_LIMIT = 35 * 60  # hard limit, seconds; the sweep fails a run runni
 def compute_district_metrics(
     self, district, as_of: str, run_id: int | None = None, trigger: str = MetricsRun.Trigger.NIGHTLY
 ):
+    """`trigger` is for a run created here (no `run_id`); a run queued beforehand carries its own
+    (metrics_run_enqueue sends none), and only a nightly one does the nightly work after it."""
     as_of_date = datetime.date.fromisoformat(as_of)
     run = (
         MetricsRun.objects.get(pk=run_id)
@@ -70,7 +72,7 @@ def compute_district_metrics(
         # that died: nobody else is writing this run's tables, so it starts over.
         try:
             if chunked:
-                return _start_chunk_tasks(run, trigger)
+                return _start_chunk_tasks(run)
             run = metrics_run_execute(run=run)
         except RETRYABLE_ERRORS:
             if self.request.retries < self.max_retries:  # DistrictTask retries it after a backoff
@@ -78,12 +80,16 @@ def compute_district_metrics(
                     status=MetricsRun.Status.QUEUED, step="retrying", finished_at=None
                 )
             raise
-    _after_run(district, run, trigger)
+    _after_run(district, run)
     return run.pk
 
 
-def _after_run(district: District, run: MetricsRun, trigger: str) -> None:
-    if trigger == MetricsRun.Trigger.NIGHTLY and run.status == MetricsRun.Status.SUCCEEDED:
+def _after_run(district: District, run: MetricsRun) -> None:
+    """The nightly work after a nightly run only: the run's own trigger decides, not the task's
+    argument, which defaults to nightly and which a run queued by hand ("Recompute now", a policy
+    change, a retry) never set — those runs did the nightly work too. After them the figures' cache
+    fills when first asked for, and pulse's effectiveness figures too (pulse.effectiveness)."""
+    if run.trigger == MetricsRun.Trigger.NIGHTLY and run.status == MetricsRun.Status.SUCCEEDED:
         _warm_aggregates(district, run)
         _after_nightly_run(district, run)
 
@@ -111,7 +117,7 @@ def _chunks_sent(run: MetricsRun) -> bool:
     return run.status == MetricsRun.Status.RUNNING and run.step != "loading"
 
 
-def _start_chunk_tasks(run: MetricsRun, trigger: str) -> int:
+def _start_chunk_tasks(run: MetricsRun) -> int:
     try:
         plan = metrics_run_prepare(run=run, backfill=False)
     except RETRYABLE_ERRORS:
@@ -123,7 +129,7 @@ def _start_chunk_tasks(run: MetricsRun, trigger: str) -> int:
     header = group(
         compute_metrics_chunk.si(run.district_id, run.pk, chunk, plan.chunks, year) for chunk in range(plan.chunks)
     )
-    chord(header)(finish_metrics_run.s(run.district_id, run.pk, trigger))
+    chord(header)(finish_metrics_run.s(run.district_id, run.pk, run.trigger))
     return run.pk
 
 
@@ -151,7 +157,8 @@ def compute_metrics_chunk(self, district, run_id: int, chunk: int, chunks: int, 
 
 @shared_task(bind=True, soft_time_limit=30 * 60, time_limit=COMPUTE_TIME_LIMIT, acks_late=True)
 def finish_metrics_run(self, chunks: list[dict], district_id: int, run_id: int, trigger: str) -> int:
-    """The chord's callback: every chunk is written; attach, sync flags, snapshot, swap."""
+    """The chord's callback: every chunk is written; attach, sync flags, snapshot, swap. (`trigger`
+    is kept for messages already sent; the run's own decides what follows the swap.)"""
     district = District.objects.get(pk=district_id)
     with district_scope(district), run_locks.alone(run_locks.FINISH, run_id) as alone:
         if not alone:
@@ -166,7 +173,7 @@ def finish_metrics_run(self, chunks: list[dict], district_id: int, run_id: int, 
             raise
         logger.info("run %s: %s chunks, peak RSS per chunk task %s MB", run.pk, len(chunks),
                     [round(chunk["peak_rss_mb"]) for chunk in chunks])  # fmt: skip
-        _after_run(district, run, trigger)
+        _after_run(district, run)
         return run.pk
 
 

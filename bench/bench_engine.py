@@ -124,8 +124,7 @@ class _PhaseLog(logging.Handler):
         self.seconds: dict[str, float] = {}
 
     def emit(self, record: logging.LogRecord) -> None:
-        name, seconds = record.getMessage().split()
-        self.seconds[name] = self.seconds.get(name, 0.0) + float(seconds)
+        self.seconds[record.phase] = self.seconds.get(record.phase, 0.0) + record.seconds
 
     def __enter__(self):
         log = logging.getLogger("tiers.phases")

@@ -103,6 +103,18 @@ def test_non_instructional_days_are_not_school_days_on_either_database(year):
     assert mover.membership_days == 50 - 1  # at the other school since Oct 1: only the district holiday
 
 
+def test_each_step_of_a_run_is_logged_with_its_run_district_and_seconds(year, caplog):
+    """Operators read where a night's minutes went from the log, and bench/bench_engine.py reads
+    each record's phase and seconds: a line must say which run and district it is about."""
+    with caplog.at_level("INFO", logger="tiers.phases"):
+        run = compute(year.district, OCT_31)
+    steps = [record for record in caplog.records if record.name == "tiers.phases"]
+    assert {"engine", "write", "flags", "swap"} <= {record.phase for record in steps}
+    engine = next(record for record in steps if record.phase == "engine")
+    assert engine.run_id == run.pk and engine.seconds >= 0
+    assert engine.getMessage().startswith(f"Metrics run {run.pk} (district {year.district.pk}): engine took ")
+
+
 # --- idempotence and crash safety -------------------------------------------------------------
 
 

@@ -28,7 +28,7 @@ from .policy import Policy
 from .writing import insert_frame, json_each, json_lines
 
 logger = logging.getLogger(__name__)
-phase_logger = logging.getLogger("tiers.phases")  # "<phase> <seconds>" per run step (bench reads it)
+phase_logger = logging.getLogger("tiers.phases")  # one record per run step; bench reads its phase and seconds
 
 
 @contextlib.contextmanager
@@ -36,7 +36,11 @@ def _phase(run: MetricsRun, name: str):
     """Time one step of a run into the log: where a night's minutes go, at any district's size."""
     started = time.perf_counter()
     yield
-    phase_logger.info("%s %.3f", name, time.perf_counter() - started, extra={"run_id": run.pk})
+    seconds = time.perf_counter() - started
+    phase_logger.info(
+        "Metrics run %s (district %s): %s took %.3f s", run.pk, run.district_id, name, seconds,
+        extra={"run_id": run.pk, "phase": name, "seconds": seconds},
+    )  # fmt: skip
 
 
 POLICY_FIELDS = [

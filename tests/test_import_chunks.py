@@ -1,7 +1,8 @@
 """A CSV file is read in chunks of rows (imports.parsing.csvread.READ_CHUNK_ROWS, issue 14: a
 year of attendance read at once held its values as Python strings). Errors and held rows must
 still name the file's own line, whatever chunk it was read in and however many blank lines
-came before it; here every chunk is two rows long."""
+came before it; here every chunk is two rows long. Arrow's reader (a file without quotes) reads
+in blocks of bytes, here 32, which split rows."""
 
 import numpy as np
 import pandas as pd
@@ -19,9 +20,15 @@ from .import_support import FIRST_DAY, _media_in_tmp, build_year, run_import  # 
 ABSENCES = [("S1", "MS1", "2025-08-26", "U"), ("S2", "MS1", "2025-08-27", "E"), ("S4", "HS1", "2025-08-28", "U")]
 
 
-@pytest.fixture
-def two_row_chunks(monkeypatch):
-    monkeypatch.setattr(csvread, "READ_CHUNK_ROWS", 2)
+@pytest.fixture(params=["pandas", "arrow"])
+def two_row_chunks(request, monkeypatch):
+    """pandas' reader in chunks of two rows, or Arrow's (a file without quotes) in blocks of 32
+    bytes, so that block boundaries fall inside rows."""
+    if request.param == "pandas":
+        monkeypatch.setattr(csvread, "_read_arrow", lambda *args: None)
+        monkeypatch.setattr(csvread, "READ_CHUNK_ROWS", 2)
+    else:
+        monkeypatch.setattr(csvread, "ARROW_BLOCK_BYTES", 32)
 
 
 def _write(folder, lines):

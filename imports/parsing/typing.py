@@ -98,6 +98,8 @@ def _plain_text(values: pd.Series, rows, *, file: str, field, column: str) -> pd
     # into Python objects (a year of attendance is millions of values per column).
     arrow = hasattr(values.array, "__arrow_array__")
     array = pa.array(values.array) if arrow else pa.array(values.to_numpy(dtype=object), type=pa.string())
+    if _printable_ascii(array):
+        return values  # no control character and no bidirectional one: nothing to reject or strip
     bad = pc.match_substring_regex(array, ID_CONTROL if field.kind == ID else CONTROL).to_numpy(zero_copy_only=False)
     if bad.any():
         position = int(np.argmax(bad))
@@ -108,6 +110,26 @@ def _plain_text(values: pd.Series, rows, *, file: str, field, column: str) -> pd
     if field.kind == ID or not pc.any(pc.match_substring_regex(array, BIDI)).as_py():
         return values
     return values.str.replace(BIDI, "", regex=True)
+
+
+def _printable_ascii(array: pa.Array | pa.ChunkedArray) -> bool:
+    """Whether every value is printable ASCII (bytes 0x20–0x7e), read off the text's bytes at
+    once: the controls above (C0, DEL, C1, bidirectional) are all outside it, so such a column
+    needs no pattern matched value by value (RE2 over millions of values took seconds)."""
+    for chunk in array.chunks if isinstance(array, pa.ChunkedArray) else [array]:
+        if not len(chunk):
+            continue
+        if chunk.null_count or not pa.types.is_string(chunk.type) and not pa.types.is_large_string(chunk.type):
+            return False
+        offsets_buffer, data_buffer = chunk.buffers()[1:3]
+        width = "int64" if pa.types.is_large_string(chunk.type) else "int32"
+        offsets = np.frombuffer(offsets_buffer, dtype=width)[chunk.offset : chunk.offset + len(chunk) + 1]
+        if data_buffer is None or offsets[-1] == offsets[0]:
+            continue
+        data = np.frombuffer(data_buffer, dtype=np.uint8)[offsets[0] : offsets[-1]]
+        if data.min() < 0x20 or data.max() > 0x7E:
+            return False
+    return True
 
 
 def _check_together(entity: str, frame: pd.DataFrame, text: pd.DataFrame, *, file: str) -> None:
@@ -154,6 +176,28 @@ def _fail_at(mask, values, rows, *, file, column, code, **params):
         position = int(np.argmax(mask))
         value = str(values.iloc[position])
         raise ImportRejected.one(file, int(rows.iloc[position]), column, said(code, value=value, **params))
+
+
+def _distinct(reader):
+    """`reader` run on each distinct value once, its result spread back over the rows: the
+    columns it reads (flags, counts, grades, channels) hold a few distinct values among up to
+    millions of rows. The distinct values are in the order they first appear and each carries
+    the row it first appears on, so a rejection names the same first bad row and value as a
+    reading of every row would."""
+
+    def read(values, rows, *, file, field, fmt):
+        if len(values) < 2:
+            return reader(values, rows, file=file, field=field, fmt=fmt)
+        codes, uniques = pd.factorize(values, use_na_sentinel=False)
+        codes = np.asarray(codes, dtype="int64")
+        firsts = np.flatnonzero(np.r_[True, codes[1:] > np.maximum.accumulate(codes)[:-1]])
+        distinct = pd.Series(uniques, dtype=values.dtype, name=values.name)
+        result = reader(distinct, pd.Series(rows.to_numpy()[firsts]), file=file, field=field, fmt=fmt)
+        if isinstance(result, pd.Series):
+            return pd.Series(result.array.take(codes), index=values.index, name=result.name)
+        return np.asarray(result)[codes]
+
+    return read
 
 
 def _read_text(values, rows, *, file, field, fmt):
@@ -218,9 +262,9 @@ def _read_channel(values, rows, *, file, field, fmt):
 _READERS = {
     ID: _read_text,
     TEXT: _read_text,
-    DATE: _read_date,
-    BOOL: _read_bool,
-    INT: _read_int,
-    GRADE: _read_grade,
-    CHANNEL: _read_channel,
+    DATE: _read_date,  # factorizes on its own
+    BOOL: _distinct(_read_bool),
+    INT: _distinct(_read_int),
+    GRADE: _distinct(_read_grade),
+    CHANNEL: _distinct(_read_channel),
 }

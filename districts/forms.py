@@ -2,6 +2,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from .audit_text import record_type_text
 from .models import AuditEvent, Role, School
 
 
@@ -24,15 +25,20 @@ class AuditFilterForm(forms.Form):
         label=_("Student"), required=False, max_length=100, help_text=_("Name or SIS id: who saw this student.")
     )
     student_id = forms.IntegerField(required=False, widget=forms.HiddenInput)
-    user_email = forms.CharField(label="Person", required=False)
-    action = forms.ChoiceField(choices=[("", "Any action"), *AuditEvent.Action.choices], required=False)
-    object_type = forms.ChoiceField(label="Record type", required=False)
-    since = forms.DateField(label="From", required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    until = forms.DateField(label="To", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    user_email = forms.CharField(label=_("Person"), required=False)
+    action = forms.ChoiceField(
+        label=_("Action"), choices=[("", _("Any action")), *AuditEvent.Action.choices], required=False
+    )
+    object_type = forms.ChoiceField(label=_("Record type"), required=False)
+    since = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    until = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
 
     def __init__(self, *args, object_types, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["object_type"].choices = [("", "Any record"), *[(name, name) for name in object_types]]
+        self.fields["object_type"].choices = [
+            ("", _("Any record")),
+            *sorted(((name, record_type_text(name)) for name in object_types), key=lambda choice: choice[1].lower()),
+        ]
 
 
 def add_validation_errors(form: forms.Form, error: ValidationError) -> None:

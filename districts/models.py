@@ -291,3 +291,18 @@ class AuditEvent(models.Model):
             return self.user_email
         os_user = self.detail.get("os_user") if isinstance(self.detail, dict) else None
         return gettext("%(account)s (command line)") % {"account": os_user} if os_user else ""
+
+    @property
+    def record_type_text(self) -> str:
+        """The record type in the reader's language (stored as a code: districts.audit_text)."""
+        from .audit_text import record_type_text
+
+        return record_type_text(self.object_type)
+
+    @property
+    def label_text(self) -> str:
+        """The label in the reader's language where the sources wrote it in English; a name or
+        a title as written (districts.audit_text)."""
+        from .audit_text import label_text
+
+        return label_text(self.object_type, self.object_label, self.detail)

@@ -14,7 +14,7 @@ import re
 
 from django.utils import formats, translation
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext, pgettext_lazy
+from django.utils.translation import ngettext, npgettext, pgettext_lazy
 
 from .models import QuarantineReason as Reason
 
@@ -55,7 +55,7 @@ def error_text(error: dict) -> str:
 
 def error_dict(file: str, row: int | None, column: str, message) -> dict:
     """An error as ImportRun.errors keeps it: where, then the code and figures (prose that has
-    no code, such as an undo's refusal written in the request's language, is kept as written)."""
+    no code is kept as written)."""
     where = {"file": file, "row": row, "column": column}
     if isinstance(message, ImportMessage):
         return where | {"code": message.code, "params": message.params}
@@ -103,6 +103,7 @@ _ENTITY_WORDS = {
     "guardians": pgettext_lazy("kind of imported data", "Guardians"),
     "prior_year": pgettext_lazy("kind of imported data", "Prior years"),
     "attendance": pgettext_lazy("kind of imported data", "Attendance"),
+    "codes": pgettext_lazy("kind of imported data", "Attendance codes"),
 }
 
 
@@ -127,7 +128,90 @@ def stage_text(stage: str) -> str:
         return _("Loading: %(data)s") % {"data": entity_words(entity)}
     if action == "replaying" and entity:
         return _("Replaying: %(data)s") % {"data": entity_words(entity)}
+    if action == "undoing" and entity:
+        return _("Undoing: %(data)s") % {"data": entity_words(entity)}
     return str(_STAGES.get(stage, stage))
+
+
+def message_text(message) -> str:
+    """A message `said` now (an undo's refusal on the page) in the active language."""
+    if isinstance(message, ImportMessage):
+        return render(message.code, message.params)
+    return str(message)
+
+
+# The rows an undo names: the tables an import writes, and the rows elsewhere that may refer to them.
+_ROWS = {
+    "students.attendancerecord": lambda n: npgettext(
+        "rows an undo names", "%(count)s attendance record", "%(count)s attendance records", n
+    ),
+    "students.prioryearsummary": lambda n: npgettext(
+        "rows an undo names", "%(count)s prior-year summary", "%(count)s prior-year summaries", n
+    ),
+    "students.guardian": lambda n: npgettext("rows an undo names", "%(count)s guardian", "%(count)s guardians", n),
+    "students.calendarday": lambda n: npgettext(
+        "rows an undo names", "%(count)s calendar day", "%(count)s calendar days", n
+    ),
+    "students.enrollment": lambda n: npgettext(
+        "rows an undo names", "%(count)s enrollment", "%(count)s enrollments", n
+    ),
+    "students.student": lambda n: npgettext("rows an undo names", "%(count)s student", "%(count)s students", n),
+    "districts.school": lambda n: npgettext("rows an undo names", "%(count)s school", "%(count)s schools", n),
+    "students.attendancecode": lambda n: npgettext(
+        "rows an undo names", "%(count)s attendance code", "%(count)s attendance codes", n
+    ),
+    "students.mentorassignment": lambda n: npgettext(
+        "rows an undo names", "%(count)s mentor assignment", "%(count)s mentor assignments", n
+    ),
+    "tiers.flag": lambda n: npgettext("rows an undo names", "%(count)s flag", "%(count)s flags", n),
+    "tiers.studentmetrics": lambda n: npgettext(
+        "rows an undo names", "%(count)s row of nightly figures", "%(count)s rows of nightly figures", n
+    ),
+    "outreach.huddle": lambda n: npgettext("rows an undo names", "%(count)s huddle", "%(count)s huddles", n),
+    "outreach.huddlerow": lambda n: npgettext("rows an undo names", "%(count)s huddle row", "%(count)s huddle rows", n),
+    "outreach.outreachaction": lambda n: npgettext(
+        "rows an undo names", "%(count)s family contact", "%(count)s family contacts", n
+    ),
+    "outreach.escalation": lambda n: npgettext(
+        "rows an undo names", "%(count)s Tier 3 referral", "%(count)s Tier 3 referrals", n
+    ),
+    "cases.case": lambda n: npgettext("rows an undo names", "%(count)s case", "%(count)s cases", n),
+    "pulse.supportrequest": lambda n: npgettext(
+        "rows an undo names", "%(count)s support request", "%(count)s support requests", n
+    ),
+}
+_ROWS_NAMED = {
+    "students.attendancerecord": pgettext_lazy("rows an undo names", "attendance records"),
+    "students.prioryearsummary": pgettext_lazy("rows an undo names", "prior-year summaries"),
+    "students.guardian": pgettext_lazy("rows an undo names", "guardians"),
+    "students.calendarday": pgettext_lazy("rows an undo names", "calendar days"),
+    "students.enrollment": pgettext_lazy("rows an undo names", "enrollments"),
+    "students.student": pgettext_lazy("rows an undo names", "students"),
+    "districts.school": pgettext_lazy("rows an undo names", "schools"),
+    "students.attendancecode": pgettext_lazy("rows an undo names", "attendance codes"),
+}
+
+
+def rows_counted(label: str, count: int) -> str:
+    """The rows counted ("3 attendance records"): `count` rows of the model `label` in the
+    active language (a model not listed here: its own English name)."""
+    if label in _ROWS:
+        return _ROWS[label](count) % {"count": count}
+    return f"{count} {_model_words(label)}"
+
+
+def rows_named(label: str) -> str:
+    """The rows of the model `label` ("students"), in the active language."""
+    return str(_ROWS_NAMED[label]) if label in _ROWS_NAMED else _model_words(label)
+
+
+def _model_words(label: str) -> str:
+    from django.apps import apps
+
+    try:
+        return str(apps.get_model(label)._meta.verbose_name_plural)
+    except (LookupError, ValueError):
+        return label
 
 
 def held_text(reason: str, params: dict) -> str:
@@ -315,6 +399,33 @@ _TEXTS = {
     ),
     "unexpected_error": lambda p: _(
         "The import stopped on an unexpected error; nothing was written. The team has been notified."
+    ),
+    # --- why an import cannot be undone (imports.undo: refused on the page, or by the worker) ---
+    "undo.not_undoable": lambda p: _("Only an import or a replay that finished can be undone."),
+    "undo.already_undone": lambda p: _("This import was already undone (#%(undo)s).") % {"undo": p["undo"]},
+    "undo.not_journaled": lambda p: _(
+        "This import ran before AttendNC kept what each import changes, so it cannot be undone."
+    ),
+    "undo.busy": lambda p: _("Another import is running; undo once it has finished."),
+    "undo.later_import": lambda p: (
+        _("Import #%(run)s, after this one, changed or removed %(rows)s this import wrote: undo #%(run)s first.")
+        % {"run": p["run"], "rows": rows_counted(p["table"], p["count"])}
+    ),
+    "undo.removed_taken": lambda p: (
+        ngettext(
+            "%(rows)s this import removed has been added again since; undo the later import first.",
+            "%(rows)s this import removed have been added again since; undo the later import first.",
+            p["count"],
+        )
+        % {"rows": rows_counted(p["table"], p["count"])}
+    ),
+    "undo.referred": lambda p: (
+        ngettext(
+            "%(rows)s now refers to %(what)s this import added, and would be lost.",
+            "%(rows)s now refer to %(what)s this import added, and would be lost.",
+            p["count"],
+        )
+        % {"rows": rows_counted(p["model"], p["count"]), "what": rows_named(p["table"])}
     ),
     # --- why a row is held (QuarantinedRow: the code is its reason) ---
     f"held.{Reason.OUTSIDE_SCHOOL_YEAR}": _outside_year,

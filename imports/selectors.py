@@ -12,7 +12,7 @@ from django.http import Http404
 from districts.models import School
 from students.models import AttendanceCode, AttendanceRecord, CalendarDay, Enrollment, Guardian
 
-from .messages import stage_text
+from .messages import message_text, stage_text
 from .models import ColumnMapping, ImportRun, QuarantinedRow, QuarantineReason, SchoolAlias, reason_words
 from .services import progress_key
 from .undo import undo_blockers, undo_summary, undoable
@@ -59,7 +59,7 @@ def undo_state(*, run: ImportRun) -> dict | None:
         return None
     if run.undone_by_id:
         return {"done_by": run.undone_by_id}
-    return {"blockers": undo_blockers(run), "summary": undo_summary(run)}
+    return {"blockers": [message_text(blocker) for blocker in undo_blockers(run)], "summary": undo_summary(run)}
 
 
 def column_mapping_list() -> QuerySet[ColumnMapping]:

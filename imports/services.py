@@ -26,7 +26,7 @@ from districts.services import audit_record
 from districts.tenancy import district_cache_key, district_storage_path
 from students.models import AttendanceCategory, AttendanceCode
 
-from .messages import error_dict, note_dict, rejected_text, said
+from .messages import error_dict, message_text, note_dict, rejected_text, said
 from .models import ColumnMapping, ImportFormat, ImportRun, QuarantinedRow, QuarantineReason, SchoolAlias
 from .parsing import ImportRejected, parse_source
 from .pipeline import EntityOutcome, Outcome, RemovalsNeedConfirmation, import_parsed, replay_held
@@ -197,7 +197,7 @@ def import_run_undo_create(*, run: ImportRun, user=None, request=None) -> Import
     after it (imports.undo); otherwise an undo run is queued. Audit-logged."""
     blockers = undo_blockers(run)
     if blockers:
-        raise ValidationError(blockers)
+        raise ValidationError([message_text(blocker) for blocker in blockers])  # in the asker's language
     undo = ImportRun.objects.create(
         district=run.district,
         kind=ImportRun.Kind.UNDO,

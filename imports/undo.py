@@ -18,12 +18,12 @@ from django.apps import apps
 from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from districts.tenancy import district_sql
 from students import partitions as attendance_partitions
 
 from .loading import TABLES
+from .messages import ImportMessage, said
 from .models import ImportChange, ImportRun, QuarantinedRow
 
 # Children before their parents, so no row is deleted while a row of this import refers to it.
@@ -65,19 +65,21 @@ def undo_summary(run: ImportRun) -> dict[str, int]:
     return counts
 
 
-def undo_blockers(run: ImportRun) -> list[str]:
-    """Why this run cannot be undone now, in words; empty when it can."""
+def undo_blockers(run: ImportRun) -> list[ImportMessage]:
+    """Why this run cannot be undone now; empty when it can. Each reason reads as its English
+    sentence and carries a code and figures (imports.messages): the worker stores them, the page
+    shows them in the reader's language (`message_text`)."""
     if not undoable(run):
-        return [_("Only an import or a replay that finished can be undone.")]
+        return [said("undo.not_undoable")]
     if run.undone_by_id:
-        return [_("This import was already undone (#%(undo)s).") % {"undo": run.undone_by_id}]
+        return [said("undo.already_undone", undo=run.undone_by_id)]
     if not run.journaled:
-        return [_("This import ran before AttendNC kept what each import changes, so it cannot be undone.")]
+        return [said("undo.not_journaled")]
     busy = ImportRun.objects.filter(status__in=[ImportRun.Status.QUEUED, ImportRun.Status.RUNNING]).exclude(
         kind=ImportRun.Kind.UNDO, undoes=run
     )
     if busy.exists():
-        return [_("Another import is running; undo once it has finished.")]
+        return [said("undo.busy")]
     blockers = []
     later = _later_runs(run)
     mine = _rows_of(run)
@@ -86,29 +88,14 @@ def undo_blockers(run: ImportRun) -> list[str]:
         touched = added | changed
         if touched and later:
             for other, count in _later_touches(later, label, touched).items():
-                blockers.append(
-                    _(
-                        "Import #%(run)s, after this one, changed or removed %(count)s %(what)s this import wrote: undo #%(run)s first."
-                    )
-                    % {"run": other, "count": count, "what": _what(label)}
-                )
+                blockers.append(said("undo.later_import", run=other, count=count, table=label))
         returned = _removed_keys_taken(run, label)
         if returned:
-            blockers.append(
-                _("%(count)s %(what)s this import removed have been added again since; undo the later import first.")
-                % {"count": returned, "what": _what(label)}
-            )
+            blockers.append(said("undo.removed_taken", count=returned, table=label))
         if added:
             for model, count in _referring_rows(label, added, mine).items():
-                blockers.append(
-                    _("%(count)s %(rows)s now refer to %(what)s this import added, and would be lost.")
-                    % {"count": count, "rows": model._meta.verbose_name_plural, "what": _what(label)}
-                )
+                blockers.append(said("undo.referred", count=count, model=model._meta.label_lower, table=label))
     return blockers
-
-
-def _what(label: str) -> str:
-    return str(apps.get_model(label)._meta.verbose_name_plural)
 
 
 def _later_runs(run: ImportRun) -> list[int]:
@@ -209,7 +196,7 @@ def undo_run(*, undo: ImportRun, progress) -> dict[str, UndoCounts]:
             raise UndoRefused(blockers)
         labels = [label for label in ORDER if run.changes.filter(model=label).exists()]
         for step, label in enumerate(labels):
-            progress(stage=_("Undoing %(what)s") % {"what": _what(label)}, step=step, steps=len(labels))
+            progress(stage=f"undoing:{ENTITY_OF[label]}", step=step, steps=len(labels))  # a code: messages.stage_text
             counts[ENTITY_OF[label]] = _undo_table(run, label)
         now = timezone.now()
         QuarantinedRow.objects.filter(run=run, resolved=False).update(
@@ -226,7 +213,7 @@ def undo_run(*, undo: ImportRun, progress) -> dict[str, UndoCounts]:
 
 
 class UndoRefused(Exception):
-    def __init__(self, reasons: list[str]):
+    def __init__(self, reasons: list[ImportMessage]):
         self.reasons = reasons
         super().__init__("; ".join(reasons))
 

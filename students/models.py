@@ -5,8 +5,10 @@ on an instructional day inside an enrollment, is a present day. At 200,000 stude
 about 4M rows a year instead of 35M, and is what the nightly engine reads.
 """
 
+from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from django_scopes import ScopedManager
 
@@ -204,6 +206,26 @@ class AttendanceCode(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} → {self.get_category_display()}"
+
+    @property
+    def description_text(self) -> str:
+        """The description in the reader's language when it is the default one (its category's
+        name, stored in English by students.services.attendance_codes_install_defaults, or in
+        another interface language by an older install); a description the district wrote, as
+        written."""
+        if self.category in AttendanceCategory.values and self.description in _category_names(self.category):
+            return str(AttendanceCategory(self.category).label)
+        return self.description
+
+
+def _category_names(category: str) -> set[str]:
+    """A category's name in every interface language."""
+    label = AttendanceCategory(category).label
+    names = set()
+    for code, _name in settings.LANGUAGES:
+        with translation.override(code):
+            names.add(str(label))
+    return names
 
 
 class AttendanceRecord(models.Model):

@@ -5,6 +5,7 @@ import io
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from districts.audit import students_shown
@@ -26,8 +27,10 @@ def attendance_codes_install_defaults(*, district: District) -> list[AttendanceC
     and re-installing the defaults must never silently re-categorise its stored attendance.
     """
     existing = set(AttendanceCode.objects.filter(district=district).values_list("code", flat=True))
+    with translation.override("en"):  # stored in English, shown in the reader's (description_text)
+        english = {code: str(category.label) for code, category in DEFAULT_CODE_MAP.items()}
     missing = [
-        AttendanceCode(district=district, code=code, category=category, description=category.label)
+        AttendanceCode(district=district, code=code, category=category, description=english[code])
         for code, category in DEFAULT_CODE_MAP.items()
         if code not in existing
     ]

@@ -292,7 +292,7 @@ def test_undo_is_refused_when_rows_elsewhere_refer_to_students_it_added(year, tm
     with scope(district=year):
         blockers = undo_blockers(ImportRun.objects.get(pk=added.pk))
 
-    assert blockers == ["1 enrollments now refer to students this import added, and would be lost."]
+    assert blockers == ["1 enrollment now refers to students this import added, and would be lost."]
 
 
 def test_an_import_from_before_undo_existed_says_it_cannot_be_undone(year):

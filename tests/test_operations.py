@@ -112,9 +112,9 @@ def test_a_metrics_run_the_broker_refuses_fails_and_can_be_retried(
         response = client.post(reverse("tiers:run_start", kwargs={"district": "alpha"}), {"as_of": "2025-10-31"})
     with scope(district=tenant_a.district):
         run = MetricsRun.objects.get()
-    assert run.status == "failed" and "could not be queued" in run.error
+    assert run.status == "failed" and run.error.startswith("not_queued:") and "could not be queued" in run.error_text
     page = client.get(response["Location"]).content.decode()
-    assert "Retry this run" in page
+    assert "Retry this run" in page and "could not be queued" in page
 
     monkeypatch.undo()
     with django_capture_on_commit_callbacks(execute=True):

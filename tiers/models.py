@@ -5,6 +5,7 @@ run killed halfway leaves yesterday's numbers visible (write, then swap in one t
 """
 
 import datetime
+import re
 from decimal import Decimal
 from fractions import Fraction
 
@@ -112,6 +113,24 @@ RUN_STEPS = {
 }
 
 
+# Why a run failed (MetricsRun.error), as the worker and the sweep store it: a code, read in the
+# viewer's language (MetricsRun.error_text). `not_queued:<detail>` quotes the broker's error.
+RUN_ERRORS = {
+    "interrupted": pgettext_lazy(
+        "metrics run error", "The run stopped without finishing (its worker stopped, or none took it in time)."
+    ),
+    "stopped": pgettext_lazy("metrics run error", "The run stopped without finishing."),
+}
+# Stored as English sentences before the codes.
+_LEGACY_RUN_ERRORS = {
+    "The run stopped without finishing (its worker stopped, or none took it in time).": "interrupted",
+    "The run stopped without finishing.": "stopped",
+}
+_LEGACY_NOT_QUEUED = re.compile(
+    r"The run could not be queued \((?P<detail>.*)\)\. Retry it once the broker is back\.", re.DOTALL
+)
+
+
 class MetricsRun(models.Model):
     class Status(models.TextChoices):
         QUEUED = "queued", _("Queued")
@@ -165,6 +184,25 @@ class MetricsRun(models.Model):
             as_of = formats.date_format(datetime.date.fromisoformat(as_of), "DATE_FORMAT")
             return gettext("Done; run %(run)s as of %(date)s stays current") % {"run": newer, "date": as_of}
         return str(RUN_STEPS.get(self.step, self.step))
+
+    @property
+    def error_text(self) -> str:
+        """Why the run failed, in the active language: the worker or the sweep stores a code
+        (`interrupted`, `not_queued:<the broker's words>`), an exception its own text, which is
+        shown inside a sentence of the reader's language. Errors stored as English sentences
+        before codes existed are read back the same way."""
+        if not self.error:
+            return ""
+        code = _LEGACY_RUN_ERRORS.get(self.error, self.error)
+        if code in RUN_ERRORS:
+            return str(RUN_ERRORS[code])
+        queued = _LEGACY_NOT_QUEUED.fullmatch(self.error)
+        if self.error.startswith("not_queued:") or queued:
+            detail = queued.group("detail") if queued else self.error.removeprefix("not_queued:")
+            return gettext("The run could not be queued (%(detail)s). Retry it once the broker is back.") % {
+                "detail": detail
+            }
+        return gettext("The run stopped on an unexpected error: %(detail)s") % {"detail": self.error}
 
     @property
     def seconds(self) -> float | None:

@@ -300,7 +300,7 @@ def metrics_run_enqueue(*, run: MetricsRun) -> None:
     def failed(error: Exception) -> None:
         MetricsRun._base_manager.filter(pk=run.pk, status=MetricsRun.Status.QUEUED).update(  # any scope: by pk
             status=MetricsRun.Status.FAILED, step="not_queued", finished_at=timezone.now(),
-            error=f"The run could not be queued ({error}). Retry it once the broker is back.",
+            error=f"not_queued:{error}",  # a code: MetricsRun.error_text
         )  # fmt: skip
 
     enqueue_or_fail(send, on_failure=failed)
@@ -320,7 +320,7 @@ def metrics_runs_fail_stuck() -> int:
     for run in runs:
         _progress(
             run, "interrupted", run.progress, status=MetricsRun.Status.FAILED, finished_at=timezone.now(),
-            error="The run stopped without finishing (its worker stopped, or none took it in time).",
+            error="interrupted",  # a code: MetricsRun.error_text
         )  # fmt: skip
         _discard_run_results(run)
     return len(runs)
@@ -349,7 +349,7 @@ def _discard_unfinished_results(run: MetricsRun) -> None:
     ).exclude(pk=run.pk).update(
         status=MetricsRun.Status.FAILED,
         step="interrupted",
-        error="The run stopped without finishing.",
+        error="stopped",  # a code: MetricsRun.error_text
         finished_at=timezone.now(),
     )
     stale = MetricsRun.objects.filter(

@@ -61,7 +61,13 @@ def test_a_lead_works_in_spanish(page, console, demo_district, sign_in, assert_a
 IMPORTS_ENGLISH = re.compile(
     r"\b(Upload|History|Held rows|Unknown schools|Column mappings|Import health|Imported|Rejected|Canonical CSV|"
     r"Browser upload|Command line|Any reason|What each file did|Prior_year|Guardians|Enrollments|Code '|"
-    r"No school with SIS id|No student with SIS id|is not in the district's code map|Replay|Map and replay)\b"
+    r"No school with SIS id|No student with SIS id|is not in the district's code map|Replay|Map and replay|"
+    r"Absent, excused|Absent, unexcused|Out-of-school suspension|In-school suspension|Early dismissal|Partial day)\b"
+)
+# The audit log's record types, labels and filter, and a failed metrics run's error, as stored in English.
+AUDIT_ENGLISH = re.compile(
+    r"\b(roster|import_health|import_run|held_rows|held rows discarded|Undo of import|Any record|Any action|"
+    r"Record type|Roster|Held rows|stopped without finishing|could not be queued|unexpected error)\b"
 )
 
 
@@ -88,3 +94,32 @@ def test_an_admin_reads_the_import_pages_in_spanish(page, console, demo_district
         assert_accessible(page)
     page.goto(reverse("imports:held", kwargs={"district": slug}))
     expect(page.get_by_text("No hay ninguna escuela con el número del SIS 'HMS'.").first).to_be_visible()
+
+    # The audit log (what the pages above logged, and an undo asked for) and a recompute that failed.
+    from districts.models import AuditEvent
+    from districts.services import audit_record
+    from tiers.models import MetricsRun
+    from tiers.services import metrics_run_create
+
+    with scope(district=demo_district):
+        audit_record(
+            district=demo_district, user=None, action=AuditEvent.Action.CHANGE, object_type="import_run",
+            object_id=run.pk, object_label=f"Undo of import #{run.pk} (run #{run.pk + 1})",
+        )  # fmt: skip
+        failed = metrics_run_create(district=demo_district, as_of=run.created_at.date(), trigger="manual")
+        MetricsRun.objects.filter(pk=failed.pk).update(
+            status=MetricsRun.Status.FAILED, step="interrupted", error="interrupted", finished_at=failed.created_at
+        )
+    for path in [
+        reverse("districts:audit_log", kwargs={"district": slug}),
+        reverse("tiers:run_detail", kwargs={"district": slug, "run_id": failed.pk}),
+    ]:
+        page.goto(path)
+        expect(page.locator("html")).to_have_attribute("lang", "es")
+        leftover = AUDIT_ENGLISH.findall(_visible_text(page))
+        assert not leftover, f"English left on {path}: {sorted(set(leftover))}"
+        assert_accessible(page)
+    page.goto(reverse("districts:audit_log", kwargs={"district": slug}))
+    expect(page.get_by_text(f"Deshacer la importación n.º {run.pk}").first).to_be_visible()
+    page.goto(reverse("tiers:run_detail", kwargs={"district": slug, "run_id": failed.pk}))
+    expect(page.get_by_text("El cálculo se detuvo sin terminar").first).to_be_visible()

@@ -6,6 +6,7 @@ from django.db import transaction
 
 from districts.models import District
 from tiers.models import MetricsRun
+from tiers.selectors import current_run
 
 from .checks import CHECKPOINTS, pulse_check_rows, school_year_label, school_year_of
 from .effectiveness import effectiveness_report
@@ -44,9 +45,18 @@ def pulse_checks_take(*, district: District, as_of: datetime.date, replace: bool
 
 def effectiveness_figures_store(*, district: District, run: MetricsRun) -> EffectivenessFigures:
     """Intervention effectiveness for the whole district through the run's date, replacing what
-    was stored for that date (a run redone after a late import)."""
+    was stored for that date (a run redone after a late import).
+
+    Only the current run's date is ever read (pulse.effectiveness.effectiveness_current: the
+    review page and the board report), so the figures of every other date are removed here:
+    one row a district a night would otherwise pile up for nothing. The row just written stays
+    too (a run that has not become current yet, or was superseded, is read if it becomes so)."""
     rows = effectiveness_report(access=None, district=district, run=run)
-    figures, _created = EffectivenessFigures.objects.update_or_create(
-        district=district, as_of=run.as_of, defaults={"rows": [row.as_stored() for row in rows]}
-    )
+    with transaction.atomic():
+        figures, _created = EffectivenessFigures.objects.update_or_create(
+            district=district, as_of=run.as_of, defaults={"rows": [row.as_stored() for row in rows]}
+        )
+        current = current_run()
+        keep = {run.as_of} | ({current.as_of} if current is not None else set())
+        EffectivenessFigures.objects.filter(district=district).exclude(as_of__in=keep).delete()
     return figures

@@ -122,3 +122,32 @@ def test_without_a_stored_night_the_page_computes_and_stores_once(tenant_a, logi
     assert "Phone call" in page and "75%" in page and "100%" in page
     with scope(district=data.district):
         assert EffectivenessFigures.objects.count() == 1
+
+
+def test_the_nightly_store_keeps_only_the_figures_a_page_reads(tenant_a, tenant_b):
+    """Only the current run's date is read (the review page, the board report): the nights before
+    are removed as each night stores its own, not kept one row a district a night for ever.
+    Another district's rows are not touched."""
+    import datetime
+
+    from django_scopes import scope
+
+    from pulse.models import EffectivenessFigures
+    from pulse.nightly import after_nightly_run
+    from tiers.models import MetricsRun
+
+    from .pulse_data import SUPPORTED_AS_OF, supported_pulse_district
+
+    data = supported_pulse_district(tenant_a)
+    older = [SUPPORTED_AS_OF - datetime.timedelta(days=days) for days in (1, 2, 30)]
+    with scope(district=tenant_b.district):
+        EffectivenessFigures.objects.create(district=tenant_b.district, as_of=older[0], rows=[])
+    with scope(district=data.district):
+        EffectivenessFigures.objects.bulk_create(
+            [EffectivenessFigures(district=data.district, as_of=day, rows=[]) for day in older]
+        )
+        run = MetricsRun.objects.get(is_current=True)
+        after_nightly_run(district=data.district, run=run)
+        assert list(EffectivenessFigures.objects.values_list("as_of", flat=True)) == [SUPPORTED_AS_OF]
+    with scope(district=tenant_b.district):
+        assert EffectivenessFigures.objects.count() == 1

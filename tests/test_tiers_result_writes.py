@@ -218,3 +218,56 @@ def test_the_migration_reverses_and_reapplies_keeping_rows_and_names(year):
     second = compute(year.district, NOV_28)  # rows from the default partition are replaced too
     with scope(district=year.district):
         assert set(StudentMetrics.objects.values_list("run_id", flat=True)) == {second.pk}
+
+
+def _killed_before_its_first_chunk(district, as_of, *, status, started_hours_ago: float) -> MetricsRun:
+    """A run whose worker died right after creating its tables: its flag candidates' table
+    exists, no row of it was written anywhere."""
+    from django.utils import timezone
+
+    from tiers import flag_candidates
+
+    with scope(district=district):
+        run = services.metrics_run_create(district=district, as_of=as_of, trigger="nightly")
+        MetricsRun.objects.filter(pk=run.pk).update(
+            status=status, step="loading", started_at=timezone.now() - datetime.timedelta(hours=started_hours_ago)
+        )
+    flag_candidates.create(run.pk)
+    return run
+
+
+@postgres_only
+def test_the_sweep_drops_the_staged_candidates_of_a_run_killed_before_its_first_chunk(year, tenant_b):
+    from django_scopes import scopes_disabled
+
+    from tiers import flag_candidates, tasks
+
+    killed = _killed_before_its_first_chunk(year.district, OCT_31, status="running", started_hours_ago=48)
+    failed_earlier = _killed_before_its_first_chunk(tenant_b.district, OCT_30, status="failed", started_hours_ago=48)
+    working = _killed_before_its_first_chunk(year.district, NOV_28, status="running", started_hours_ago=0)
+    staged = {flag_candidates.table_name(run.pk) for run in (killed, failed_earlier, working)}
+    assert staged <= _tables_like("tiers_flagcandidates_run")
+
+    with scopes_disabled():
+        assert tasks.metrics_runs_sweep() == 1  # the killed run is failed, as before
+
+    assert _tables_like("tiers_flagcandidates_run") == {flag_candidates.table_name(working.pk)}
+    with scope(district=year.district):
+        assert MetricsRun.objects.get(pk=working.pk).status == MetricsRun.Status.RUNNING
+
+
+@postgres_only
+def test_the_next_run_drops_the_staged_candidates_a_killed_run_left(year, tenant_b):
+    """No sweep ran (beat down, or the command line): the district's next run finds the run
+    still "running" hours later, fails it and drops its table; another district's stays."""
+    from tiers import flag_candidates
+
+    killed = _killed_before_its_first_chunk(year.district, OCT_30, status="running", started_hours_ago=12)
+    others = _killed_before_its_first_chunk(tenant_b.district, OCT_30, status="running", started_hours_ago=0)
+
+    run = compute(year.district, OCT_31)
+
+    assert run.status == MetricsRun.Status.SUCCEEDED
+    with scope(district=year.district):
+        assert MetricsRun.objects.get(pk=killed.pk).status == MetricsRun.Status.FAILED
+    assert _tables_like("tiers_flagcandidates_run") == {flag_candidates.table_name(others.pk)}

@@ -67,6 +67,28 @@ def drop(run_ids) -> None:
             cursor.execute(f'DROP TABLE IF EXISTS "{table_name(run_id)}"')
 
 
+def staged_runs() -> set[int]:
+    """Runs whose candidates table exists now (one catalog query, every district's)."""
+    prefix = table_name(0).removesuffix("0")
+    return {
+        int(name.removeprefix(prefix))
+        for name in connection.introspection.table_names()
+        if name.startswith(prefix) and name.removeprefix(prefix).isdigit()
+    }
+
+
+def drop_leftovers(*, finished) -> list[int]:
+    """Drop the tables of runs that will never sync again: a run killed after creating its table
+    and before its first chunk wrote a row (or before its end dropped it) leaves it behind, and
+    the result sweeps look for rows, not for this table. `finished(ids)` says which of these runs
+    are done (failed, succeeded or gone); the table of a queued or running run is kept."""
+    staged = staged_runs()
+    leftover = sorted(finished(staged)) if staged else []
+    if leftover:
+        drop(leftover)
+    return leftover
+
+
 HOLDING_SQL = """
     SELECT student_id, rule FROM tiers_flag
     WHERE district_id = %(district_id)s AND status IN ('new', 'in_progress') AND currently_met = %(true)s

@@ -323,7 +323,16 @@ def metrics_runs_fail_stuck() -> int:
             error="interrupted",  # a code: MetricsRun.error_text
         )  # fmt: skip
         _discard_run_results(run)
+    flag_candidates.drop_leftovers(finished=_finished_runs)
     return len(runs)
+
+
+def _finished_runs(run_ids) -> set[int]:
+    """Of these run ids (any district), the runs no longer queued or running, or gone."""
+    active = MetricsRun._base_manager.filter(
+        pk__in=run_ids, status__in=[MetricsRun.Status.QUEUED, MetricsRun.Status.RUNNING]
+    ).values_list("pk", flat=True)
+    return set(run_ids) - set(active)
 
 
 def _progress(run: MetricsRun, step: str, percent: int, **fields) -> None:
@@ -358,6 +367,8 @@ def _discard_unfinished_results(run: MetricsRun) -> None:
     with_rows = set(StudentMetrics.objects.filter(run__in=stale).values_list("run_id", flat=True).distinct())
     with_rows |= set(StudentSchoolMetrics.objects.filter(run__in=stale).values_list("run_id", flat=True).distinct())
     _discard_results_of(sorted(with_rows))
+    # A run killed before its first chunk has no rows, only its flag candidates' table.
+    flag_candidates.drop_leftovers(finished=lambda ids: set(stale.filter(pk__in=ids).values_list("pk", flat=True)))
 
 
 def _newer_current_run(run: MetricsRun) -> MetricsRun | None:

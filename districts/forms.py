@@ -7,13 +7,14 @@ from .models import AuditEvent, Role, School
 
 
 class MemberAddForm(forms.Form):
-    email = forms.EmailField()
-    first_name = forms.CharField(max_length=150, required=False)
-    last_name = forms.CharField(max_length=150, required=False)
-    role = forms.ChoiceField(choices=Role.choices)
+    email = forms.EmailField(label=_("Email"))
+    first_name = forms.CharField(label=_("First name"), max_length=150, required=False)
+    last_name = forms.CharField(label=_("Last name"), max_length=150, required=False)
+    role = forms.ChoiceField(label=_("Role"), choices=Role.choices)
     school = forms.ModelChoiceField(
-        queryset=School.objects.none(), required=False, help_text="Required for attendance leads and counselors."
-    )
+        label=_("School"), queryset=School.objects.none(), required=False,
+        help_text=_("Required for attendance leads and counselors."),
+    )  # fmt: skip
 
     def __init__(self, *args, schools, **kwargs):
         super().__init__(*args, **kwargs)

@@ -80,10 +80,12 @@ def invitation_cancel(request, district, invitation_id):
 def role_grant_remove(request, district, grant_id):
     grant = get_object_or_404(RoleGrant.objects.select_related("membership__user"), pk=grant_id)
     if grant.membership.user_id == request.user.pk and grant.role == Role.DISTRICT_ADMIN:
-        messages.error(request, "You cannot remove your own administrator role; ask another administrator.")
+        messages.error(request, _("You cannot remove your own administrator role; ask another administrator."))
     else:
         services.role_grant_remove(grant=grant)
-        messages.success(request, f"Removed {grant} from {grant.membership.user.email}.")
+        messages.success(
+            request, _("Removed %(role)s from %(email)s.") % {"role": grant, "email": grant.membership.user.email}
+        )
     return redirect("districts:people", district=district)
 
 

@@ -139,9 +139,9 @@ def huddle_attendance(request, district, huddle_id):
         present = services.huddle_attendance_record(
             huddle=huddle, members=list(form.cleaned_data["members"]), by=request.access.membership
         )
-        messages.success(request, f"Attendance recorded: {len(present)} at the huddle.")
+        messages.success(request, _("Attendance recorded: %(count)s at the huddle.") % {"count": len(present)})
     else:
-        messages.error(request, "Tick at least one person to record who is at the huddle.")
+        messages.error(request, _("Tick at least one person to record who is at the huddle."))
     return redirect(
         reverse("outreach:huddle_detail", kwargs={"district": district, "huddle_id": huddle.pk}) + "#attendance"
     )

@@ -14,7 +14,7 @@ from django.utils import translation
 from django_scopes import scope
 
 from districts.audit_text import EXPORTS, RECORD_TYPES, label_text, record_type_text
-from districts.models import AuditEvent, Role
+from districts.models import AuditEvent, Role, RoleGrant
 from districts.services import audit_record
 from imports import services as import_services
 from imports.messages import error_text
@@ -315,3 +315,26 @@ def test_the_sweep_and_the_broker_store_codes_not_sentences(tenant_a, monkeypatc
     assert run.error == "interrupted"
     with translation.override("es"):
         assert run.error_text.startswith("El cálculo se detuvo sin terminar")
+
+
+# --- English labels next to these pages: the people page's form and refusal, the recompute form --
+
+
+def test_the_people_page_and_the_recompute_form_read_in_spanish(tenant_a, login):
+    admin = _reader(tenant_a, login, "es")
+    people = admin.get(reverse("districts:people", kwargs={"district": "alpha"})).content.decode()
+    for spanish in ["Correo electrónico", "Apellido", "Función", "Obligatoria para responsables de asistencia"]:
+        assert spanish in people, spanish
+    assert ">First name<" not in people and "Required for attendance leads" not in people
+
+    with scope(district=tenant_a.district):
+        grant = RoleGrant.objects.get(membership__user=tenant_a.user(Role.DISTRICT_ADMIN))
+    url = reverse("districts:role_grant_remove", kwargs={"district": "alpha", "grant_id": grant.pk})
+    refused = admin.post(url, follow=True).content.decode()
+    assert "No puede quitarse a sí mismo la función de administrador" in refused
+
+    runs = admin.get(reverse("tiers:runs", kwargs={"district": "alpha"})).content.decode()
+    assert "Normalmente ayer, el último día completo de asistencia." in runs and "Normally yesterday" not in runs
+    future = (datetime.date.today() + datetime.timedelta(days=3)).isoformat()
+    started = admin.post(reverse("tiers:run_start", kwargs={"district": "alpha"}), {"as_of": future}, follow=True)
+    assert "Elija hoy o un día anterior" in started.content.decode()

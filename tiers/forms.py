@@ -6,6 +6,7 @@ from fractions import Fraction
 
 from django import forms
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy
 
 from .models import CalculationPolicy
 from .policy import DEFAULT_RULES, FRACTIONAL_DAYS, RULE_LABELS, RULE_TIERS, WHOLE_DAYS
@@ -142,12 +143,12 @@ class PolicyForm(forms.Form):
 
 class RunStartForm(forms.Form):
     as_of = forms.DateField(
-        label="Figures as of", widget=forms.DateInput(attrs={"type": "date"}),
-        help_text="Normally yesterday, the last full day of attendance.",
+        label=gettext_lazy("Figures as of"), widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=gettext_lazy("Normally yesterday, the last full day of attendance."),
     )  # fmt: skip
 
     def clean_as_of(self):
         as_of = self.cleaned_data["as_of"]
         if as_of > timezone.localdate():
-            raise forms.ValidationError("Choose today or an earlier day: future days have no attendance yet.")
+            raise forms.ValidationError(gettext("Choose today or an earlier day: future days have no attendance yet."))
         return as_of

@@ -76,6 +76,26 @@ def test_a_district_read_chunk_by_chunk_gives_the_one_pass_result(tenant_a, coun
     assert_identical(chunked, whole)
 
 
+@pytest.mark.parametrize("count", [2, 3])
+def test_a_chunk_reads_the_same_records_as_one_pass(tenant_a, count):
+    """A chunk's records come as CSV lines the server builds, dates as day numbers (tiers.loading),
+    one pass's through COPY: the same rows, dates and categories, minutes where there are some."""
+    district = tiers_year(tenant_a).district
+    with scope(district=district):
+        year = SchoolYear.containing(district, OCT_31)
+        whole = load_year(district, year).records
+        parts = [load_year(district, year, chunk=(chunk, count)).records for chunk in range(count)]
+    assert whole["minutes"].isna().any() and whole["minutes"].notna().any()
+
+    def rows(frame):
+        frame = frame.astype({"minutes": "float64"})
+        return frame.sort_values(list(frame.columns), kind="stable").reset_index(drop=True)
+
+    for part in parts:
+        assert part["date"].dtype == whole["date"].dtype and part["category"].dtype == whole["category"].dtype
+    pd.testing.assert_frame_equal(rows(pd.concat(parts, ignore_index=True)), rows(whole), check_exact=True)
+
+
 def test_a_nightly_run_in_chunks_stores_what_one_pass_stores(tenant_a, tenant_b, monkeypatch):
     """The run itself (load, engine, write, flags, snapshot) with 2 students a chunk: the same rows."""
     from tiers import services

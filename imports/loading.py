@@ -26,7 +26,7 @@ from django.utils import timezone
 
 from districts.models import District, School
 from districts.tenancy import district_sql
-from students import partitions as attendance_partitions
+from students import partitions
 from students.models import AttendanceRecord, CalendarDay, Enrollment, Guardian, PriorYearSummary, Student
 
 from .models import ImportChange
@@ -181,8 +181,9 @@ def _pg_upsert(district, table: Table, rows: pd.DataFrame, update_columns: list[
     temp = f"import_{table.db_table}"
     columns = [*table.keys, *table.columns]
     counts = Counts()
-    if table.model is AttendanceRecord and len(rows) and _all_new_attendance(district):
-        return _pg_first_attendance(district, table, rows, journal)
+    partitioning = partitions.of(table.db_table)
+    if partitioning is not None and len(rows) and _all_new(district, table, partitioning):
+        return _pg_first_partition(district, table, rows, journal, partitioning)
     with connection.cursor() as cursor:
         cursor.execute(f"DROP TABLE IF EXISTS {temp}")
         cursor.execute(
@@ -205,35 +206,38 @@ def _pg_upsert(district, table: Table, rows: pd.DataFrame, update_columns: list[
                 cursor.execute(
                     *district_sql(district, _journal_changed_sql(table, temp, update_columns), _ids(journal))
                 )
-            sql = _insert_sql(table, temp, update_columns, journaled, first=first, into=_write_target(district, table))
+            into = partitioning.write_target(district.pk) if partitioning is not None else table.db_table
+            sql = _insert_sql(table, temp, update_columns, journaled, first=first, into=into)
             cursor.execute(*district_sql(district, sql, _ids(journal)))
             counts.added, counts.changed = (value or 0 for value in cursor.fetchone())
         if counts.added > ANALYZE_AFTER_ROWS:
             # Rows written in this transaction are invisible to the statistics; without fresh
             # ones the planner takes a just-filled table for empty and nests loops over it.
-            if table.model is AttendanceRecord and attendance_partitions.partitioned():
-                attendance_partitions.analyze(district.pk)  # the district's partition, not all
+            if partitioning is not None:
+                partitioning.analyze(district.pk)  # the district's partition, not all
             else:
                 cursor.execute(f"ANALYZE {table.db_table}")
         cursor.execute(f"DROP TABLE {temp}")
     return counts
 
 
-def _all_new_attendance(district) -> bool:
-    """Whether the district's attendance can load into a partition of its own: the table is
-    partitioned, the district has no partition yet and no row in the default one."""
-    if not attendance_partitions.partitioned() or attendance_partitions.has_partition(district.pk):
+def _all_new(district, table: Table, partitioning: partitions.ByDistrict) -> bool:
+    """Whether the district's rows of a partitioned table can load into a partition of its own:
+    the district has no partition yet and no row in the default one."""
+    if partitioning.has_partition(district.pk):
         return False
     with connection.cursor() as cursor:
-        return not _stored(cursor, district, TABLES["attendance"])
+        return not _stored(cursor, district, table)
 
 
-def _pg_first_attendance(district, table: Table, rows: pd.DataFrame, journal) -> Counts:
-    """A district's first attendance (students.partitions): COPY into a bare table of its own,
-    keep every new id in the journal, build the indexes, attach it (foreign keys checked
-    set-based). The placed rows are unique by key and nothing is stored, so there is nothing to
-    update or remove, as in the first-rows path of `_pg_upsert`."""
-    part = attendance_partitions.create_bare(district.pk)
+def _pg_first_partition(
+    district, table: Table, rows: pd.DataFrame, journal, partitioning: partitions.ByDistrict
+) -> Counts:
+    """A district's first rows of a partitioned table (students.partitions): COPY into a bare
+    table of its own, keep its range of ids in the journal, build the indexes, attach it (foreign
+    keys checked set-based). The placed rows are unique by key and nothing is stored, so there
+    is nothing to update or remove, as in the first-rows path of `_pg_upsert`."""
+    part = partitioning.create_bare(district.pk)
     with connection.cursor() as cursor:
         # The partition's check (district_id = this district) refuses any other district's row.
         _copy_rows(cursor, part, [*table.keys, *table.columns], rows, district_id=district.pk, freeze=True)
@@ -241,13 +245,16 @@ def _pg_first_attendance(district, table: Table, rows: pd.DataFrame, journal) ->
             cursor.execute(
                 *district_sql(
                     district,
-                    f"""INSERT INTO imports_importchange (district_id, run_id, model, action, row_ids)
-                        SELECT %(district_id)s, %(run_id)s, '{table.label}', 'added', to_jsonb(array_agg(id ORDER BY id))
+                    # The partition is new: every row of it is this run's, so the range of ids
+                    # is enough for the undo (ImportChange.first_id).
+                    f"""INSERT INTO imports_importchange
+                            (district_id, run_id, model, action, first_id, last_id, row_count)
+                        SELECT %(district_id)s, %(run_id)s, '{table.label}', 'added', min(id), max(id), count(*)
                         FROM {part} WHERE district_id = %(district_id)s HAVING count(*) > 0""",
                     _ids(journal),
                 )
             )
-    attendance_partitions.attach(district.pk)
+    partitioning.attach(district.pk)
     return Counts(added=len(rows))
 
 
@@ -323,17 +330,6 @@ def _dates_as_days(table: pa.Table) -> pa.Table:
         elif pa.types.is_null(field.type):  # a column of only missing values
             table = table.set_column(position, field.name, table.column(position).cast(pa.string()))
     return table
-
-
-def _write_target(district, table: Table) -> str:
-    """Where the upsert writes: attendance into the district's partition (its own, else the
-    default one) — an INSERT … ON CONFLICT into a partitioned parent cannot return xmax, which
-    tells an added row from a changed one; every other table as it is."""
-    if table.model is not AttendanceRecord or not attendance_partitions.partitioned():
-        return table.db_table
-    if attendance_partitions.has_partition(district.pk):
-        return attendance_partitions.district_partition(district.pk)
-    return attendance_partitions.DEFAULT
 
 
 def _insert_sql(

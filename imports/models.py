@@ -268,6 +268,12 @@ class ImportChange(models.Model):
     action = models.CharField(max_length=8, choices=Action.choices)
     row_id = models.BigIntegerField(null=True, blank=True)  # changed, removed
     row_ids = models.JSONField(null=True, blank=True)  # added
+    # Added, when the run made the district's partition of the table (students.partitions): every
+    # row of the district there with first_id <= id <= last_id, row_count of them. Listing the ids
+    # of a 200,000-student district's first attendance took 2.6 s and 27 MB of JSON.
+    first_id = models.BigIntegerField(null=True, blank=True)
+    last_id = models.BigIntegerField(null=True, blank=True)
+    row_count = models.PositiveIntegerField(null=True, blank=True)
     data = models.JSONField(null=True, blank=True)  # changed, removed: every column as it was
 
     objects = ScopedManager(district="district")

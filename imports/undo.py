@@ -20,7 +20,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from districts.tenancy import district_sql
-from students import partitions as attendance_partitions
+from students import partitions
 
 from .loading import TABLES
 from .messages import ImportMessage, said
@@ -60,8 +60,8 @@ def undoable(run: ImportRun) -> bool:
 def undo_summary(run: ImportRun) -> dict[str, int]:
     """How many rows the undo would delete, restore and bring back."""
     counts = {"added": 0, "changed": 0, "removed": 0}
-    for action, row_ids in run.changes.values_list("action", "row_ids"):
-        counts[action] += len(row_ids) if row_ids is not None else 1
+    for action, row_ids, row_count in run.changes.values_list("action", "row_ids", "row_count"):
+        counts[action] += len(row_ids) if row_ids is not None else row_count if row_count is not None else 1
     return counts
 
 
@@ -84,7 +84,7 @@ def undo_blockers(run: ImportRun) -> list[ImportMessage]:
     later = _later_runs(run)
     mine = _rows_of(run)
     for label in ORDER:
-        added, changed = mine.get((label, ImportChange.Action.ADDED), set()), mine.get((label, "changed"), set())
+        added, changed = mine.get((label, ImportChange.Action.ADDED), RowIds()), mine.get((label, "changed"), RowIds())
         touched = added | changed
         if touched and later:
             for other, count in _later_touches(later, label, touched).items():
@@ -109,20 +109,41 @@ def _later_runs(run: ImportRun) -> list[int]:
     )
 
 
-def _rows_of(run: ImportRun) -> dict[tuple[str, str], set[int]]:
+@dataclasses.dataclass
+class RowIds:
+    """Ids of one table's rows a run wrote: listed ones, and ranges holding every row of the
+    district between two ids (the partition a first import made; ImportChange.first_id)."""
+
+    ids: set[int] = dataclasses.field(default_factory=set)
+    ranges: list[tuple[int, int]] = dataclasses.field(default_factory=list)
+
+    def __contains__(self, row_id: int) -> bool:
+        return row_id in self.ids or any(first <= row_id <= last for first, last in self.ranges)
+
+    def __bool__(self) -> bool:
+        return bool(self.ids or self.ranges)
+
+    def __or__(self, other: "RowIds") -> "RowIds":
+        return RowIds(self.ids | other.ids, self.ranges + other.ranges)
+
+
+def _rows_of(run: ImportRun) -> dict[tuple[str, str], RowIds]:
     """(model, added|changed) → ids this run wrote."""
-    rows: dict[tuple[str, str], set[int]] = {}
+    rows: dict[tuple[str, str], RowIds] = {}
     changes = run.changes.filter(action__in=[ImportChange.Action.ADDED, ImportChange.Action.CHANGED])
-    for model, action, row_id, row_ids in changes.values_list("model", "action", "row_id", "row_ids").iterator():
-        bucket = rows.setdefault((model, action), set())
+    listed = changes.values_list("model", "action", "row_id", "row_ids", "first_id", "last_id")
+    for model, action, row_id, row_ids, first_id, last_id in listed.iterator():
+        bucket = rows.setdefault((model, action), RowIds())
         if row_ids is not None:
-            bucket.update(row_ids)
+            bucket.ids.update(row_ids)
+        elif first_id is not None:
+            bucket.ranges.append((first_id, last_id))
         else:
-            bucket.add(row_id)
+            bucket.ids.add(row_id)
     return rows
 
 
-def _later_touches(later: list[int], label: str, ids: set[int]) -> dict[int, int]:
+def _later_touches(later: list[int], label: str, ids: RowIds) -> dict[int, int]:
     """Later runs that changed or removed any of `ids`: run → how many."""
     touches: dict[int, int] = {}
     rows = ImportChange.objects.filter(
@@ -151,15 +172,17 @@ def _removed_keys_taken(run: ImportRun, label: str) -> int:
     return taken
 
 
-def _referring_rows(label: str, ids: set[int], mine: dict) -> dict:
+def _referring_rows(label: str, ids: RowIds, mine: dict) -> dict:
     """Rows of other tables that refer to rows this run added and that the undo does not delete
     itself (the nightly run's flags, a lead's contacts, a later import's attendance)."""
     model = apps.get_model(label)
     found = {}
-    ordered = sorted(ids)
-    for relation in model._meta.related_objects:
-        if not relation.one_to_many and not relation.one_to_one:
-            continue
+    relations = [relation for relation in model._meta.related_objects if relation.one_to_many or relation.one_to_one]
+    if not relations:  # attendance, enrollments, calendar days, prior years: nothing refers to them
+        return found
+    # Tables referred to are never partitioned, so their added rows are listed, not ranges.
+    ordered = sorted(ids.ids)
+    for relation in relations:
         related = relation.related_model
         own = mine.get((related._meta.label_lower, ImportChange.Action.ADDED), set())
         count = 0
@@ -207,8 +230,9 @@ def undo_run(*, undo: ImportRun, progress) -> dict[str, UndoCounts]:
         )
         run.undone_by = undo
         run.save(update_fields=["undone_by"])
-        # Last, as it may lock the whole attendance table until the commit right after.
-        attendance_partitions.drop_if_empty(run.district_id)
+        # Last, as each drop may lock its whole table until the commit right after.
+        for partitioning in partitions.ALL:
+            partitioning.drop_if_empty(run.district_id)
     return counts
 
 
@@ -243,6 +267,15 @@ def _pg_undo(run: ImportRun, model) -> UndoCounts:
             )
         )
         counts.deleted = cursor.rowcount
+        cursor.execute(
+            *district_sql(
+                run.district,
+                f"""DELETE FROM {table} t USING {journal} AND c.action = 'added' AND c.first_id IS NOT NULL
+                    AND t.district_id = %(district_id)s AND t.id BETWEEN c.first_id AND c.last_id""",
+                params,
+            )
+        )
+        counts.deleted += cursor.rowcount
         assignments = ", ".join(f"{column} = r.{column}" for column in columns if column != "district_id")
         cursor.execute(
             *district_sql(
@@ -275,11 +308,13 @@ def _orm_undo(run: ImportRun, model) -> UndoCounts:
     label = model._meta.label_lower
     changes = run.changes.filter(model=label)
     counts = UndoCounts()
-    added = [
-        row_id for row_ids in changes.filter(action="added").values_list("row_ids", flat=True) for row_id in row_ids
-    ]
-    for start in range(0, len(added), 500):
-        _total, by_model = model._default_manager.filter(pk__in=added[start : start + 500]).delete()
+    added = changes.filter(action="added")
+    listed = [row_id for row_ids in added.values_list("row_ids", flat=True) if row_ids for row_id in row_ids]
+    for start in range(0, len(listed), 500):
+        _total, by_model = model._default_manager.filter(pk__in=listed[start : start + 500]).delete()
+        counts.deleted += by_model.get(model._meta.label, 0)
+    for first_id, last_id in added.filter(first_id__isnull=False).values_list("first_id", "last_id"):
+        _total, by_model = model._default_manager.filter(pk__range=(first_id, last_id)).delete()
         counts.deleted += by_model.get(model._meta.label, 0)
     fields = [field for field in model._meta.concrete_fields if not field.primary_key]
     changed = [_instance(model, data) for data in changes.filter(action="changed").values_list("data", flat=True)]

@@ -164,7 +164,8 @@ class Enrollment(models.Model):
 class CalendarDay(models.Model):
     """One date of a school's calendar; a row without a school is the district default."""
 
-    district = models.ForeignKey(District, on_delete=models.CASCADE, related_name="+")
+    # No index of its own: both unique keys lead with it, and the table is partitioned by it.
+    district = models.ForeignKey(District, on_delete=models.CASCADE, related_name="+", db_index=False)
     school = models.ForeignKey(School, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
     date = models.DateField()
     instructional = models.BooleanField(default=True)

@@ -4,17 +4,17 @@ without one. The model does not change; on SQLite nothing happens."""
 
 from django.db import migrations
 
-from students.partitions import rebuild
+from students.partitions import ATTENDANCE
 
 
 def forwards(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
-        rebuild(schema_editor, partition=True)
+        ATTENDANCE.rebuild(schema_editor, partition=True)
 
 
 def backwards(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
-        rebuild(schema_editor, partition=False)
+        ATTENDANCE.rebuild(schema_editor, partition=False)
 
 
 class Migration(migrations.Migration):

@@ -157,7 +157,7 @@ def test_saving_makes_a_new_version_and_recomputes_with_it(year, admin, tenant_a
     history = admin.get(url("policy")).content.decode()
     assert "In use: version 2" in history and "State guidance" in history
     assert "Chronic threshold: 10% → 5%" in history
-    assert "Still chronic after Tier 2 supports (t3_after_tier2): weeks after the tier 2 plan began 4 → 6" in history
+    assert "Still chronic after Tier 2 supports (t3_after_tier2): weeks after the Tier 2 plan began 4 → 6" in history
 
 
 def test_saving_without_a_change_saves_no_version(year, admin):

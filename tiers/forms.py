@@ -6,7 +6,7 @@ from fractions import Fraction
 
 from django import forms
 from django.utils import timezone
-from django.utils.translation import gettext, gettext_lazy
+from django.utils.translation import gettext, gettext_lazy, pgettext_lazy
 
 from .models import CalculationPolicy
 from .policy import DEFAULT_RULES, FRACTIONAL_DAYS, RULE_LABELS, RULE_TIERS, WHOLE_DAYS
@@ -22,7 +22,7 @@ INTEGER_LIMITS = {
 }
 
 
-def _percent_field(label: str, *, minimum: str = "0.01") -> forms.DecimalField:
+def _percent_field(label, *, minimum: str = "0.01") -> forms.DecimalField:
     return forms.DecimalField(
         label=label, min_value=Decimal(minimum), max_value=Decimal("100"), max_digits=5, decimal_places=2,
         widget=forms.NumberInput(attrs={"step": "0.01", "inputmode": "decimal"}),
@@ -45,31 +45,36 @@ class RuleFields:
 class PolicyForm(forms.Form):
     """Every setting of CalculationPolicy; rule fields are named `<rule_id>__<number>`."""
 
-    chronic_threshold_pct = _percent_field("Chronic absence threshold (%)")
+    chronic_threshold_pct = _percent_field(gettext_lazy("Chronic absence threshold (%)"))
     min_membership_days = forms.IntegerField(
-        label="Minimum school days enrolled", min_value=1, max_value=200,
-        help_text="Below this a student's rate is reported as “too few days”, never as chronic.",
+        label=gettext_lazy("Minimum school days enrolled"), min_value=1, max_value=200,
+        help_text=gettext_lazy("Below this a student's rate is reported as “too few days”, never as chronic."),
     )  # fmt: skip
     partial_days = forms.ChoiceField(
-        label="Partial days",
+        label=gettext_lazy("Partial days"),
         choices=[
-            (WHOLE_DAYS, "Whole days: a day counts as absent when half or more of it was missed"),
-            (FRACTIONAL_DAYS, "Fractional days: minutes missed ÷ the day's minutes"),
+            (WHOLE_DAYS, gettext_lazy("Whole days: a day counts as absent when half or more of it was missed")),
+            (FRACTIONAL_DAYS, gettext_lazy("Fractional days: minutes missed ÷ the day's minutes")),
         ],
         widget=forms.RadioSelect,
     )
     exit_date = forms.ChoiceField(
-        label="The exit date in the SIS is",
-        choices=[(EXCLUSIVE, "The first day not enrolled (SPEC default)"), (INCLUSIVE, "The last day enrolled")],
+        label=gettext_lazy("The exit date in the SIS is"),
+        choices=[
+            (EXCLUSIVE, gettext_lazy("The first day not enrolled (SPEC default)")),
+            (INCLUSIVE, gettext_lazy("The last day enrolled")),
+        ],
         widget=forms.RadioSelect,
     )
     recent_window = forms.IntegerField(
-        label="Recent window (school days)", min_value=5, max_value=90,
-        help_text="The recent absence rate, the trend and the projected year-end rate look at this many school days.",
+        label=gettext_lazy("Recent window (school days)"), min_value=5, max_value=90,
+        help_text=gettext_lazy(
+            "The recent absence rate, the trend and the projected year-end rate look at this many school days."
+        ),
     )  # fmt: skip
     note = forms.CharField(
-        label="What changed, and why", max_length=300, required=False,
-        help_text="Kept with the version, so next year's team knows.",
+        label=gettext_lazy("What changed, and why"), max_length=300, required=False,
+        help_text=gettext_lazy("Kept with the version, so next year's team knows."),
     )  # fmt: skip
 
     def __init__(self, *args, policy: CalculationPolicy, **kwargs):
@@ -86,7 +91,7 @@ class PolicyForm(forms.Form):
         for rule_id in DEFAULT_RULES:
             settings = current.rule(rule_id)
             self.fields[f"{rule_id}__enabled"] = forms.BooleanField(
-                label="On", required=False, initial=settings.enabled
+                label=pgettext_lazy("a trigger rule", "On"), required=False, initial=settings.enabled
             )
             for name, label in RULE_NUMBERS[rule_id]:
                 value = getattr(settings, name)
@@ -112,7 +117,7 @@ class PolicyForm(forms.Form):
         data = super().clean()
         low, high = data.get("t2_at_risk_rate__rate_low"), data.get("t2_at_risk_rate__rate_high")
         if low is not None and high is not None and low >= high:
-            self.add_error("t2_at_risk_rate__rate_high", "Must be above the rate the rule starts from.")
+            self.add_error("t2_at_risk_rate__rate_high", gettext("Must be above the rate the rule starts from."))
         return data
 
     def policy_values(self) -> dict:

@@ -37,6 +37,9 @@ BAND_CHOICES = [(INSUFFICIENT_DAYS, _("Too few days"))] + [
     for band, label in zip(BANDS, [_("Satisfactory"), _("At risk"), _("Moderate"), _("Severe"), _("Acute")])
 ]
 RULE_CHOICES = [(rule_id, RULE_LABELS[rule_id]) for rule_id in DEFAULT_RULES]
+# The note version 1 is saved with when the system records the defaults (stored as written, in
+# English, and read in the reader's language: CalculationPolicy.note_text).
+SPEC_DEFAULTS_NOTE = "SPEC defaults"
 
 
 def _fraction(value) -> Fraction:
@@ -72,6 +75,13 @@ class CalculationPolicy(models.Model):
 
     def __str__(self) -> str:
         return f"policy v{self.version}"
+
+    @property
+    def note_text(self) -> str:
+        """The note as its author wrote it; the system's own note in the reader's language."""
+        if self.note == SPEC_DEFAULTS_NOTE and self.created_by_id is None:
+            return gettext("SPEC defaults")
+        return self.note
 
     def as_policy(self) -> Policy:
         return Policy(

@@ -15,6 +15,8 @@ import datetime
 
 import pandas as pd
 from django.core.cache import cache
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext_lazy
 
 from districts.models import District
 from districts.tenancy import district_cache_key
@@ -28,10 +30,24 @@ from .policy_changes import policy_changes
 CACHE_SECONDS = 120
 MAX_SEPARATE_CHANGES = 6  # each costs an engine pass; past this only the combined effect shows
 BAND_LABELS = {
-    INSUFFICIENT_DAYS: "Too few days", "satisfactory": "Satisfactory (under 5%)", "at_risk": "At risk (5–10%)",
-    "moderate": "Moderate (10–20%)", "severe": "Severe (20–30%)", "acute": "Acute (30% or more)",
+    INSUFFICIENT_DAYS: gettext_lazy("Too few days"), "satisfactory": gettext_lazy("Satisfactory (under 5%)"),
+    "at_risk": gettext_lazy("At risk (5–10%)"), "moderate": gettext_lazy("Moderate (10–20%)"),
+    "severe": gettext_lazy("Severe (20–30%)"), "acute": gettext_lazy("Acute (30% or more)"),
 }  # fmt: skip
-TIER_LABELS = {0: "No tier", 2: "Tier 2", 3: "Tier 3"}
+TIER_LABELS = {0: gettext_lazy("No tier"), 2: gettext_lazy("Tier 2"), 3: gettext_lazy("Tier 3")}
+BECAME_CHRONIC = ngettext_lazy(
+    "%(count)s student would become chronically absent", "%(count)s students would become chronically absent", "count"
+)
+LEFT_CHRONIC = ngettext_lazy(
+    "%(count)s student would no longer be chronically absent",
+    "%(count)s students would no longer be chronically absent",
+    "count",
+)
+TIER_UP = ngettext_lazy("%(count)s student would move up a tier", "%(count)s students would move up a tier", "count")
+TIER_DOWN = ngettext_lazy(
+    "%(count)s student would move down a tier", "%(count)s students would move down a tier", "count"
+)
+BAND_CHANGED = ngettext_lazy("%(count)s student would change band", "%(count)s students would change band", "count")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -59,19 +75,14 @@ class Moves:
 
     @property
     def summary(self) -> str:
+        """ "1 student would become chronically absent; 2 students would move up a tier." in the
+        reader's language, each clause whole and in its own plural."""
         parts = [
-            (self.became_chronic, "would become chronically absent"),
-            (self.left_chronic, "would no longer be chronically absent"),
-            (self.tier_up, "would move up a tier"),
-            (self.tier_down, "would move down a tier"),
-            (self.band_changed, "would change band"),
-        ]
-        said = [f"{_students(count)} {text}" for count, text in parts if count]
-        return "; ".join(said) + "." if said else "No student would change."
-
-
-def _students(count: int) -> str:
-    return f"{count} student" if count == 1 else f"{count} students"
+            (self.became_chronic, BECAME_CHRONIC), (self.left_chronic, LEFT_CHRONIC), (self.tier_up, TIER_UP),
+            (self.tier_down, TIER_DOWN), (self.band_changed, BAND_CHANGED),
+        ]  # fmt: skip
+        said = [str(text % {"count": count}) for count, text in parts if count]
+        return "; ".join(said) + "." if said else _("No student would change.")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -108,7 +119,7 @@ def policy_preview(
     return PolicyPreview(
         as_of=as_of,
         students=len(after),
-        chronic=Count("Chronically absent", int(before["chronic"].sum()), int(after["chronic"].sum())),
+        chronic=Count(_("Chronically absent"), int(before["chronic"].sum()), int(after["chronic"].sum())),
         bands=[Count(BAND_LABELS[band], *_count(before, after, "band", band)) for band in [*BANDS, INSUFFICIENT_DAYS]],
         tiers=[Count(label, *_count(before, after, "tier", tier)) for tier, label in TIER_LABELS.items()],
         moves=_moves(before, after),

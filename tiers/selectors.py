@@ -12,7 +12,7 @@ from districts.models import District, School
 from students.models import AttendanceRecord, CalendarDay, Student
 from students.selectors import student_list_visible
 
-from .models import CalculationPolicy, Flag, MetricsRun, StudentMetrics, WeeklySnapshot
+from .models import SPEC_DEFAULTS_NOTE, CalculationPolicy, Flag, MetricsRun, StudentMetrics, WeeklySnapshot
 from .policy_changes import policy_changes
 from .services import INTERRUPTED_AFTER
 
@@ -39,7 +39,7 @@ def policy_latest() -> CalculationPolicy | None:
 def policy_shown(*, district: District) -> CalculationPolicy:
     """The newest version, or the SPEC defaults (unsaved) before the district's first run:
     looking at the policy page does not create version 1."""
-    return policy_latest() or CalculationPolicy(district=district, version=1, note="SPEC defaults")
+    return policy_latest() or CalculationPolicy(district=district, version=1, note=SPEC_DEFAULTS_NOTE)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -23,7 +23,14 @@ from districts.tenancy import district_fetchall, district_sql
 from . import chunks, engine, flag_candidates, hooks, lifecycle, partitions, run_locks
 from .engine_io import EngineResult
 from .loading import SchoolYear, load_year
-from .models import CalculationPolicy, MetricsRun, StudentMetrics, StudentSchoolMetrics, WeeklySnapshot
+from .models import (
+    SPEC_DEFAULTS_NOTE,
+    CalculationPolicy,
+    MetricsRun,
+    StudentMetrics,
+    StudentSchoolMetrics,
+    WeeklySnapshot,
+)
 from .policy import Policy
 from .writing import insert_frame, json_each, json_lines
 
@@ -62,7 +69,7 @@ def policy_current(*, district: District) -> CalculationPolicy:
     if policy is None:
         try:
             with transaction.atomic():  # two first runs at once: one creates version 1, the other reads it
-                policy = CalculationPolicy.objects.create(district=district, version=1, note="SPEC defaults")
+                policy = CalculationPolicy.objects.create(district=district, version=1, note=SPEC_DEFAULTS_NOTE)
         except IntegrityError:
             policy = CalculationPolicy.objects.order_by("-version").first()
     return policy

@@ -123,3 +123,49 @@ def test_an_admin_reads_the_import_pages_in_spanish(page, console, demo_district
     expect(page.get_by_text(f"Deshacer la importación n.º {run.pk}").first).to_be_visible()
     page.goto(reverse("tiers:run_detail", kwargs={"district": slug, "run_id": failed.pk}))
     expect(page.get_by_text("El cálculo se detuvo sin terminar").first).to_be_visible()
+
+
+# Words of the calculation policy page (its form, preview and history) that would show if a label,
+# a choice, a sentence of the preview or a history entry had stayed English.
+POLICY_ENGLISH = re.compile(
+    r"\b(Calculation policy|Counting|Chronic absence threshold|Minimum school days|Recent window|Partial days|"
+    r"Whole days|Fractional days|exit date|SPEC defaults?|Use this rule|Absent days|at least|Within the|Preview|"
+    r"What changed|History|Chronic threshold|turned (on|off)|would (become|no longer|move|change)|"
+    r"No student would change|no change|Chronically absent|Satisfactory|At risk|Moderate|Severe|Acute|"
+    r"Too few days|No tier|Tier [23]|students?|Saved policy version)\b"
+)
+
+
+def test_an_admin_reads_the_policy_page_in_spanish(page, console, demo_district, sign_in, assert_accessible):
+    sign_in(page, DEMO_EMAIL[Role.DISTRICT_ADMIN])
+    page.get_by_role("button", name="Español").click()
+    expect(page.locator("html")).to_have_attribute("lang", "es")
+    page.goto(reverse("tiers:policy", kwargs={"district": demo_district.slug}))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Criterios de cálculo")
+
+    def no_english(where: str) -> None:
+        leftover = POLICY_ENGLISH.findall(_visible_text(page))
+        assert not leftover, f"English left on the policy page ({where}): {sorted({match[0] for match in leftover})}"
+
+    no_english("as it opens")
+    assert_accessible(page)
+
+    # The live preview (htmx) of two changes, in Spanish.
+    page.get_by_label("Umbral de ausentismo crónico (%)").fill("8")
+    preview = page.locator("#policy-preview")
+    expect(preview).to_contain_text("Umbral de ausentismo crónico: 10 % → 8 %")
+    expect(preview.get_by_role("table")).to_contain_text("Con ausentismo crónico")
+    page.get_by_role("group", name=re.compile("Llegadas tarde frecuentes")).get_by_label("Usar esta regla").uncheck()
+    expect(preview).to_contain_text("Llegadas tarde frecuentes (t2_tardies): se desactivó")
+    no_english("with the preview")
+    assert_accessible(page)
+
+    page.get_by_label("Qué cambió y por qué").fill("Acuerdo de la junta escolar")
+    page.get_by_role("button", name="Guardar como versión 2 y volver a calcular").click()
+    expect(page.get_by_text("Se guardó la versión 2 de los criterios de cálculo")).to_be_visible()
+    page.goto(reverse("tiers:policy", kwargs={"district": demo_district.slug}))
+    history = page.get_by_role("table").last
+    expect(history).to_contain_text("Umbral de ausentismo crónico: 10 % → 8 %")
+    expect(history).to_contain_text("Valores predeterminados de la especificación")
+    no_english("with its history")
+    assert_accessible(page)

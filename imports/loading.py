@@ -238,21 +238,28 @@ def _pg_first_partition(
     keys checked set-based). The placed rows are unique by key and nothing is stored, so there
     is nothing to update or remove, as in the first-rows path of `_pg_upsert`."""
     part = partitioning.create_bare(district.pk)
+    first_id = partitioning.reserve_ids(len(rows))
     with connection.cursor() as cursor:
         # The partition's check (district_id = this district) refuses any other district's row.
-        _copy_rows(cursor, part, [*table.keys, *table.columns], rows, district_id=district.pk, freeze=True)
+        _copy_rows(
+            cursor, part, [*table.keys, *table.columns], rows, district_id=district.pk, freeze=True, first_id=first_id
+        )
         if journal is not None:
-            cursor.execute(
-                *district_sql(
-                    district,
-                    # The partition is new: every row of it is this run's, so the range of ids
-                    # is enough for the undo (ImportChange.first_id).
-                    f"""INSERT INTO imports_importchange
-                            (district_id, run_id, model, action, first_id, last_id, row_count)
-                        SELECT %(district_id)s, %(run_id)s, '{table.label}', 'added', min(id), max(id), count(*)
-                        FROM {part} WHERE district_id = %(district_id)s HAVING count(*) > 0""",
-                    _ids(journal),
-                )
+            # The partition is new: every row of it is this run's, so the range of its ids is
+            # enough for the undo (ImportChange.first_id).
+            if first_id is not None:
+                last_id = first_id + len(rows) - 1
+            else:
+                cursor.execute(f"SELECT min(id), max(id) FROM {part}")
+                first_id, last_id = cursor.fetchone()
+            ImportChange.objects.create(
+                district_id=journal.district_id,
+                run_id=journal.run_id,
+                model=table.label,
+                action=ImportChange.Action.ADDED,
+                first_id=first_id,
+                last_id=last_id,
+                row_count=len(rows),
             )
     partitioning.attach(district.pk)
     return Counts(added=len(rows))
@@ -304,13 +311,22 @@ def _pg_remove(cursor, district, table: Table, temp: str, scope: Scope, journal,
 
 
 def _copy_rows(
-    cursor, temp: str, columns: list[str], rows: pd.DataFrame, district_id: int | None = None, freeze: bool = False
+    cursor,
+    temp: str,
+    columns: list[str],
+    rows: pd.DataFrame,
+    district_id: int | None = None,
+    freeze: bool = False,
+    first_id: int | None = None,
 ) -> None:
     """COPY in CSV chunks written by Arrow's C++ writer. Every present value is quoted and a
     missing one is not, which is exactly how COPY tells an empty text from NULL. With a
-    `district_id`, every row is written with it first (a chunk at a time, not a copy of `rows`).
+    `district_id`, every row is written with it first (a chunk at a time, not a copy of `rows`);
+    with a `first_id`, the rows take consecutive ids from it (reserved: ByDistrict.reserve_ids).
     `freeze`: the table was created in this (sub)transaction, so its rows can be written frozen."""
-    listed = ["district_id", *columns] if district_id is not None else columns
+    listed = ["district_id", *columns] if district_id is not None else list(columns)
+    if first_id is not None:
+        listed.insert(0, "id")
     statement = f"COPY {temp} ({', '.join(listed)}) FROM STDIN (FORMAT csv{', FREEZE' if freeze else ''})"
     options = pacsv.WriteOptions(include_header=False, quoting_style="all_valid")
     with cursor.cursor.copy(statement) as copy:
@@ -318,6 +334,9 @@ def _copy_rows(
             table = pa.Table.from_pandas(rows.iloc[start : start + COPY_CHUNK_ROWS], preserve_index=False)
             if district_id is not None:
                 table = table.add_column(0, "district_id", pa.array(np.full(table.num_rows, district_id, np.int64)))
+            if first_id is not None:
+                ids = np.arange(first_id + start, first_id + start + table.num_rows, dtype=np.int64)
+                table = table.add_column(0, "id", pa.array(ids))
             buffer = io.BytesIO()
             pacsv.write_csv(_dates_as_days(table), buffer, options)
             copy.write(buffer.getbuffer())

@@ -16,9 +16,11 @@ alone (its rows are neither typed, placed nor written) when all of this holds:
 
 Together these make the import a no-op for that entity: the upsert would write nothing and the
 file's scope would remove nothing. The stored hash of a table is the count and the sum of a
-hash of every row of the district (PostgreSQL's hashtextextended over the row's text), taken
-inside the import's transaction; any write to any row changes it. Other databases (the
-embedded SQLite demo) always take the full path.
+hash of every row of the district (PostgreSQL's hash_record_extended over the row's values:
+0.9 s for 3M attendance rows, where hashing the row's text took 1.5 s), taken inside the
+import's transaction; any write to any row changes it. States stored under another hash differ,
+so the next import takes the full path once. Other databases (the embedded SQLite demo) always
+take the full path.
 """
 
 import hashlib
@@ -92,7 +94,7 @@ def table_states(district: District, tables=ALL_TABLES) -> dict[str, str]:
     states = {}
     with connection.cursor() as cursor:
         for table in tables:
-            sql = f"SELECT count(*), coalesce(sum(hashtextextended(t::text, 0)), 0) FROM {table} t WHERE t.district_id = %(district_id)s"
+            sql = f"SELECT count(*), coalesce(sum(hash_record_extended(t, 0)), 0) FROM {table} t WHERE t.district_id = %(district_id)s"
             cursor.execute(*district_sql(district, sql))
             count, total = cursor.fetchone()
             states[table] = f"{count}:{total}"

@@ -92,6 +92,42 @@ class ByDistrict:
             )
         return part
 
+    def reserve_ids(self, count: int, *, wait: str = "100ms") -> int | None:
+        """The first of `count` consecutive ids taken from the table's identity sequence at once,
+        so that a first import's COPY writes its rows' ids itself: a sequence call per row took
+        about 1.2 s of the COPY of 3M attendance rows. None when the block could not be had at
+        once: the rows then take their ids one by one, as before.
+
+        ALTER SEQUENCE waits for every transaction that took an id from the sequence to end, and
+        every nextval waits for it. So it runs on a connection of its own that commits at once
+        (not in the import's transaction, which would hold other districts' writes for the whole
+        import) and gives up after `wait` (another transaction still writing rows of the table,
+        the import's own included, holds it). Ids of a block whose import then rolls back are
+        lost, as ids taken one by one would be."""
+        from psycopg import errors
+
+        own = connection.get_new_connection(connection.get_connection_params())
+        try:
+            with own.cursor() as cursor:
+                cursor.execute(pg_sql.SQL("SET lock_timeout = {}").format(pg_sql.Literal(wait)))
+                cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [self.table])
+                name = cursor.fetchone()[0]
+                sequence = pg_sql.SQL(name)  # the catalog's own, quoted where it needs to be
+                try:
+                    cursor.execute(
+                        pg_sql.SQL("ALTER SEQUENCE {} INCREMENT BY {}").format(sequence, pg_sql.Literal(int(count)))
+                    )
+                except errors.LockNotAvailable:
+                    own.rollback()
+                    return None
+                cursor.execute("SELECT nextval(%s)", [name])
+                last = cursor.fetchone()[0]
+                cursor.execute(pg_sql.SQL("ALTER SEQUENCE {} INCREMENT BY 1").format(sequence))
+            own.commit()
+        finally:
+            own.close()
+        return last - int(count) + 1
+
     def attach(self, district_id: int) -> None:
         """Build the filled table's keys and indexes as the parent has them, then attach it: the
         ATTACH adds the parent's foreign keys and validates them set-based (one anti-join each)."""

@@ -272,3 +272,34 @@ def test_migration_of_enrollments_calendar_and_prior_years_keeps_two_districts_r
         executor = MigrationExecutor(connection)
         executor.loader.build_graph()
         executor.migrate(executor.loader.graph.leaf_nodes())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_reserved_ids_are_a_block_nobody_else_is_given(tenant_a):
+    first = ATTENDANCE.reserve_ids(1000)
+    district_records(tenant_a, prefix="A")  # one attendance record through the ORM, after the block
+    with scope(district=tenant_a.district):
+        (later,) = AttendanceRecord.objects.values_list("pk", flat=True)
+    assert first is not None and later >= first + 1000
+    assert ATTENDANCE.reserve_ids(5) > later
+
+
+@pytest.mark.django_db(transaction=True)
+def test_no_block_while_a_transaction_writing_the_table_is_open_and_the_import_takes_ids_one_by_one(tenant_a, tmp_path):
+    with transaction.atomic():
+        district_records(tenant_a, prefix="A")  # this transaction holds the sequence until it ends
+        assert ATTENDANCE.reserve_ids(1000) is None
+    with connection.cursor() as cursor:  # the records of the district written, its partition left to the import
+        cursor.execute("DELETE FROM students_attendancerecord WHERE district_id = %s", [tenant_a.district.pk])
+    with transaction.atomic():
+        AttendanceRecord.objects.none()  # noqa: B018 - nothing; the import below runs in this transaction
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT nextval(pg_get_serial_sequence('students_attendancerecord', 'id'))")
+        build_year(tenant_a.district, tmp_path)
+    with scope(district=tenant_a.district):
+        ids = sorted(AttendanceRecord.objects.values_list("pk", flat=True))
+        (added,) = ImportChange.objects.filter(model="students.attendancerecord").values_list(
+            "first_id", "last_id", "row_count"
+        )
+    assert _partition_of(tenant_a.district.pk)[0] == ATTENDANCE.table
+    assert added == (ids[0], ids[-1], len(ids))

@@ -21,6 +21,10 @@ FORMATS = {
 
 class Command(BaseCommand):
     help = "Import a canonical CSV, SIS CSV, OneRoster or Ed-Fi export (a file, folder or zip) into a district."
+    # Django's system checks (URLs, templates, models, security settings) are for deploys and
+    # `manage.py check`, not each nightly or hand-run import: they took about 1 s of its start,
+    # and the worker's imports from the browser never ran them either.
+    requires_system_checks = []
 
     def add_arguments(self, parser):
         parser.add_argument("--district", required=True, help="the district's slug")

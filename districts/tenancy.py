@@ -65,12 +65,14 @@ def district_fetchall(district: District | int, sql: str, params: dict | None = 
 
 
 def district_frame(
-    district: District | int, sql: str, params: dict | None = None, *, columns: list[str]
+    district: District | int, sql: str, params: dict | None = None, *, columns: list[str], text: tuple[str, ...] = ()
 ) -> pd.DataFrame:
     """A district-bound query read straight into a DataFrame.
 
     On PostgreSQL the rows stream through COPY, about ten times faster than fetching tuples
-    at millions of rows; elsewhere they are fetched normally.
+    at millions of rows; elsewhere they are fetched normally. Columns named in `text` (never
+    NULL) are read as the stored text, as the ORM gives it: an id "00123" or "NA" stays itself
+    instead of becoming the number 123 or a missing value.
     """
     query, bound = district_sql(district, sql, params)
     if connection.vendor != "postgresql":
@@ -87,4 +89,13 @@ def district_frame(
     if not buffer.getbuffer().nbytes:
         return pd.DataFrame({name: [] for name in columns})
     buffer.seek(0)
-    return pd.read_csv(buffer, header=None, names=columns)
+    if not text:
+        return pd.read_csv(buffer, header=None, names=columns)
+    return pd.read_csv(
+        buffer,
+        header=None,
+        names=columns,
+        dtype={name: object for name in text},
+        keep_default_na=False,
+        na_values={name: [""] for name in columns if name not in text},
+    )

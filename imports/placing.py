@@ -14,7 +14,8 @@ import numpy as np
 import pandas as pd
 
 from districts.models import District, School
-from students.models import AttendanceCategory, AttendanceCode, CalendarDay, Enrollment, Student
+from districts.tenancy import district_frame
+from students.models import AttendanceCategory, AttendanceCode, CalendarDay
 
 from .models import QuarantineReason as Reason
 from .models import SchoolAlias
@@ -32,6 +33,12 @@ KEYS = {
 }
 DEFAULT_CALENDAR = 0  # the school key of the district's default calendar in lookups
 _DAY = np.timedelta64(1, "D")
+# What rows are placed against, read as a district's whole table through COPY: the ORM's
+# queries took ~2 s of a 200,000-student first import. No order: every use is a lookup.
+STUDENT_IDS_SQL = "SELECT sis_id, id FROM students_student WHERE district_id = %(district_id)s"
+ENROLLMENTS_SQL = """
+    SELECT student_id, school_id, entry_date, exit_date FROM students_enrollment
+    WHERE district_id = %(district_id)s"""
 
 
 @dataclasses.dataclass
@@ -91,17 +98,26 @@ class DistrictIndex:
         return self._get("schools", build)
 
     def students(self) -> pd.Series:
-        return self._get("students", lambda: _lookup(Student.objects.values_list("sis_id", "pk")))
+        def build():
+            frame = district_frame(self.district, STUDENT_IDS_SQL, columns=["sis_id", "pk"], text=("sis_id",))
+            return pd.Series(
+                frame["pk"].to_numpy(dtype="int64"),
+                index=pd.Index(frame["sis_id"].to_numpy(dtype=object), dtype=object),
+                dtype="int64",
+            )
+
+        return self._get("students", build)
 
     def codes(self) -> pd.Series:
         return self._get("codes", lambda: _lookup(AttendanceCode.objects.values_list("code", "category"), dtype=object))
 
     def enrollments(self) -> pd.DataFrame:
         def build():
-            rows = Enrollment.objects.values_list("student_id", "school_id", "entry_date", "exit_date")
-            frame = pd.DataFrame(list(rows), columns=["student", "school", "entry", "exit"])
-            for column in ("entry", "exit"):
-                frame[column] = pd.to_datetime(frame[column])
+            frame = district_frame(self.district, ENROLLMENTS_SQL, columns=["student", "school", "entry", "exit"])
+            for column in ("student", "school"):
+                frame[column] = frame[column].astype("int64")
+            for column in ("entry", "exit"):  # days, as the ORM's dates gave them (text would give µs)
+                frame[column] = pd.to_datetime(frame[column]).astype("datetime64[s]")
             return frame
 
         return self._get("enrollments", build)

@@ -11,12 +11,9 @@ from django_scopes import scope
 from districts.models import AuditEvent, Role
 from districts.tenancy import district_cache_key
 from tiers import preview, services
-from tiers.forms import EXCLUSIVE
 from tiers.models import CalculationPolicy, MetricsRun
-from tiers.policy import DEFAULT_RULES, WHOLE_DAYS
-from tiers.policy_changes import RULE_NUMBERS
 
-from .tiers_data import OCT_31, tiers_year
+from .tiers_data import OCT_31, policy_post, tiers_year
 
 
 @pytest.fixture
@@ -35,25 +32,6 @@ def admin(tenant_a, login):
 
 def url(name: str, **kwargs) -> str:
     return reverse(f"tiers:{name}", kwargs={"district": "alpha", **kwargs})
-
-
-def policy_post(**changes) -> dict:
-    """The form as the page renders it for the SPEC defaults, with `changes` on top."""
-    data = {
-        "chronic_threshold_pct": "10.00", "min_membership_days": "10", "partial_days": WHOLE_DAYS,
-        "exit_date": EXCLUSIVE, "recent_window": "20", "note": "",
-    }  # fmt: skip
-    for rule_id, settings in DEFAULT_RULES.items():
-        data[f"{rule_id}__enabled"] = "on"
-        for name, _ in RULE_NUMBERS[rule_id]:
-            value = getattr(settings, name)
-            data[f"{rule_id}__{name}"] = (
-                str(Decimal(value.numerator * 100) / value.denominator)
-                if name in {"rate_low", "rate_high", "share"}
-                else str(value)
-            )
-    data.update(changes)
-    return {key: value for key, value in data.items() if value is not None}
 
 
 def versions(district) -> list[int]:

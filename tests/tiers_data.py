@@ -17,11 +17,15 @@ first day has 50 membership days. The students:
 
 import dataclasses
 import datetime
+from decimal import Decimal
 
 import numpy as np
 from django_scopes import scope
 
 from students.models import AttendanceRecord, CalendarDay, Enrollment, PriorYearSummary, Student
+from tiers.forms import EXCLUSIVE
+from tiers.policy import DEFAULT_RULES, WHOLE_DAYS
+from tiers.policy_changes import RULE_NUMBERS
 
 from .factories import EnrollmentFactory, GuardianFactory, StudentFactory
 
@@ -143,3 +147,23 @@ def metrics_run_of(district) -> int:
             district=district, as_of=OCT_31, trigger=MetricsRun.Trigger.MANUAL
         )
     return run.pk
+
+
+def policy_post(**changes) -> dict:
+    """The policy form as the page renders it for the SPEC defaults, with `changes` on top
+    (None removes a field)."""
+    data = {
+        "chronic_threshold_pct": "10.00", "min_membership_days": "10", "partial_days": WHOLE_DAYS,
+        "exit_date": EXCLUSIVE, "recent_window": "20", "note": "",
+    }  # fmt: skip
+    for rule_id, settings in DEFAULT_RULES.items():
+        data[f"{rule_id}__enabled"] = "on"
+        for name, _ in RULE_NUMBERS[rule_id]:
+            value = getattr(settings, name)
+            data[f"{rule_id}__{name}"] = (
+                str(Decimal(value.numerator * 100) / value.denominator)
+                if name in {"rate_low", "rate_high", "share"}
+                else str(value)
+            )
+    data.update(changes)
+    return {key: value for key, value in data.items() if value is not None}

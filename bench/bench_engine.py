@@ -15,8 +15,6 @@ import datetime
 import json
 import logging
 import os
-import re
-import resource
 import subprocess
 import sys
 import time
@@ -35,6 +33,7 @@ from django.db import connection  # noqa: E402
 
 from bench.database import ensure_database  # noqa: E402
 from bench.generate_engine_district import generate  # noqa: E402
+from bench.memory import peak_kib  # noqa: E402
 from districts.models import District  # noqa: E402
 from districts.services import district_create  # noqa: E402
 from districts.tenancy import district_fetchall, district_scope  # noqa: E402
@@ -118,14 +117,7 @@ def measure(slug: str) -> dict:
 
 
 def peak_mb() -> float:
-    """This process's own high-water mark of resident memory. Not ru_maxrss: on Linux it
-    survives the exec of this child, so it kept the parent's peak when the parent had just
-    generated the district (1,121 MB reported for runs of 518 MB at 200,000 students)."""
-    try:
-        with open("/proc/self/status") as status:
-            return int(re.search(r"VmHWM:\s+(\d+) kB", status.read())[1]) / 1024
-    except (OSError, TypeError):
-        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return peak_kib() / 1024
 
 
 class _PhaseLog(logging.Handler):

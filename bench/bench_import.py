@@ -5,7 +5,7 @@
 
 For each size it generates the canonical CSV folder if missing (bench/generate_district.py),
 gives it a fresh district, then runs `manage.py import_sis` — the command-line code path —
-in a child process, so the wall time and peak memory (resource.getrusage of the child) are
+in a child process, so the wall time and peak memory (the child's own VmHWM, bench/memory.py) are
 that import's alone. The same folder is then imported a second time: nothing may change.
 
 Each figure is printed beside its floor, measured in the same run on the same machine load: a
@@ -101,20 +101,17 @@ def _columns(table: str) -> set[str]:
         return {column.name for column in connection.introspection.get_table_description(cursor, table)}
 
 
-# The child reports its own peak: RUSAGE_CHILDREN would give the largest of every child so far,
-# and on Linux even the child's own ru_maxrss keeps the high-water mark of the memory it was
-# forked from (this process, which may have just generated 200,000 students: the first and the
-# second import both read 1,210 MiB then). VmHWM is the high-water mark of the child's own memory.
-CHILD = """import re, resource, runpy, sys
+# The child reports its own peak (bench.memory): RUSAGE_CHILDREN would give the largest of every
+# child so far, and the child's own ru_maxrss keeps this process's peak (it may have just
+# generated 200,000 students: the first and the second import both read 1,210 MiB then).
+CHILD = f"""import runpy, sys
+sys.path.insert(0, {str(ROOT)!r})
+from bench.memory import peak_kib
 sys.argv = sys.argv[1:]
 try:
     runpy.run_path(sys.argv[0], run_name="__main__")
 finally:
-    try:
-        peak = re.search(r"VmHWM:\\s+(\\d+) kB", open("/proc/self/status").read())[1]
-    except (OSError, TypeError):
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print("PEAK_KIB", peak, file=sys.stderr)
+    print("PEAK_KIB", peak_kib(), file=sys.stderr)
 """
 
 
